@@ -1,0 +1,33 @@
+# Two commands for a fresh machine (see README): `make demo` and `make test`.
+# Both create .venv, install pytest-donki with its test extras, and fetch the
+# Apache Kafka broker jars with Maven into the user cache (once).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test install system-deps clean
+
+demo: install
+	$(BIN)/donki kafka selftest
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.installed
+	$(BIN)/donki kafka fetch
+
+$(VENV)/.installed: pyproject.toml | system-deps
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# Java 17+ and Maven run the local broker; install them only where they are missing.
+system-deps:
+	@command -v java >/dev/null && command -v mvn >/dev/null || { \
+	  echo "installing Java 17 and Maven with apt-get"; \
+	  apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless maven; }
+
+clean:
+	rm -rf $(VENV) build *.egg-info

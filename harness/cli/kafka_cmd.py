@@ -1,0 +1,146 @@
+"""``donki kafka fetch|start|status|selftest``: the broker runtime from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
+
+from harness.errors import DonkiError
+
+__all__ = ["register"]
+
+
+def _log(message: str) -> None:
+    print(f"donki: {message}", file=sys.stderr, flush=True)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    kafka = subparsers.add_parser("kafka", help="fetch, start or inspect the local Apache Kafka broker")
+    sub = kafka.add_subparsers(dest="kafka_command", metavar="ACTION", required=True)
+
+    fetch = sub.add_parser("fetch", help="resolve the Apache Kafka jars with Maven into the user cache")
+    fetch.add_argument("--kafka-version", default=None, help="Kafka version (default: %(default)s = built-in)")
+    fetch.add_argument("--force", action="store_true", help="fetch again even if cached")
+    fetch.set_defaults(func=_fetch)
+
+    start = sub.add_parser("start", help="run a local KRaft broker in the foreground until Ctrl-C")
+    start.add_argument("--nodes", type=int, choices=(1, 3), default=1)
+    start.add_argument("--port", type=int, default=None, help="broker port of node 1 (default: a free port)")
+    start.add_argument("--kafka-version", default=None)
+    start.add_argument("--topic", action="append", default=[], metavar="NAME[:PARTITIONS]",
+                       help="create this topic once the broker is up (repeatable)")
+    start.set_defaults(func=_start)
+
+    status = sub.add_parser("status", help="show what a local broker needs and, with --bootstrap, a cluster's health")
+    status.add_argument("--bootstrap", default=None, help="HOST:PORT of a cluster to probe")
+    status.add_argument("--json", action="store_true", help="print JSON instead of text")
+    status.set_defaults(func=_status)
+
+    selftest = sub.add_parser("selftest", help="start a local broker, round-trip one message, stop")
+    selftest.set_defaults(func=_selftest)
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    from harness.kafka.runtime import DEFAULT_KAFKA_VERSION, fetch_runtime
+
+    runtime = fetch_runtime(args.kafka_version or DEFAULT_KAFKA_VERSION, log=_log, force=args.force)
+    jars = len(list(runtime.libs.glob("*.jar")))
+    print(f"Apache Kafka {runtime.version}: {jars} jars in {runtime.libs}")
+    return 0
+
+
+def _start(args: argparse.Namespace) -> int:
+    from harness.kafka import LocalKafka, TopicAdmin, TopicSpec
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    broker = LocalKafka(args.nodes, port=args.port, version=args.kafka_version, log=_log)
+    _log(f"starting {args.nodes} node(s) of Apache Kafka ...")
+    with broker:
+        specs = []
+        for topic in args.topic:
+            name, _, partitions = topic.partition(":")
+            specs.append(TopicSpec(name, int(partitions or 1)))
+        TopicAdmin(broker.client_config).create(specs)
+        print(f"bootstrap: {broker.bootstrap_servers}", flush=True)
+        _log(f"Kafka {broker.version} is up; data in {broker.workdir}; Ctrl-C to stop")
+        try:
+            while not stop.wait(0.5):
+                for node in range(1, args.nodes + 1):
+                    if not broker.node_alive(node):
+                        raise DonkiError(f"node {node} exited unexpectedly:\n{broker.logs(node, 20)}")
+        except KeyboardInterrupt:
+            pass
+        _log("stopping")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from harness.kafka.container import docker_available
+    from harness.kafka.runtime import cache_root, find_java, locate_runtime
+
+    report: dict[str, object] = {"cache": str(cache_root()), "kafka_home": os.environ.get("KAFKA_HOME"),
+                                 "maven": shutil.which("mvn"), "docker": docker_available()}
+    try:
+        report["java"] = find_java()
+    except DonkiError as exc:
+        report["java"] = None
+        report["java_error"] = str(exc)
+    try:
+        runtime = locate_runtime(fetch="never")
+        report["local_runtime"] = {"version": runtime.version, "source": runtime.source}
+    except DonkiError as exc:
+        report["local_runtime"] = None
+        report["local_runtime_error"] = str(exc)
+    if args.bootstrap:
+        from harness.kafka.external import parse_bootstrap
+        from harness.kafka.readiness import probe
+
+        health = probe(parse_bootstrap(args.bootstrap, "--bootstrap"), timeout_s=5.0)
+        report["cluster"] = {"bootstrap": args.bootstrap, "ok": health.ok, "brokers": health.brokers,
+                             "controller": health.controller_id, "detail": health.detail}
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for key, value in report.items():
+            print(f"{key:>20}: {value}")
+    cluster = report.get("cluster")
+    return 1 if isinstance(cluster, dict) and not cluster["ok"] else 0
+
+
+def _selftest(args: argparse.Namespace) -> int:
+    from harness.kafka import LocalKafka, TopicAdmin, TopicSpec, make_consumer, make_producer
+
+    t0 = time.monotonic()
+    with LocalKafka(log=_log) as broker:
+        print(f"started Apache Kafka {broker.version} (local KRaft) at {broker.bootstrap_servers} "
+              f"in {time.monotonic() - t0:.1f} s")
+        TopicAdmin(broker.client_config).create([TopicSpec("demo_selftest", 1)])
+        print("created topic demo_selftest")
+        producer = make_producer(broker.client_config)
+        producer.produce("demo_selftest", b"hello from pytest-donki", key=b"k", headers=[("donki.seq", b"0")],
+                         timestamp=1_700_000_000_000)
+        if producer.flush(30) != 0:
+            raise DonkiError("the selftest message was not delivered within 30 s")
+        print("produced 1 message")
+        consumer = make_consumer(broker.client_config)
+        consumer.subscribe(["demo_selftest"])
+        deadline = time.monotonic() + 30
+        message = None
+        while message is None and time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is not None and message.error():
+                raise DonkiError(f"consume failed: {message.error()}")
+        consumer.close()
+        if message is None:
+            raise DonkiError("the selftest message was not consumed within 30 s")
+        print(f"consumed {message.value()!r} key={message.key()!r} headers={message.headers()} "
+              f"timestamp={message.timestamp()[1]} offset={message.offset()}")
+    print(f"stopped the broker; total {time.monotonic() - t0:.1f} s")
+    return 0

@@ -1,0 +1,50 @@
+"""Entry point of ``donki``: builds the parser from the subcommand modules."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from harness import __version__
+from harness.errors import DonkiError
+
+__all__ = ["main", "build_parser", "COMMANDS", "EXIT_FAILED", "EXIT_ERROR"]
+
+#: Subcommand modules; each has ``register(subparsers)`` which sets ``func`` on its parser.
+COMMANDS = (
+    "harness.cli.kafka_cmd",
+)
+
+EXIT_FAILED = 1  # the thing ran and failed (a run missed acks, a comparison differed)
+EXIT_ERROR = 2  # bad input or environment: a DonkiError or a usage error
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="donki",
+        description="Record, replay and run ESS-like Kafka data-stream scenarios (pytest-donki).",
+    )
+    parser.add_argument("--version", action="version", version=f"pytest-donki {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in COMMANDS:
+        importlib.import_module(module).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except DonkiError as exc:
+        print(f"donki {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print(f"donki {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

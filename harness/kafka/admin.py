@@ -1,0 +1,159 @@
+"""Topic administration and per-test topic namespaces."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from harness.errors import TopicError
+from harness.kafka.readiness import quiet_logger
+
+__all__ = ["TopicSpec", "TopicAdmin", "TopicNamespace", "sanitize_topic_part"]
+
+ADMIN_TIMEOUT_S = 30.0
+MAX_TOPIC_LENGTH = 249
+_TOPIC_RE = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic to create: name, partitions, replication and configs."""
+
+    name: str
+    partitions: int = 1
+    replication: int | None = None  # None: the cluster's default.replication.factor
+    config: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not _TOPIC_RE.match(self.name) or len(self.name) > MAX_TOPIC_LENGTH or self.name in (".", ".."):
+            raise TopicError(
+                f"topic name {self.name!r} is not valid: use 1-{MAX_TOPIC_LENGTH} characters of A-Z a-z 0-9 . _ -"
+            )
+        if self.partitions < 1:
+            raise TopicError(f"topic {self.name!r}: partitions={self.partitions}, expected 1 or more")
+
+
+class TopicAdmin:
+    """Create, delete and list topics; every call has a deadline."""
+
+    def __init__(self, client_config: Mapping[str, Any], timeout_s: float = ADMIN_TIMEOUT_S) -> None:
+        from confluent_kafka.admin import AdminClient
+
+        self._timeout_s = timeout_s
+        self._bootstrap = client_config.get("bootstrap.servers", "?")
+        self._admin = AdminClient({"logger": quiet_logger(), **client_config})
+
+    def create(self, specs: Iterable[TopicSpec], *, exist_ok: bool = False) -> list[str]:
+        """Create topics and wait until their leaders are known."""
+        from confluent_kafka import KafkaError
+        from confluent_kafka.admin import NewTopic
+
+        specs = list(specs)
+        if not specs:
+            return []
+        new = [
+            NewTopic(s.name, s.partitions, -1 if s.replication is None else s.replication, config=dict(s.config))
+            for s in specs
+        ]
+        futures = self._admin.create_topics(new, operation_timeout=self._timeout_s, request_timeout=self._timeout_s)
+        for name, future in futures.items():
+            try:
+                future.result(timeout=self._timeout_s)
+            except Exception as exc:  # noqa: BLE001 - KafkaException or timeout, re-raised with context
+                error = exc.args[0] if exc.args else exc
+                if exist_ok and getattr(error, "code", lambda: None)() == KafkaError.TOPIC_ALREADY_EXISTS:
+                    continue
+                raise TopicError(f"could not create topic {name!r} on {self._bootstrap}: {error}") from None
+        self._wait_for_leaders([s.name for s in specs])
+        return [s.name for s in specs]
+
+    def delete(self, names: Iterable[str], *, missing_ok: bool = True) -> None:
+        from confluent_kafka import KafkaError
+
+        names = list(names)
+        if not names:
+            return
+        futures = self._admin.delete_topics(names, operation_timeout=self._timeout_s, request_timeout=self._timeout_s)
+        for name, future in futures.items():
+            try:
+                future.result(timeout=self._timeout_s)
+            except Exception as exc:  # noqa: BLE001
+                error = exc.args[0] if exc.args else exc
+                if missing_ok and getattr(error, "code", lambda: None)() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+                    continue
+                raise TopicError(f"could not delete topic {name!r} on {self._bootstrap}: {error}") from None
+
+    def list(self) -> dict[str, int]:
+        """Topic name -> partition count (internal topics left out)."""
+        metadata = self._admin.list_topics(timeout=self._timeout_s)
+        return {n: len(t.partitions) for n, t in metadata.topics.items() if not n.startswith("__")}
+
+    def partitions(self, name: str) -> int:
+        """Partition count of ``name``; a :class:`TopicError` if it does not exist."""
+        metadata = self._admin.list_topics(topic=name, timeout=self._timeout_s)
+        topic = metadata.topics.get(name)
+        if topic is None or topic.error is not None:
+            raise TopicError(f"topic {name!r} does not exist on {self._bootstrap}")
+        return len(topic.partitions)
+
+    def _wait_for_leaders(self, names: list[str]) -> None:
+        import time
+
+        deadline = time.monotonic() + self._timeout_s
+        pending = set(names)
+        while pending:
+            metadata = self._admin.list_topics(timeout=self._timeout_s)
+            for name in list(pending):
+                topic = metadata.topics.get(name)
+                if topic is not None and topic.error is None and topic.partitions and all(
+                    p.leader >= 0 for p in topic.partitions.values()
+                ):
+                    pending.discard(name)
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                raise TopicError(f"topics {sorted(pending)} have no leader after {self._timeout_s:.0f} s on {self._bootstrap}")
+            time.sleep(0.05)
+
+
+def sanitize_topic_part(text: str, limit: int = 60) -> str:
+    """Make any text (a test id) usable inside a topic name."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "t"
+    return cleaned[:limit]
+
+
+class TopicNamespace:
+    """Topics private to one test (or one xdist worker): ``<prefix>.<instrument>_<purpose>``.
+
+    Every topic made through the namespace is deleted by :meth:`cleanup`.
+    """
+
+    def __init__(self, admin: TopicAdmin, label: str = "", *, prefix: str | None = None) -> None:
+        self.admin = admin
+        unique = uuid.uuid4().hex[:8]
+        if prefix is None:
+            prefix = f"donki-{sanitize_topic_part(label, 40)}-{unique}" if label else f"donki-{unique}"
+        self.prefix = prefix
+        self.created: list[str] = []
+
+    def name(self, local: str) -> str:
+        """The full topic name for ``local`` (e.g. ``loki_detector``) in this namespace."""
+        return f"{self.prefix}.{local}"
+
+    def create(self, local: str, partitions: int = 1, replication: int | None = None,
+               config: Mapping[str, str] | None = None) -> str:
+        """Create ``local`` in this namespace and return its full name."""
+        spec = TopicSpec(self.name(local), partitions, replication, dict(config or {}))
+        self.admin.create([spec])
+        self.created.append(spec.name)
+        return spec.name
+
+    def __call__(self, local: str, partitions: int = 1, **kwargs: Any) -> str:
+        return self.create(local, partitions, **kwargs)
+
+    def cleanup(self) -> None:
+        """Delete every topic this namespace created."""
+        created, self.created = self.created, []
+        self.admin.delete(created)

@@ -1,0 +1,61 @@
+"""Producer and consumer settings shared by players, recorder, replayer and benchmarks."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Mapping
+
+from harness.kafka.nodeconfig import MAX_MESSAGE_BYTES
+from harness.kafka.readiness import quiet_logger
+
+__all__ = ["producer_config", "consumer_config", "make_producer", "make_consumer"]
+
+#: Throughput first (batching, no per-message flush) but without waiting long for a batch.
+PRODUCER_DEFAULTS: dict[str, Any] = {
+    "acks": "all",
+    "enable.idempotence": True,
+    "linger.ms": 5,
+    "batch.size": 1_000_000,
+    "message.max.bytes": MAX_MESSAGE_BYTES,
+    "queue.buffering.max.kbytes": 1_048_576,
+    "queue.buffering.max.messages": 1_000_000,
+    "compression.type": "none",
+}
+
+CONSUMER_DEFAULTS: dict[str, Any] = {
+    "enable.auto.commit": False,
+    "auto.offset.reset": "earliest",
+    "fetch.max.bytes": MAX_MESSAGE_BYTES + 1024 * 1024,
+    "max.partition.fetch.bytes": MAX_MESSAGE_BYTES,
+    "receive.message.max.bytes": MAX_MESSAGE_BYTES + 2 * 1024 * 1024,
+    "queued.max.messages.kbytes": 1_048_576,
+    "enable.partition.eof": False,
+}
+
+
+def producer_config(client_config: Mapping[str, Any], **overrides: Any) -> dict[str, Any]:
+    """Settings for a confluent-kafka Producer against the cluster of ``client_config``."""
+    return {"logger": quiet_logger(), **PRODUCER_DEFAULTS, **client_config, **overrides}
+
+
+def consumer_config(client_config: Mapping[str, Any], group: str | None = None, **overrides: Any) -> dict[str, Any]:
+    """Settings for a Consumer; a fresh group id unless one is given."""
+    return {
+        "logger": quiet_logger(),
+        **CONSUMER_DEFAULTS,
+        "group.id": group or f"donki-{uuid.uuid4().hex[:12]}",
+        **client_config,
+        **overrides,
+    }
+
+
+def make_producer(client_config: Mapping[str, Any], **overrides: Any):
+    from confluent_kafka import Producer
+
+    return Producer(producer_config(client_config, **overrides))
+
+
+def make_consumer(client_config: Mapping[str, Any], group: str | None = None, **overrides: Any):
+    from confluent_kafka import Consumer
+
+    return Consumer(consumer_config(client_config, group, **overrides))

@@ -1,0 +1,60 @@
+"""Choosing a broker provider: ``external``, ``container``, ``local`` or ``auto``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Mapping
+
+from harness.config import PROVIDERS
+from harness.errors import BrokerError, ConfigError, KafkaRuntimeError
+from harness.kafka.container import ContainerKafka, docker_available
+from harness.kafka.external import ExternalKafka, security_from_env
+from harness.kafka.local import LocalKafka
+from harness.kafka.provider import Broker
+
+__all__ = ["make_broker"]
+
+
+def make_broker(
+    kind: str = "auto",
+    *,
+    bootstrap: str | None = None,
+    nodes: int = 1,
+    security: Mapping[str, Any] | None = None,
+    log: Callable[[str], None] = lambda _msg: None,
+    **local_options: Any,
+) -> Broker:
+    """Build (not start) the broker for provider ``kind``.
+
+    ``auto`` picks external when ``bootstrap`` is set, else container when a Docker
+    daemon answers, else local; if none can work it says what to install or set.
+    """
+    if kind not in PROVIDERS:
+        raise ConfigError(f"unknown Kafka provider {kind!r}; expected one of: {', '.join(PROVIDERS)}")
+    security = dict(security) if security is not None else security_from_env(os.environ)
+    if kind == "external" or (kind == "auto" and bootstrap):
+        if not bootstrap:
+            raise ConfigError(
+                "--donki-kafka=external needs a bootstrap address: set --donki-bootstrap=HOST:PORT, "
+                "the ini key donki_bootstrap or DONKI_BOOTSTRAP"
+            )
+        return ExternalKafka(bootstrap, security=security)
+    if kind == "container":
+        return ContainerKafka()
+    if kind == "local":
+        return LocalKafka(nodes, log=log, **local_options)
+    if docker_available():
+        log("auto: a Docker daemon answers, using the container provider")
+        return ContainerKafka()
+    try:
+        from harness.kafka.runtime import find_java, locate_runtime
+
+        find_java()
+        locate_runtime(kafka_home=local_options.get("kafka_home"), version=local_options.get("version"), log=log)
+    except KafkaRuntimeError as exc:
+        raise BrokerError(
+            "auto: no Kafka broker can be had: no bootstrap address is set (--donki-bootstrap), no Docker daemon "
+            f"answers, and the local provider cannot run: {exc}"
+        ) from None
+    log("auto: no bootstrap address and no Docker daemon, using the local KRaft provider")
+    return LocalKafka(nodes, log=log, **local_options)

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from harness.kafka.nodeconfig import MAX_MESSAGE_BYTES
 from harness.kafka.readiness import quiet_logger
 
-__all__ = ["producer_config", "consumer_config", "make_producer", "make_consumer"]
+__all__ = ["producer_config", "consumer_config", "make_producer", "make_consumer", "consume"]
 
 #: Throughput first (batching, no per-message flush) but without waiting long for a batch.
 PRODUCER_DEFAULTS: dict[str, Any] = {
@@ -59,3 +59,29 @@ def make_consumer(client_config: Mapping[str, Any], group: str | None = None, **
     from confluent_kafka import Consumer
 
     return Consumer(consumer_config(client_config, group, **overrides))
+
+
+def consume(client_config: Mapping[str, Any], topics: list[str] | str, count: int, timeout_s: float = 30.0) -> list[Any]:
+    """Read ``count`` messages from the start of ``topics``, or fewer if the deadline passes.
+
+    A convenience for tests and demos; errors on a message raise ``KafkaException``.
+    """
+    import time
+
+    from confluent_kafka import KafkaException
+
+    consumer = make_consumer(client_config)
+    consumer.subscribe([topics] if isinstance(topics, str) else list(topics))
+    got: list[Any] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(got) < count and time.monotonic() < deadline:
+            message = consumer.poll(min(0.2, max(deadline - time.monotonic(), 0.0)))
+            if message is None:
+                continue
+            if message.error() is not None:
+                raise KafkaException(message.error())
+            got.append(message)
+    finally:
+        consumer.close()
+    return got

@@ -84,6 +84,7 @@ class TopicAdmin:
                 if missing_ok and getattr(error, "code", lambda: None)() == KafkaError.UNKNOWN_TOPIC_OR_PART:
                     continue
                 raise TopicError(f"could not delete topic {name!r} on {self._bootstrap}: {error}") from None
+        self._wait_until(lambda topics: not set(names) & set(topics), f"topics {names} still listed")
 
     def list(self) -> dict[str, int]:
         """Topic name -> partition count (internal topics left out)."""
@@ -99,22 +100,23 @@ class TopicAdmin:
         return len(topic.partitions)
 
     def _wait_for_leaders(self, names: list[str]) -> None:
+        def led(topics: dict) -> bool:
+            return all(
+                (t := topics.get(n)) is not None and t.error is None and t.partitions
+                and all(p.leader >= 0 for p in t.partitions.values())
+                for n in names
+            )
+
+        self._wait_until(led, f"topics {names} have no leader")
+
+    def _wait_until(self, done, what: str) -> None:
+        """Topic changes are asynchronous in Kafka: poll metadata until ``done`` or the deadline."""
         import time
 
         deadline = time.monotonic() + self._timeout_s
-        pending = set(names)
-        while pending:
-            metadata = self._admin.list_topics(timeout=self._timeout_s)
-            for name in list(pending):
-                topic = metadata.topics.get(name)
-                if topic is not None and topic.error is None and topic.partitions and all(
-                    p.leader >= 0 for p in topic.partitions.values()
-                ):
-                    pending.discard(name)
-            if not pending:
-                return
+        while not done(self._admin.list_topics(timeout=self._timeout_s).topics):
             if time.monotonic() > deadline:
-                raise TopicError(f"topics {sorted(pending)} have no leader after {self._timeout_s:.0f} s on {self._bootstrap}")
+                raise TopicError(f"{what} after {self._timeout_s:.0f} s on {self._bootstrap}")
             time.sleep(0.05)
 
 

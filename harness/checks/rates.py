@@ -1,0 +1,99 @@
+"""Rates: achieved trigger rate per stream against nominal, and interval jitter."""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping, Sequence
+
+from harness.checks.result import CheckResult, Finding
+from harness.checks.stats import percentile
+from harness.records import KafkaRecord
+
+__all__ = ["stream_trigger_times", "check_rates", "assert_rates", "CLOCKS"]
+
+CLOCKS = ("timestamp", "received")
+
+
+def stream_trigger_times(records: Iterable[KafkaRecord], clock: str = "timestamp") -> dict[str, list[float]]:
+    """Per stream, the time (s) of the first message of each trigger, in trigger order.
+
+    ``clock`` is ``"timestamp"`` (the Kafka timestamp, which players set to the data's own
+    time) or ``"received"`` (when the recorder got the message). Foreign messages (without
+    harness headers) are ignored.
+    """
+    if clock not in CLOCKS:
+        raise ValueError(f"clock={clock!r}; expected one of {CLOCKS}")
+    first: dict[str, dict[int, float]] = {}
+    for record in records:
+        meta = record.donki
+        if meta is None:
+            continue
+        t = record.timestamp_ms / 1000.0 if clock == "timestamp" else record.received
+        per_trigger = first.setdefault(meta.stream, {})
+        if meta.trigger not in per_trigger or t < per_trigger[meta.trigger]:
+            per_trigger[meta.trigger] = t
+    return {stream: [times[n] for n in sorted(times)] for stream, times in first.items()}
+
+
+def _stream_metrics(times: Sequence[float], nominal_hz: float) -> dict[str, float]:
+    span = times[-1] - times[0]
+    intervals = [b - a for a, b in zip(times, times[1:])]
+    period = 1.0 / nominal_hz
+    deviations = [abs(i - period) for i in intervals]
+    return {
+        "triggers": len(times),
+        "nominal_hz": nominal_hz,
+        "achieved_hz": (len(times) - 1) / span if span > 0 else float("inf"),
+        "span_s": span,
+        "jitter_p50_s": percentile(deviations, 50),
+        "jitter_p99_s": percentile(deviations, 99),
+    }
+
+
+def check_rates(
+    times: Mapping[str, Sequence[float]],
+    nominal_hz: Mapping[str, float],
+    *,
+    tolerance: float | Mapping[str, float] = 0.1,
+    jitter_p99_limit_s: float | None = None,
+) -> CheckResult:
+    """Compare each stream's achieved rate with its nominal rate.
+
+    Parameters
+    ----------
+    times
+        Per stream, event times in seconds, one per trigger (see :func:`stream_trigger_times`).
+    nominal_hz
+        Per stream, the nominal rate. Every stream named here must have data.
+    tolerance
+        Allowed relative deviation (0.1 = +-10 %), one for all or per stream.
+    jitter_p99_limit_s
+        If set, the p99 of |interval - nominal period| must not exceed it.
+    """
+    findings: list[Finding] = []
+    metrics: dict[str, dict[str, float]] = {}
+    for stream, nominal in nominal_hz.items():
+        allowed = tolerance[stream] if isinstance(tolerance, Mapping) else tolerance
+        got = list(times.get(stream, ()))
+        if len(got) < 2:
+            findings.append(Finding(f"stream {stream!r}: {len(got)} trigger(s) seen, at least 2 are needed to "
+                                    f"measure a rate (nominal {nominal:g} Hz)", stream=stream))
+            continue
+        m = metrics[stream] = _stream_metrics(got, nominal)
+        deviation = m["achieved_hz"] / nominal - 1.0
+        m["deviation"] = deviation
+        if abs(deviation) > allowed:
+            findings.append(Finding(
+                f"stream {stream!r}: achieved {m['achieved_hz']:.3g} Hz, nominal {nominal:g} Hz "
+                f"({deviation:+.1%}, tolerance +-{allowed:.0%}) over {len(got)} triggers in {m['span_s']:.3g} s",
+                stream=stream))
+        if jitter_p99_limit_s is not None and m["jitter_p99_s"] > jitter_p99_limit_s:
+            findings.append(Finding(
+                f"stream {stream!r}: interval jitter p99 {m['jitter_p99_s'] * 1e3:.3g} ms exceeds "
+                f"{jitter_p99_limit_s * 1e3:.3g} ms (p50 {m['jitter_p50_s'] * 1e3:.3g} ms)", stream=stream))
+    return CheckResult("rates", tuple(findings), metrics, checked=len(nominal_hz))
+
+
+def assert_rates(times: Mapping[str, Sequence[float]], nominal_hz: Mapping[str, float], **kwargs) -> CheckResult:
+    """:func:`check_rates`, raising :class:`~harness.errors.CheckFailed` with a readable report."""
+    __tracebackhide__ = True
+    return check_rates(times, nominal_hz, **kwargs).assert_passed()

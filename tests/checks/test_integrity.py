@@ -3,7 +3,7 @@ import pytest
 from harness.checks import check_integrity
 from harness.errors import CheckFailed
 
-from conftest import record
+from literal_streams import record
 
 
 def produced(jb, player="b", stream="b-image", triggers=3, per_trigger=2):

@@ -5,7 +5,7 @@ from streaming_data_types import serialise_ev44
 from harness.checks import check_ordering
 from harness.errors import CheckFailed
 
-from conftest import record, stream_records
+from literal_streams import record, stream_records
 
 
 def ev44(source, message_id, seq, offset):

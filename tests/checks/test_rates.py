@@ -3,7 +3,7 @@ import pytest
 from harness.checks import check_rates, stream_trigger_times
 from harness.errors import CheckFailed
 
-from conftest import record
+from literal_streams import record
 
 
 def ticks(rate, n, start=100.0):

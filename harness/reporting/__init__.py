@@ -1,0 +1,7 @@
+"""Reports of scenario runs: a terminal table, JSON and PNG plots."""
+
+from harness.reporting.files import write_report
+from harness.reporting.model import RunReport, StreamRow
+from harness.reporting.table import render_run, render_table
+
+__all__ = ["RunReport", "StreamRow", "render_run", "render_table", "write_report"]

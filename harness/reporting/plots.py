@@ -48,14 +48,18 @@ def plot_rates(report: RunReport, path: Path) -> Path:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.5))
     nominal = {r.stream: r.nominal_hz for r in report.rows}
+    seen = [v for v in nominal.values() if v > 0]
     for stream, times in sorted(report.trigger_times.items()):
         x, y = rate_series(times)
+        seen += [v for v in y if v > 0]
         line, = ax.plot(x, y, marker=".", label=stream)
         if stream in nominal:
             ax.axhline(nominal[stream], color=line.get_color(), linestyle="--", linewidth=0.8)
     ax.set_xlabel("time since first trigger (s)")
     ax.set_ylabel("triggers per second")
     ax.set_yscale("log")
+    if seen:  # streams span 1 Hz to 1 kHz: a log axis with a margin on both sides
+        ax.set_ylim(min(seen) / 2, max(seen) * 2)
     ax.set_title(f"{report.scenario}: rate per stream (dashed: nominal)")
     ax.legend(fontsize="small")
     fig.tight_layout()

@@ -57,9 +57,9 @@ def plot_rates(report: RunReport, path: Path) -> Path:
             ax.axhline(nominal[stream], color=line.get_color(), linestyle="--", linewidth=0.8)
     ax.set_xlabel("time since first trigger (s)")
     ax.set_ylabel("triggers per second")
-    ax.set_yscale("log")
     if seen:  # streams span 1 Hz to 1 kHz: a log axis with a margin on both sides
         ax.set_ylim(min(seen) / 2, max(seen) * 2)
+    ax.set_yscale("log")
     ax.set_title(f"{report.scenario}: rate per stream (dashed: nominal)")
     ax.legend(fontsize="small")
     fig.tight_layout()

@@ -133,7 +133,7 @@ def _player(args: argparse.Namespace) -> int:
 
 
 def _director(args: argparse.Namespace) -> int:
-    from harness.orchestra import CurveServer, Director, RunPlan
+    from harness.orchestra import RunPlan
 
     keys = _pair(args.curve_secret, args.curve_allowed, "--curve-secret and --curve-allowed")
     if keys is None and args.host not in ("127.0.0.1", "localhost", "::1"):
@@ -141,7 +141,16 @@ def _director(args: argparse.Namespace) -> int:
     plan = RunPlan(count=None if args.endless else args.count, rate_hz=args.rate, ack_timeout_s=args.ack_timeout,
                    policy=args.policy, resends=args.resends)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        return _serve_director(args, plan, stop, keys)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _serve_director(args: argparse.Namespace, plan: Any, stop: threading.Event, keys: Any) -> int:
+    from harness.orchestra import CurveServer, Director
+
     director = Director(args.host, args.port, heartbeat_s=args.heartbeat, liveness=args.liveness,
                         curve=CurveServer(*keys) if keys else None)
     with director:

@@ -322,7 +322,7 @@ class DirectorLoop:
         for req_id, request in list(self._requests.items()):
             if request.name == name:
                 del self._requests[req_id]
-                request.future.set_exception(PlayerError(f"player {name!r} left before answering "
+                request.future.set_exception(PlayerError(f"player {name!r} went away before answering "
                                                          f"{request.kind.value}: {reason}"))
         if self._run is not None:
             self._send_triggers(self._run.on_player_gone(name, reason, now))
@@ -336,9 +336,11 @@ class DirectorLoop:
                 self._send(identity, beat)
         limit = self._heartbeat_s * self._liveness
         for name, silence in self._registry.silent_since(now, limit):
-            if self._run is None or not self._run.waiting_on(name, now):
+            allowance = 0.0 if self._run is None else self._run.busy_allowance(name)
+            if silence > allowance:
                 self._player_gone(name, PlayerState.LOST, f"no message for {silence:.2f} s (heartbeat "
-                                  f"{self._heartbeat_s:g} s x liveness {self._liveness})", now)
+                                  f"{self._heartbeat_s:g} s x liveness {self._liveness}"
+                                  + (f", busy allowance {allowance:g} s)" if allowance else ")"), now)
         for req_id, request in list(self._requests.items()):
             if request.deadline <= now:
                 del self._requests[req_id]

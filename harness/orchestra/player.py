@@ -76,6 +76,7 @@ class Player:
         self.triggers_done = 0
         self._last: tuple[int, MsgType, dict[str, int], str] | None = None  # last answered trigger
         self._sock: Any = None
+        self._vanish = False
         self._heartbeat_s = 1.0
         self._liveness = 3
         self._handlers = {
@@ -125,14 +126,22 @@ class Player:
             self.log.info("leaving: %s", reason)
             return outcome
         finally:
-            self._teardown()
-            try:
-                self._sock.send_multipart(encode(MsgType.BYE, reason=reason), zmq.NOBLOCK)
-            except zmq.ZMQError:
-                pass
-            self._sock.close(200)  # let the bye leave
+            if self._vanish:
+                self._sock.close(0)
+            else:
+                self._teardown()
+                try:
+                    self._sock.send_multipart(encode(MsgType.BYE, reason=reason), zmq.NOBLOCK)
+                except zmq.ZMQError:
+                    pass
+                self._sock.close(200)  # let the bye leave
             context.term()
             self.log.removeHandler(self._ring)
+
+    def vanish(self) -> None:
+        """Stop at once with no teardown and no bye: to the director, a crash (for thread players)."""
+        self._vanish = True
+        self.stop_event.set()
 
     def _connect(self, zmq: Any) -> None:
         cfg = self.config

@@ -206,10 +206,15 @@ class TriggerScheduler:
 
     # -- queries ------------------------------------------------------------------------
 
-    def waiting_on(self, player: str, now: float) -> bool:
-        """True while ``player`` owes an ack whose deadline has not passed (it may be busy)."""
-        pair = self._pending.get(player)
-        return pair is not None and pair.deadline > now
+    def busy_allowance(self, player: str) -> float:
+        """How long ``player`` may stay silent because it owes an ack (it may be busy in its action).
+
+        Measured from the player's last message, so a crashed player is still found out:
+        its silence outgrows the allowance however many triggers were sent to it since.
+        """
+        if player in self._pending:
+            return self.plan.ack_timeout_s * (self.plan.resends + 1)
+        return 0.0
 
     @property
     def trigger_in_progress(self) -> int | None:

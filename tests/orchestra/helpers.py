@@ -75,3 +75,30 @@ class Rogue:
     def close(self) -> None:
         self.sock.close(0)
         self.context.term()
+
+
+class DeliveryTracker:
+    """Pretends to produce ``params['messages']`` messages per trigger; delivery is confirmed later."""
+
+    def __init__(self, params, context):
+        self.messages = params.get("messages", 2)
+        self.produced: dict[int, int] = {}
+
+    def __call__(self, trigger):
+        self.produced[trigger] = self.messages
+        return ActionResult(messages=self.messages, bytes=100 * self.messages)
+
+    def wait_delivered(self, trigger, timeout_s):
+        sent = self.produced.pop(trigger)
+        return ActionResult(messages=sent, bytes=100 * sent, delivered=sent - 1, failed=1)
+
+
+class BrokenSetup:
+    def __init__(self, params, context):
+        pass
+
+    def setup(self):
+        raise OSError("cannot open the detector geometry file")
+
+    def __call__(self, trigger):
+        return None

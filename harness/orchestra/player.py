@@ -24,9 +24,14 @@ from harness.orchestra.player_config import PlayerConfig
 from harness.orchestra import protocol
 from harness.orchestra.protocol import DIRECTOR, Message, MsgType, ack_frames, decode, encode
 
-__all__ = ["Player", "PlayerExit", "LOG_LINES_KEPT"]
+__all__ = ["Player", "PlayerExit", "LOG_LINES_KEPT", "EXIT_OK", "EXIT_ERROR", "EXIT_DIRECTOR_LOST"]
 
 LOG_LINES_KEPT = 2000
+
+# exit codes of a player process (``python -m harness.orchestra.player_process``, ``donki player``)
+EXIT_OK = 0
+EXIT_ERROR = 2  # bad config, rejected by the director, no welcome
+EXIT_DIRECTOR_LOST = 3
 MAX_POLL_MS = 100  # bounds how long a stop request waits
 
 

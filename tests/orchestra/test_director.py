@@ -174,3 +174,20 @@ def test_a_setup_that_raises_is_reraised_with_the_players_traceback(ensemble):
                                                      "factory": True}))
     with pytest.raises(PlayerError, match="(?s)'geo' refused start.*OSError: cannot open the detector geometry"):
         ensemble.run(count=1)
+
+
+def test_a_bug_in_the_director_loop_reaches_the_caller(monkeypatch):
+    from harness.orchestra import Director
+    from harness.orchestra.director_loop import DirectorLoop
+
+    def broken(self, now):
+        raise ZeroDivisionError("a bug in housekeeping")
+
+    monkeypatch.setattr(DirectorLoop, "_housekeeping", broken)
+    director = Director().start()
+    try:
+        assert wait_until(lambda: not director._thread.is_alive(), 5)
+        with pytest.raises(RunError, match="(?s)died of a bug.*ZeroDivisionError: a bug in housekeeping"):
+            director.run_state
+    finally:
+        director.close()

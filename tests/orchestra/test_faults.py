@@ -192,3 +192,22 @@ def test_a_player_stops_when_its_director_vanishes(tmp_path):
         director.kill()
         if player is not None:
             player.stop(5)
+
+
+def test_a_late_answer_to_an_earlier_run_is_never_taken_for_this_run(ensemble, rogues):
+    rogue = rogues("slowpoke")
+    rogue.hello()
+    first = ensemble.start_run(count=1, ack_timeout_s=0.3, policy="skip", start_players=False)
+    assert rogue.expect(MsgType.TRIGGER)["run"] == 1
+    assert first.wait(10).missed == 1  # no answer in time
+    second = ensemble.start_run(count=1, ack_timeout_s=5.0, policy="skip", start_players=False)
+    trigger = rogue.expect(MsgType.TRIGGER)
+    assert (trigger["run"], trigger["trigger"]) == (2, 1)
+    rogue.ack(1, run=1)  # the late answer to run 1, trigger 1: same trigger number as the one now owed
+    assert wait_until(lambda: ensemble.journal.of_kind(EventKind.LATE_ACK), 5)
+    assert not second.done()
+    rogue.ack(1, run=2)
+    assert second.wait(10).ok
+    late = ensemble.journal.of_kind(EventKind.LATE_ACK)[0]
+    assert "run 1" in late.detail
+    check_journal(ensemble.journal)

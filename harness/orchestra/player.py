@@ -192,30 +192,26 @@ class Player:
 
     def _serve(self, zmq: Any) -> str:
         sock = self._sock
-        poller = zmq.Poller()
-        poller.register(sock, zmq.POLLIN)
-        handlers, decode_frames, parse_trigger = self._handlers, self._decode, protocol.parse_trigger
+        # a blocking receive with a timeout, not poll-then-receive: one wake-up per message
+        sock.rcvtimeo = max(1, min(MAX_POLL_MS, int(self._heartbeat_s * 500)))
+        recv, again = sock.recv_multipart, zmq.Again
         last_heard = time.monotonic()
         next_beat = last_heard + self._heartbeat_s
         limit = self._heartbeat_s * self._liveness
         beat = encode(MsgType.HEARTBEAT)
         while not self.stop_event.is_set():
-            timeout = min(MAX_POLL_MS, max(0, int((next_beat - time.monotonic()) * 1000) + 1))
-            if poller.poll(timeout):  # one message per poll: cheaper than reading until EAGAIN
-                frames = sock.recv_multipart()
-                last_heard = time.monotonic()
-                fast = parse_trigger(frames[0]) if len(frames) == 1 else None
-                msg = None if fast is not None else decode_frames(frames)
+            try:
+                frames = recv()
+            except again:
+                frames = None
+            now = time.monotonic()
+            if frames is not None:
+                last_heard = now
+                fast = protocol.parse_trigger(frames[0]) if len(frames) == 1 else None
                 if fast is not None:  # the hot path: a trigger in canonical form
                     self._on_trigger(*fast)
-                elif msg is not None:
-                    if msg.type is MsgType.BYE:
-                        self.log.info("director said bye: %s", msg["reason"])
-                        return PlayerExit.BYE
-                    if msg.type is MsgType.REJECT:
-                        raise PlayerFailed(self.config.name, f"was rejected by the director: {msg['reason']}")
-                    handlers[msg.type](msg)
-            now = time.monotonic()
+                elif self._dispatch(frames):
+                    return PlayerExit.BYE
             if now >= next_beat:
                 self._send(beat)
                 next_beat = now + self._heartbeat_s
@@ -224,6 +220,19 @@ class Player:
                                self.config.director, now - last_heard)
                 return PlayerExit.DIRECTOR_LOST
         return PlayerExit.STOPPED
+
+    def _dispatch(self, frames: list[bytes]) -> bool:
+        """Handle one message other than a canonical trigger; True when the director said bye."""
+        msg = self._decode(frames)
+        if msg is None:
+            return False
+        if msg.type is MsgType.BYE:
+            self.log.info("director said bye: %s", msg["reason"])
+            return True
+        if msg.type is MsgType.REJECT:
+            raise PlayerFailed(self.config.name, f"was rejected by the director: {msg['reason']}")
+        self._handlers[msg.type](msg)
+        return False
 
     def _receive(self) -> Message | None:
         return self._decode(self._sock.recv_multipart())

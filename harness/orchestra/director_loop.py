@@ -214,9 +214,9 @@ class DirectorLoop:
     def _garbage_event(self, identity: bytes, reason: str) -> None:
         self._garbage += 1
         who = self._registry.name_of(identity) or self._registry.former_name(identity)
-        log.warning("rejected a message from %s: %s", who or identity.hex(), reason)
-        if self._garbage <= MAX_GARBAGE_EVENTS:
+        if self._garbage <= MAX_GARBAGE_EVENTS:  # a flood must not flood the log and journal too
             detail = reason if self._garbage < MAX_GARBAGE_EVENTS else reason + " (further garbage not journaled)"
+            log.warning("rejected a message from %s: %s", who or identity.hex(), detail)
             self._journal.record(EventKind.GARBAGE, player=who, detail=detail)
 
     def _send(self, identity: bytes, frames: list[bytes]) -> bool:

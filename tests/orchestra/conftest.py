@@ -1,12 +1,24 @@
 """Fixtures: an Ensemble (director + players) on a random loopback port, reaped after each test."""
 
+import os
+from pathlib import Path
+
 import pytest
 
 from harness.orchestra import Ensemble
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
 # Short enough that lost players are found quickly, long enough for a loaded 2-core CI machine.
 TEST_HEARTBEAT_S = 0.2
 TEST_LIVENESS = 5
+
+
+@pytest.fixture(autouse=True)
+def player_processes_import_test_helpers(monkeypatch):
+    """Player processes load ``tests.orchestra.helpers`` (``python`` kind) wherever pytest was started."""
+    path = os.environ.get("PYTHONPATH")
+    monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT) if not path else f"{REPO_ROOT}{os.pathsep}{path}")
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.config import SETTINGS
+from pytest_donki.orchestra import pytest_runtest_call  # noqa: F401 - player errors fail the test that ran them
 
 MARKERS = (
     "donki(scenario=None, record_mode=None): run the test against a donki scenario",

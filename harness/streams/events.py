@@ -7,10 +7,10 @@ puts most events into a few spots, each with its own time of flight (like Bragg 
 over a uniform background with a moderator-like time spectrum.
 
 Speed: drawing a million events from that mixture directly costs more than a pulse
-period on a small machine. So the generator draws, once, a pool of 2**20 (pixel, tof)
-pairs from the distribution, and per pulse picks events from the pool with one 32-bit
-random word each: 20 bits choose the pool entry, the remaining 12 bits jitter its time
-of flight by up to 4 us. Events are still independent draws from (a 1M-sample picture
+period on a small machine. So the generator draws, once, a pool of up to 2**20 (pixel,
+tof) pairs from the distribution (16 per event of a pulse, at least 2**14), and per pulse
+picks events from the pool with one 32-bit random word each: the top bits choose the
+pool entry, the low 12 bits jitter its time of flight by up to 4 us. Events are still independent draws from (a 1M-sample picture
 of) the distribution, and a pulse costs three vector operations.
 """
 
@@ -28,9 +28,17 @@ ESS_FRAME_NS = 71_428_571  # 1 / 14 Hz
 DISTRIBUTIONS = ("peaked", "uniform")
 BATCHING = ("pulse", "efu")
 
-POOL_BITS = 20
-JITTER_BITS = 32 - POOL_BITS
+MAX_POOL_BITS = 20
+MIN_POOL_BITS = 14
+POOL_PER_EVENT = 16
+JITTER_BITS = 12  # 32 - MAX_POOL_BITS: index and jitter bits never overlap
 JITTER_NS = 1 << JITTER_BITS
+
+
+def pool_bits(events_per_pulse: int) -> int:
+    """log2 of the pool size for pulses of ``events_per_pulse`` events."""
+    wanted = max(1, POOL_PER_EVENT * events_per_pulse).bit_length()
+    return min(MAX_POOL_BITS, max(MIN_POOL_BITS, wanted))
 
 
 class EventGenerator(StreamGenerator):
@@ -71,7 +79,8 @@ class EventGenerator(StreamGenerator):
     def _draw_pool(self, peaks: int, peak_fraction: float) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng([self.seed, self.salt, 0xE7E7])
         rows, cols = self.detector_shape
-        size = 1 << POOL_BITS
+        self.pool_bits = pool_bits(self.events_per_pulse)
+        size = 1 << self.pool_bits
         in_peaks = rng.random(size) < peak_fraction
         n_peak = int(in_peaks.sum())
         weights = rng.uniform(0.5, 1.5, peaks)
@@ -102,7 +111,7 @@ class EventGenerator(StreamGenerator):
             return tof, pixels
         words = np.frombuffer(rng.bytes(4 * n), dtype="<u4")
         # np.take with a native index is the fastest gather numpy offers
-        index = np.right_shift(words, np.uint32(JITTER_BITS), dtype=np.intp, casting="unsafe")
+        index = np.right_shift(words, np.uint32(32 - self.pool_bits), dtype=np.intp, casting="unsafe")
         pool_pixels, pool_tofs = self.pool
         tof = np.take(pool_tofs, index)
         tof += np.bitwise_and(words, np.uint32(JITTER_NS - 1)).view(np.int32)

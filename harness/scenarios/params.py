@@ -23,6 +23,7 @@ class _Required:
 #: Marks a parameter without a default.
 REQUIRED: Any = _Required()
 
+_PLURALS = {bool: "booleans", int: "integers", float: "numbers", str: "strings"}
 _TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "an array"}
 
 
@@ -64,7 +65,7 @@ class Param:
 
     def describe(self) -> str:
         """One line for docs and ``donki scenarios --kinds``."""
-        parts = [type_name(self.kind) if self.item is None else f"array of {type_name(self.item)}s"]
+        parts = [type_name(self.kind) if self.item is None else f"array of {_PLURALS.get(self.item, 'values')}"]
         if self.choices is not None:
             parts.append("one of " + ", ".join(map(repr, self.choices)))
         if self.positive:

@@ -1,11 +1,14 @@
 """The registry of stream kinds a scenario's players may name.
 
 A kind says which parameters it takes (:class:`~harness.scenarios.params.Param`) and
-which player action produces it (``factory(params, context) -> PlayerAction``, called in
-the player process, which finds the kind through this same registry). The built-in kinds live in
-:mod:`harness.streams.kinds`; other packages add theirs with :func:`register_stream_kind`
-at import, or through the entry-point group ``donki.stream_kinds`` (each entry point
-names a :class:`StreamKind`, a list of them, or a module that registers on import).
+which player action produces it (``factory(params, context) -> PlayerAction``). Every
+registered kind is also an action kind of the orchestra of the same name, so a player
+process started with ``kind = "b-image"`` builds its action from this registry.
+
+The built-in kinds live in :mod:`harness.streams.kinds`. Other packages add theirs with
+:func:`register_stream_kind` in a module listed in :data:`OPTIONAL_PROVIDERS` (imported
+when present) or named by an entry point of the group ``donki.stream_kinds`` (the entry
+point names a :class:`StreamKind`, a list of them, or a module that registers on import).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from harness.scenarios.params import Param, resolve_params
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "OPTIONAL_PROVIDERS",
     "StreamKind",
     "get_stream_kind",
     "register_stream_kind",
@@ -28,6 +32,8 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "donki.stream_kinds"
 BUILTIN_PROVIDERS = ("harness.streams.kinds",)
+#: modules of this distribution that provide kinds when they exist (imported if present)
+OPTIONAL_PROVIDERS = ("harness.recording.kinds",)
 
 _REGISTRY: dict[str, "StreamKind"] = {}
 _LOAD_ERRORS: list[str] = []
@@ -78,11 +84,17 @@ class StreamKind:
 
 
 def register_stream_kind(kind: StreamKind, *, replace: bool = False) -> StreamKind:
-    """Make ``kind`` available to scenarios; a second kind of the same name is an error."""
+    """Make ``kind`` available to scenarios and as a player action kind.
+
+    A second, different kind of the same name is an error unless ``replace``.
+    """
+    from harness.orchestra.actions import register_action_kind
+
     with _LOCK:
         existing = _REGISTRY.get(kind.name)
         if existing is not None and existing != kind and not replace:
             raise ScenarioError(f"stream kind {kind.name!r} is already registered ({existing.description})")
+        register_action_kind(kind.name, kind.factory, replace=replace or existing == kind)
         _REGISTRY[kind.name] = kind
     return kind
 
@@ -111,6 +123,12 @@ def _load_providers() -> None:
         _loaded = True
         for module in BUILTIN_PROVIDERS:
             importlib.import_module(module)
+        for module in OPTIONAL_PROVIDERS:
+            try:
+                importlib.import_module(module)
+            except ImportError as exc:
+                if exc.name is None or not module.startswith(exc.name):
+                    _LOAD_ERRORS.append(f"{module}: {exc}")  # it exists but is broken: say so
         for entry_point in _entry_points():
             try:
                 _register_provided(entry_point.load())

@@ -25,6 +25,11 @@ class StreamSummary:
     is messages per second over the same span. ``messages``/``bytes``/``delivered``/
     ``failed`` sum the player's acks; ``in_kafka`` counts the messages in its topic
     (``None`` when the topic is shared with other players or was not checked).
+
+    ``problems`` are losses (missed or failed triggers, undelivered messages);
+    ``rate_problem`` says how the achieved rate missed the expectation, if it did.
+    A machine under load can miss rates without losing anything: :attr:`complete`
+    ignores rates, :attr:`ok` does not.
     """
 
     player: str
@@ -44,10 +49,17 @@ class StreamSummary:
     failed: int
     in_kafka: int | None = None
     problems: tuple[str, ...] = ()
+    rate_problem: str = ""
+
+    @property
+    def complete(self) -> bool:
+        """Nothing lost: every due trigger acked, every message delivered."""
+        return not self.problems
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        """Complete, and at the expected rate."""
+        return self.complete and not self.rate_problem
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,7 +68,8 @@ class StreamSummary:
             "achieved_rate_hz": self.achieved_rate_hz, "message_rate_hz": self.message_rate_hz,
             "triggers_due": self.triggers_due, "acks": self.acks, "nacks": self.nacks, "missed": self.missed,
             "delivered": self.delivered, "failed": self.failed, "in_kafka": self.in_kafka,
-            "ok": self.ok, "problems": list(self.problems),
+            "ok": self.ok, "complete": self.complete, "problems": list(self.problems),
+            "rate_problem": self.rate_problem,
         }
 
 
@@ -75,9 +88,14 @@ class RunResult:
     player_logs: dict[str, str] = field(default_factory=dict)
 
     @property
+    def complete(self) -> bool:
+        """The run ended normally and no stream lost anything (rates aside)."""
+        return not self.problems and all(s.complete for s in self.streams)
+
+    @property
     def ok(self) -> bool:
-        """No problem with the run as a whole or any stream."""
-        return not self.problems and all(s.ok for s in self.streams)
+        """Complete, and every stream at its expected rate."""
+        return self.complete and all(s.ok for s in self.streams)
 
     def stream(self, player: str) -> StreamSummary:
         for summary in self.streams:
@@ -85,8 +103,12 @@ class RunResult:
                 return summary
         raise KeyError(f"no stream of player {player!r}; players: {[s.player for s in self.streams]}")
 
-    def all_problems(self) -> list[str]:
-        return [*self.problems, *(f"{s.player}: {p}" for s in self.streams for p in s.problems)]
+    def all_problems(self, rates: bool = True) -> list[str]:
+        """Every problem as one line each (with the rate misses unless ``rates`` is false)."""
+        found = [*self.problems, *(f"{s.player}: {p}" for s in self.streams for p in s.problems)]
+        if rates:
+            found += [f"{s.player}: {s.rate_problem}" for s in self.streams if s.rate_problem]
+        return found
 
     def to_dict(self, journal: bool = False) -> dict[str, Any]:
         """JSON-able: scenario, topics and per stream figures (and the journal rows if asked)."""
@@ -97,6 +119,7 @@ class RunResult:
             "topics": dict(self.topics),
             "outcome": self.outcome,
             "ok": self.ok,
+            "complete": self.complete,
             "elapsed_s": self.elapsed_s,
             "triggers": self.scenario.triggers,
             "problems": self.all_problems(),
@@ -157,9 +180,10 @@ def _with_problems(summary: StreamSummary, spec: PlayerSpec) -> StreamSummary:
         problems.append(f"only {summary.delivered} of {summary.messages} messages confirmed by Kafka at ack time")
     if summary.in_kafka is not None and summary.in_kafka < summary.delivered:
         problems.append(f"the topic holds {summary.in_kafka} messages but {summary.delivered} were confirmed")
+    rate_problem = ""
     if summary.achieved_rate_hz is not None and summary.triggers_due >= 3:
         deviation = abs(summary.achieved_rate_hz - summary.nominal_rate_hz) / summary.nominal_rate_hz
         if deviation > spec.expect.rate_tolerance:
-            problems.append(f"achieved {summary.achieved_rate_hz:.3g} Hz vs nominal {summary.nominal_rate_hz:.3g} Hz "
+            rate_problem = (f"achieved {summary.achieved_rate_hz:.3g} Hz vs nominal {summary.nominal_rate_hz:.3g} Hz "
                             f"({deviation:.0%} off, tolerance {spec.expect.rate_tolerance:.0%})")
-    return replace(summary, problems=tuple(problems))
+    return replace(summary, problems=tuple(problems), rate_problem=rate_problem)

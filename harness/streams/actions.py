@@ -35,6 +35,7 @@ PLAYER_KEY = "player"
 CLOCKS = ("wall", "nominal")
 TEARDOWN_FLUSH_S = 30.0
 CONTROL_DELIVERY_S = 30.0
+WARM_UP_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,9 @@ class StreamAction:
         self.start_ns = settings.start_ns
 
     def setup(self) -> None:
-        self.publisher.start()
+        import streaming_data_types  # noqa: F401 - its first import (~0.1 s) must not delay trigger 1
+
+        self.publisher.start(warm_up_s=WARM_UP_S)
         if self.start_ns is None:
             self.start_ns = time.time_ns()
 
@@ -193,3 +196,14 @@ def run_control_action(params: Mapping[str, Any], context: Mapping[str, Any]) ->
     if not params.get("broker"):
         params["broker"] = str(context.get("bootstrap") or "")
     return RunControlAction(*_build("run-control", params, context))
+
+
+def _register_all_kinds() -> None:
+    # a player process resolves an unknown action kind by importing this module: loading
+    # the stream-kind registry registers every stream kind (plugins too) as an action kind
+    from harness.scenarios.kinds import stream_kinds
+
+    stream_kinds()
+
+
+_register_all_kinds()

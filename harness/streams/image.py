@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness.streams.base import FrameGenerator, StreamMessage
+from harness.streams.templates import ad00_template
 
 __all__ = ["ImageGenerator", "IMAGE_DTYPES", "gaussian_profile", "to_dtype"]
 
@@ -45,6 +46,7 @@ class ImageGenerator(FrameGenerator):
         self.spot_amplitude = spot_amplitude
         self.background = background
         self.orbit_period_s = orbit_period_s
+        self._template = None
 
     def spot_centre(self, index: int) -> tuple[float, float]:
         rows, cols = self.shape
@@ -61,7 +63,8 @@ class ImageGenerator(FrameGenerator):
         return to_dtype(rng.poisson(expected), self.dtype)
 
     def make(self, rng: np.random.Generator, index: int, time_ns: int) -> StreamMessage:
-        from streaming_data_types import serialise_ad00
-
-        payload = serialise_ad00(self.source_name, index + 1, int(time_ns), self.frame(rng, index))
+        frame = self.frame(rng, index)
+        if self._template is None:  # the layout is fixed by shape and dtype: serialise it once
+            self._template = ad00_template(self.source_name, frame)
+        payload = self._template.render(time_ns, frame, index + 1)
         return StreamMessage(payload, int(time_ns), self.schema, self.source_name.encode())

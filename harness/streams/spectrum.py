@@ -6,6 +6,7 @@ import numpy as np
 
 from harness.streams.base import FrameGenerator, StreamMessage
 from harness.streams.image import to_dtype
+from harness.streams.templates import da00_template
 
 __all__ = ["SpectrumGenerator", "ARRAY_DTYPES"]
 
@@ -35,6 +36,7 @@ class SpectrumGenerator(FrameGenerator):
         layout = np.random.default_rng([self.seed, self.salt, 0x5BEC])
         self.peak_bins = layout.uniform(0.1, 0.9, peaks) * self.bins
         self.peak_widths = layout.uniform(0.005, 0.02, peaks) * self.bins
+        self._template = None
 
     def expected(self, index: int) -> np.ndarray:
         centres = np.arange(self.bins, dtype=np.float64)
@@ -47,12 +49,18 @@ class SpectrumGenerator(FrameGenerator):
     def spectrum(self, rng: np.random.Generator, index: int) -> np.ndarray:
         return to_dtype(rng.poisson(self.expected(index)), self.dtype)
 
-    def make(self, rng: np.random.Generator, index: int, time_ns: int) -> StreamMessage:
-        from streaming_data_types.dataarray_da00 import Variable, serialise_da00
+    def variables(self, signal: np.ndarray) -> list:
+        """The da00 variables: ``signal`` on axis ``tof``, then the ``tof`` bin edges."""
+        from streaming_data_types.dataarray_da00 import Variable
 
-        variables = [
-            Variable(name="signal", data=self.spectrum(rng, index), axes=["tof"], unit="counts"),
+        return [
+            Variable(name="signal", data=signal, axes=["tof"], unit="counts"),
             Variable(name="tof", data=self.edges, axes=["tof"], unit="ns"),
         ]
-        payload = serialise_da00(self.source_name, int(time_ns), variables)
+
+    def make(self, rng: np.random.Generator, index: int, time_ns: int) -> StreamMessage:
+        signal = self.spectrum(rng, index)
+        if self._template is None:  # the axis never changes: serialise the layout once
+            self._template = da00_template(self.source_name, self.variables(signal))
+        payload = self._template.render(time_ns, signal)
         return StreamMessage(payload, int(time_ns), self.schema, self.source_name.encode())

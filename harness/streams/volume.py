@@ -6,6 +6,7 @@ import numpy as np
 
 from harness.streams.base import FrameGenerator, StreamMessage
 from harness.streams.image import gaussian_profile, to_dtype
+from harness.streams.templates import da00_template
 
 __all__ = ["VolumeGenerator", "AXES"]
 
@@ -31,6 +32,7 @@ class VolumeGenerator(FrameGenerator):
         self.blob_sigma = blob_sigma
         self.noise = noise
         self.coords = [(np.arange(n) - (n - 1) / 2) * voxel_mm for n in self.shape]
+        self._template = None
 
     def volume(self, rng: np.random.Generator, index: int) -> np.ndarray:
         phase = (self.elapsed_s(index) / 5.0) % 1.0  # crosses the volume every 5 s of data time
@@ -41,10 +43,17 @@ class VolumeGenerator(FrameGenerator):
             noisy = np.rint(noisy)
         return to_dtype(noisy, self.dtype)
 
-    def make(self, rng: np.random.Generator, index: int, time_ns: int) -> StreamMessage:
-        from streaming_data_types.dataarray_da00 import Variable, serialise_da00
+    def variables(self, signal: np.ndarray) -> list:
+        """The da00 variables: ``signal`` on ``x, y, z``, then one coordinate per axis."""
+        from streaming_data_types.dataarray_da00 import Variable
 
-        variables = [Variable(name="signal", data=self.volume(rng, index), axes=list(AXES), unit="counts")]
-        variables += [Variable(name=axis, data=coord, axes=[axis], unit="mm") for axis, coord in zip(AXES, self.coords)]
-        payload = serialise_da00(self.source_name, int(time_ns), variables)
+        variables = [Variable(name="signal", data=signal, axes=list(AXES), unit="counts")]
+        return variables + [Variable(name=axis, data=coord, axes=[axis], unit="mm")
+                            for axis, coord in zip(AXES, self.coords)]
+
+    def make(self, rng: np.random.Generator, index: int, time_ns: int) -> StreamMessage:
+        signal = self.volume(rng, index)
+        if self._template is None:  # the axes never change: serialise the layout once
+            self._template = da00_template(self.source_name, self.variables(signal))
+        payload = self._template.render(time_ns, signal)
         return StreamMessage(payload, int(time_ns), self.schema, self.source_name.encode())

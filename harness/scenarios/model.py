@@ -94,6 +94,7 @@ class PlayerSpec:
     clock: str = "wall"
     params: Mapping[str, Any] = field(default_factory=dict)
     expect: Expectations = field(default_factory=Expectations)
+    producer: Mapping[str, Any] = field(default_factory=dict)
 
     def rate_hz(self, base_rate_hz: float) -> float:
         """Nominal trigger rate of this player."""
@@ -109,6 +110,7 @@ class PlayerSpec:
             "priority": self.priority, "divisor": self.divisor, "seed": self.seed, "ack": self.ack,
             "clock": self.clock, "params": _plain(self.params),
             "expect": {"rate_tolerance": self.expect.rate_tolerance, "max_missed": self.expect.max_missed},
+            "producer": dict(self.producer),
         }
 
 

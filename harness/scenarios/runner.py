@@ -41,7 +41,7 @@ def player_spec_for(player: PlayerSpec, scenario: Scenario, topic: str, bootstra
     from harness.orchestra import PlayerSpec as OrchestraSpec
     from harness.streams.actions import PLAYER_KEY
 
-    producer = dict(LOW_LATENCY_PRODUCER) if player.ack == "delivery" else {}
+    producer = {**(LOW_LATENCY_PRODUCER if player.ack == "delivery" else {}), **player.producer}
     settings = {"rate_hz": player.rate_hz(scenario.rate_hz), "base_rate_hz": scenario.rate_hz,
                 "clock": player.clock, "start_ns": start_ns, "producer": producer}
     return OrchestraSpec(
@@ -58,14 +58,17 @@ def _bootstrap_of(broker: Any) -> tuple[str, dict[str, Any]]:
     return broker.bootstrap_servers, dict(broker.client_config)
 
 
-def run_scenario(scenario: Scenario, broker: Any, *, topic_prefix: str | None = None, verify: bool = True,
+def run_scenario(scenario: Scenario, broker: Any, *, topic_prefix: str | None = None, namespace: Any = None,
+                 verify: bool = True,
                  mode: str = "process", log_dir: Path | None = None,
                  register_timeout_s: float = REGISTER_TIMEOUT_S,
                  log: Callable[[str], None] = lambda _message: None) -> RunResult:
     """Run ``scenario`` against ``broker`` (a started :class:`~harness.kafka.Broker` or a bootstrap address).
 
     Creates the scenario's topics under ``topic_prefix`` (a fresh ``donki-run-<name>-<id>``
-    by default; they are left in place for recorders and checks), starts a director and
+    by default; topics that exist already are used as they are) or in ``namespace`` (a
+    :class:`~harness.kafka.TopicNamespace`, e.g. pytest's ``donki_topics``, which deletes
+    them after the test); otherwise they are left in place for recorders and checks. It starts a director and
     one player per scenario player (``mode`` ``process`` or ``thread``), runs the
     scenario's triggers, stops the players (run stop, producer flush) and summarises.
     With ``verify`` the messages in each topic are counted from its offsets.
@@ -75,15 +78,18 @@ def run_scenario(scenario: Scenario, broker: Any, *, topic_prefix: str | None = 
     :class:`~harness.errors.DonkiError`.
     """
     from harness.kafka import TopicAdmin, TopicSpec
-    from harness.orchestra import Ensemble
+    from harness.orchestra import Ensemble, journal_violations
 
     if scenario.triggers is None:
         raise ScenarioError(f"scenario {scenario.name!r} has no run length; use scenario.with_length(...)")
     bootstrap, client_config = _bootstrap_of(broker)
-    prefix = topic_prefix or f"donki-run-{scenario.name}-{uuid.uuid4().hex[:8]}"
-    topics = topic_names(scenario, prefix)
-    TopicAdmin(client_config).create([TopicSpec(topics[t], n) for t, n in scenario.topics().items()])
-    log(f"created topics {', '.join(topics.values())}")
+    if namespace is not None:
+        topics = {local: namespace.create(local, n) for local, n in scenario.topics().items()}
+    else:
+        topics = topic_names(scenario, topic_prefix or f"donki-run-{scenario.name}-{uuid.uuid4().hex[:8]}")
+        TopicAdmin(client_config).create([TopicSpec(topics[t], n) for t, n in scenario.topics().items()],
+                                         exist_ok=True)
+    log(f"topics {', '.join(topics.values())}")
     start_ns = time.time_ns()
     specs = [player_spec_for(p, scenario, topics[p.topic], bootstrap, start_ns) for p in scenario.players]
     problems: list[str] = []
@@ -95,6 +101,7 @@ def run_scenario(scenario: Scenario, broker: Any, *, topic_prefix: str | None = 
         _stop_players(ensemble, problems)
         journal = ensemble.journal
         problems += [str(error) for error in ensemble.take_player_errors()]
+        problems += [f"journal: {line}" for line in journal_violations(journal.events)]
         logs = _player_logs(ensemble)
     counts = _topic_counts(client_config, scenario, topics) if verify else {}
     streams = tuple(_summary(p, scenario, topics, journal, counts) for p in scenario.players)

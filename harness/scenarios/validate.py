@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
 from harness.errors import ScenarioError
@@ -26,7 +27,10 @@ __all__ = ["scenario_from_dict", "SCENARIO_KEYS", "PLAYER_KEYS", "CI_KEYS"]
 
 SCENARIO_KEYS = ("name", "description", "rate", "triggers", "duration", "seed", "ack", "ci")
 PLAYER_KEYS = ("name", "stream", "topic", "partitions", "priority", "rate", "divisor", "seed", "ack", "clock",
-               "params", "expect")
+               "params", "expect", "producer")
+#: librdkafka settings a scenario must not set: the harness owns them
+RESERVED_PRODUCER_KEYS = ("bootstrap.servers", "on_delivery", "stats_cb", "error_cb", "logger", "throttle_cb")
+_PRODUCER_KEY = re.compile(r"^[a-z][a-z0-9._]*$")
 CI_KEYS = ("triggers", "duration", "params")
 MAX_PARTITIONS = 1000
 
@@ -113,7 +117,20 @@ def _player(entry: Any, index: int, rate: float, seed: int, ack_after: str, sour
         clock=take(table, "clock", str, where, "wall", choices=CLOCKS),
         params=params,
         expect=Expectations(expect["rate_tolerance"], expect["max_missed"]),
+        producer=_producer(table.get("producer", {}), f"{where}.producer"),
     )
+
+
+def _producer(table: Any, where: str) -> dict[str, Any]:
+    """librdkafka producer settings (``linger.ms = 5``, ``compression.type = "lz4"``, ...)."""
+    table = require_table(table, where)
+    for key, value in table.items():
+        if not _PRODUCER_KEY.match(key) or key in RESERVED_PRODUCER_KEYS:
+            raise ScenarioError(f"{where}: {key!r} is not a producer setting a scenario may set; use librdkafka "
+                                f"keys such as linger.ms or compression.type (not {', '.join(RESERVED_PRODUCER_KEYS)})")
+        if not isinstance(value, (str, int, float, bool)):
+            raise ScenarioError(f"{where}.{key}: expected a string, number or boolean, found {value!r}")
+    return dict(table)
 
 
 def _divisor(table: Mapping[str, Any], rate: float, where: str) -> int:

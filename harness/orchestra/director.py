@@ -116,13 +116,15 @@ class Director:
             if self.curve is not None:
                 zap = ZapHandler(self._context, self.curve.apply(socket))
             socket.bind(f"tcp://{self.host}:{self.port or '*'}")
-        except (zmq.ZMQError, OSError) as exc:
+        except BaseException as exc:
             socket.close(0)
             if zap is not None:
                 zap.close()
             self._context.term()
-            raise ConfigError(f"the director cannot bind tcp://{self.host}:{self.port or '*'}: {exc}; "
-                              "choose a free port or another interface") from None
+            if isinstance(exc, zmq.ZMQError):
+                raise ConfigError(f"the director cannot bind tcp://{self.host}:{self.port or '*'}: {exc}; "
+                                  "choose a free port or another interface") from None
+            raise
         self.endpoint = socket.last_endpoint.decode()
         self._loop = DirectorLoop(socket, self.registry, self.journal, self.failures, heartbeat_s=self.heartbeat_s,
                                   liveness=self.liveness, zap=zap)

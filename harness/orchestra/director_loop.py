@@ -34,7 +34,6 @@ __all__ = ["DirectorLoop"]
 log = logging.getLogger("harness.orchestra.director")
 
 MAX_POLL_MS = 100  # upper bound of one poll, so close() and signals are seen promptly
-DRAIN_BATCH = 256  # messages handled per wake-up before deadlines are looked at again
 MAX_GARBAGE_EVENTS = 1000  # a flood of garbage must not grow the journal without bound
 CLOSE_LINGER_MS = 200  # lets the goodbyes leave before the socket closes
 
@@ -52,7 +51,10 @@ class DirectorLoop:
 
     def __init__(self, socket: Any, registry: Registry, journal: Journal, failures: FailureLog, *,
                  heartbeat_s: float, liveness: int, zap: Any = None) -> None:
+        import zmq
+
         self._sock = socket
+        self._noblock, self._more_noblock, self._zmq_error = zmq.NOBLOCK, zmq.SNDMORE | zmq.NOBLOCK, zmq.ZMQError
         self._registry = registry
         self._journal = journal
         self._failures = failures
@@ -119,18 +121,21 @@ class DirectorLoop:
         import zmq
 
         poller = zmq.Poller()
-        poller.register(self._sock, zmq.POLLIN)
-        poller.register(self._wake_r, zmq.POLLIN)
-        if self._zap is not None:
-            poller.register(self._zap.socket, zmq.POLLIN)
+        sock, wake_r, zap = self._sock, self._wake_r, self._zap
+        poller.register(sock, zmq.POLLIN)
+        poller.register(wake_r, zmq.POLLIN)
+        if zap is not None:
+            poller.register(zap.socket, zmq.POLLIN)
+        recv, handle = sock.recv_multipart, self._handle
         while not self._closing:
-            ready = dict(poller.poll(self._poll_timeout_ms()))
-            if self._sock in ready:
-                self._drain(zmq.NOBLOCK, zmq.Again)
-            if self._wake_r in ready:
-                self._run_commands()
-            if self._zap is not None and self._zap.socket in ready:
-                self._on_zap()
+            # one message per readable socket per poll: cheaper than draining until EAGAIN
+            for ready, _ in poller.poll(self._poll_timeout_ms()):
+                if ready is sock:
+                    handle(recv())
+                elif ready == wake_r:
+                    self._run_commands()
+                else:
+                    self._on_zap()
             self._tick(time.monotonic())
 
     def _poll_timeout_ms(self) -> int:
@@ -141,15 +146,6 @@ class DirectorLoop:
             if run_wake is not None and run_wake < wake:
                 wake = run_wake
         return max(0, min(MAX_POLL_MS, int((wake - now) * 1000.0 + 0.999)))
-
-    def _drain(self, noblock: int, again: type[Exception]) -> None:
-        recv = self._sock.recv_multipart
-        for _ in range(DRAIN_BATCH):
-            try:
-                frames = recv(noblock, copy=True)
-            except again:
-                return
-            self._handle(frames)
 
     def _tick(self, now: float) -> None:
         run = self._run
@@ -302,11 +298,17 @@ class DirectorLoop:
     # -- players and runs ---------------------------------------------------------------
 
     def _send_triggers(self, sends: list[SendTrigger]) -> None:
-        identity_of = self._registry.identity_of
-        for send in sends:
-            identity = identity_of(send.player)
-            if identity is not None:
-                self._send(identity, trigger_frames(send.trigger, send.attempt))
+        identity_of, send_frame = self._registry.identity_of, self._sock.send
+        more, noblock = self._more_noblock, self._noblock
+        for player, trigger, attempt in sends:
+            identity = identity_of(player)
+            if identity is None:
+                continue
+            try:
+                send_frame(identity, more)
+                send_frame(trigger_frames(trigger, attempt)[0], noblock)
+            except self._zmq_error as exc:  # deadlines and heartbeats decide what this means
+                log.info("could not send trigger %d to %r: %s", trigger, player, exc)
 
     def _player_gone(self, name: str, state: PlayerState, reason: str, now: float) -> None:
         info = self._registry.get(name)
@@ -320,7 +322,7 @@ class DirectorLoop:
         for req_id, request in list(self._requests.items()):
             if request.name == name:
                 del self._requests[req_id]
-                request.future.set_exception(PlayerError(f"player {name!r} left before answering "
+                request.future.set_exception(PlayerError(f"player {name!r} went away before answering "
                                                          f"{request.kind.value}: {reason}"))
         if self._run is not None:
             self._send_triggers(self._run.on_player_gone(name, reason, now))
@@ -334,9 +336,11 @@ class DirectorLoop:
                 self._send(identity, beat)
         limit = self._heartbeat_s * self._liveness
         for name, silence in self._registry.silent_since(now, limit):
-            if self._run is None or not self._run.waiting_on(name, now):
+            allowance = 0.0 if self._run is None else self._run.busy_allowance(name)
+            if silence > allowance:
                 self._player_gone(name, PlayerState.LOST, f"no message for {silence:.2f} s (heartbeat "
-                                  f"{self._heartbeat_s:g} s x liveness {self._liveness})", now)
+                                  f"{self._heartbeat_s:g} s x liveness {self._liveness}"
+                                  + (f", busy allowance {allowance:g} s)" if allowance else ")"), now)
         for req_id, request in list(self._requests.items()):
             if request.deadline <= now:
                 del self._requests[req_id]

@@ -115,7 +115,7 @@ class Ensemble:
         self.pool.stop(name, timeout_s)
 
     def kill_player(self, name: str) -> None:
-        """SIGKILL a process player: a crash as the director sees it."""
+        """Crash a player: SIGKILL a process, or end a thread without teardown or bye."""
         self.pool.kill(name)
 
     # -- runs (see Director for the full API) --------------------------------------------

@@ -169,6 +169,11 @@ class ThreadPlayer(PlayerHandle):
         self._thread.join(timeout_s)
         return not self._thread.is_alive()
 
+    def vanish(self, timeout_s: float = STOP_GRACE_S) -> None:
+        """End the thread without teardown or bye: what a crash looks like to the director."""
+        self.player.vanish()
+        self._thread.join(timeout_s)
+
     def failure(self) -> PlayerFailed | None:
         return None if self.alive() else self._failure
 
@@ -230,11 +235,12 @@ class PlayerPool:
         self.collect()
 
     def kill(self, name: str) -> None:
-        """Kill a process player with SIGKILL (a crash)."""
+        """End a player the way a crash does: SIGKILL a process, or make a thread vanish (no bye)."""
         handle = self[name]
-        if not isinstance(handle, ProcessPlayer):
-            raise ConfigError(f"player {name!r} is a thread; only process players can be killed")
-        handle.kill()
+        if isinstance(handle, ProcessPlayer):
+            handle.kill()
+        else:
+            handle.vanish()
 
     def collect(self) -> list[PlayerFailed]:
         """Report players that ended abnormally since the last call (each once)."""

@@ -27,7 +27,6 @@ __all__ = ["Player", "PlayerExit", "LOG_LINES_KEPT"]
 
 LOG_LINES_KEPT = 2000
 MAX_POLL_MS = 100  # bounds how long a stop request waits
-DRAIN_BATCH = 256
 
 
 class PlayerExit:
@@ -77,6 +76,7 @@ class Player:
         self.triggers_done = 0
         self._last: tuple[int, MsgType, dict[str, int], str] | None = None  # last answered trigger
         self._sock: Any = None
+        self._vanish = False
         self._heartbeat_s = 1.0
         self._liveness = 3
         self._handlers = {
@@ -126,14 +126,22 @@ class Player:
             self.log.info("leaving: %s", reason)
             return outcome
         finally:
-            self._teardown()
-            try:
-                self._sock.send_multipart(encode(MsgType.BYE, reason=reason), zmq.NOBLOCK)
-            except zmq.ZMQError:
-                pass
-            self._sock.close(200)  # let the bye leave
+            if self._vanish:
+                self._sock.close(0)
+            else:
+                self._teardown()
+                try:
+                    self._sock.send_multipart(encode(MsgType.BYE, reason=reason), zmq.NOBLOCK)
+                except zmq.ZMQError:
+                    pass
+                self._sock.close(200)  # let the bye leave
             context.term()
             self.log.removeHandler(self._ring)
+
+    def vanish(self) -> None:
+        """Stop at once with no teardown and no bye: to the director, a crash (for thread players)."""
+        self._vanish = True
+        self.stop_event.set()
 
     def _connect(self, zmq: Any) -> None:
         cfg = self.config
@@ -177,28 +185,25 @@ class Player:
 
     def _serve(self, zmq: Any) -> str:
         sock = self._sock
+        poller = zmq.Poller()
+        poller.register(sock, zmq.POLLIN)
+        handlers, decode_frames = self._handlers, self._decode
         last_heard = time.monotonic()
         next_beat = last_heard + self._heartbeat_s
         limit = self._heartbeat_s * self._liveness
         beat = encode(MsgType.HEARTBEAT)
         while not self.stop_event.is_set():
             timeout = min(MAX_POLL_MS, max(0, int((next_beat - time.monotonic()) * 1000) + 1))
-            if sock.poll(timeout):
-                for _ in range(DRAIN_BATCH):
-                    try:
-                        frames = sock.recv_multipart(zmq.NOBLOCK)
-                    except zmq.Again:
-                        break
-                    last_heard = time.monotonic()
-                    msg = self._decode(frames)
-                    if msg is None:
-                        continue
+            if poller.poll(timeout):  # one message per poll: cheaper than reading until EAGAIN
+                msg = decode_frames(sock.recv_multipart())
+                last_heard = time.monotonic()
+                if msg is not None:
                     if msg.type is MsgType.BYE:
                         self.log.info("director said bye: %s", msg["reason"])
                         return PlayerExit.BYE
                     if msg.type is MsgType.REJECT:
                         raise PlayerFailed(self.config.name, f"was rejected by the director: {msg['reason']}")
-                    self._handlers[msg.type](msg)
+                    handlers[msg.type](msg)
             now = time.monotonic()
             if now >= next_beat:
                 self._send(beat)
@@ -220,7 +225,10 @@ class Player:
             return None
 
     def _send(self, frames: list[bytes]) -> None:
-        self._sock.send_multipart(frames)
+        if len(frames) == 1:
+            self._sock.send(frames[0])
+        else:
+            self._sock.send_multipart(frames)
 
     def _reply(self, msg: Message, ok: bool = True, body: dict | None = None, error: str = "",
                buffers: tuple[bytes, ...] = ()) -> None:

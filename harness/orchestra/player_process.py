@@ -30,13 +30,15 @@ def run_player_process(config: PlayerConfig) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
         outcome = Player(config, stop_event=stop, mode="process").run()
     except DonkiError as exc:
         print(f"donki player {config.name}: error: {exc}", file=sys.stderr, flush=True)
         return EXIT_ERROR
+    finally:
+        for signum, handler in previous.items():  # run in-process (tests, embedding): leave no trace
+            signal.signal(signum, handler)
     return EXIT_DIRECTOR_LOST if outcome == PlayerExit.DIRECTOR_LOST else EXIT_OK
 
 

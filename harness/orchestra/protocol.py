@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import enum
 import json
-from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+import re
+from typing import Any, Mapping, NamedTuple, Sequence
 
 from harness.errors import ProtocolError
 
@@ -93,16 +93,18 @@ _BY_VALUE = {t.value: t for t in MsgType}
 _POSITIVE = frozenset({"trigger", "attempt", "divisor", "req", "liveness"})
 
 
-@dataclass(frozen=True)
-class Message:
-    """A decoded message: its type, header fields and raw buffer frames."""
+class Message(NamedTuple):
+    """A decoded message: its type, header fields and raw buffer frames (immutable).
+
+    ``msg["trigger"]`` reads a header field; the tuple's own fields are attributes.
+    """
 
     type: MsgType
-    body: Mapping[str, Any] = field(default_factory=dict)
+    body: Mapping[str, Any] = {}
     buffers: tuple[bytes, ...] = ()
 
-    def __getitem__(self, key: str) -> Any:
-        return self.body[key]
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        return self.body[key] if isinstance(key, str) else tuple.__getitem__(self, key)
 
 
 class UnsupportedVersion(ProtocolError):
@@ -135,11 +137,42 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+# The two messages of every trigger, in the exact form this module writes them, are
+# recognised without a JSON parse; anything else takes the general, strict path.
+_FAST_TRIGGER = re.compile(rb'\{"type":"trigger","trigger":([1-9][0-9]{0,17}),"attempt":([1-9][0-9]{0,8})\}\Z')
+_FAST_ACK = re.compile(
+    rb'\{"type":"ack","trigger":([1-9][0-9]{0,17}),"attempt":([1-9][0-9]{0,8}),"counts":(\{[^{}]*\})\}\Z')
+
+
+def _fast_decode(frame: bytes, sender: str) -> Message | None:
+    if sender == DIRECTOR:
+        match = _FAST_TRIGGER.match(frame)
+        if match is not None:
+            return Message(MsgType.TRIGGER, {"trigger": int(match[1]), "attempt": int(match[2])})
+        return None
+    match = _FAST_ACK.match(frame)
+    if match is None:
+        return None
+    counts_text = match[3]
+    if counts_text == b"{}":
+        counts: dict[str, Any] = {}
+    else:
+        try:
+            counts = _DECODER.decode(counts_text.decode())
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not all(type(v) is int for v in counts.values()):
+            return None
+    return Message(MsgType.ACK, {"trigger": int(match[1]), "attempt": int(match[2]), "counts": counts})
+
+
 def _parse_header(frame: bytes) -> dict[str, Any]:
     if len(frame) > MAX_HEADER_BYTES:
         raise ProtocolError(f"header frame of {len(frame)} bytes exceeds {MAX_HEADER_BYTES}")
     try:
-        header = json.loads(frame, parse_constant=_reject_constant)
+        header = _DECODER.decode(bytes(frame).decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError(f"header frame is not JSON: {exc}; first bytes {bytes(frame[:40])!r}") from None
     if not isinstance(header, dict):
@@ -194,6 +227,10 @@ def decode(frames: Sequence[bytes], sender: str) -> Message:
     UnsupportedVersion
         A hello with a protocol version outside :data:`SUPPORTED_VERSIONS`.
     """
+    if len(frames) == 1:
+        fast = _fast_decode(frames[0], sender)
+        if fast is not None:
+            return fast
     if not frames:
         raise ProtocolError("empty message")
     if len(frames) > MAX_FRAMES:

@@ -15,13 +15,12 @@ starts, so players that join take part from the next level they fit into.
 from __future__ import annotations
 
 import enum
-import json
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Mapping, NamedTuple
 
 from harness.orchestra.journal import EventKind, Journal
-from harness.orchestra.plan import AckPolicy, RunPlan, Seat, is_due
+from harness.orchestra.plan import AckPolicy, RunPlan, Seat
 
 __all__ = ["RunState", "SendTrigger", "RunResult", "TriggerScheduler"]
 
@@ -41,8 +40,7 @@ class RunState(str, enum.Enum):
         return self in (RunState.COMPLETED, RunState.STOPPED, RunState.ABORTED)
 
 
-@dataclass(frozen=True)
-class SendTrigger:
+class SendTrigger(NamedTuple):
     """Command for the I/O loop: send ``trigger`` (attempt ``attempt``) to ``player``."""
 
     player: str
@@ -118,6 +116,8 @@ class TriggerScheduler:
         self._trigger: int | None = None  # trigger in progress
         self._level = -1  # priority of the level in progress (or last visited)
         self._pending: dict[str, _Pair] = {}
+        self._seats_seen: object = None
+        self._level_groups: tuple[tuple[int, tuple[Seat, ...]], ...] = ()
         self._pairs: dict[tuple[int, str], _Pair] = {}
         self._order: deque[tuple[int, str]] = deque()
         self._pause_requested = self._stop_requested = False
@@ -206,10 +206,15 @@ class TriggerScheduler:
 
     # -- queries ------------------------------------------------------------------------
 
-    def waiting_on(self, player: str, now: float) -> bool:
-        """True while ``player`` owes an ack whose deadline has not passed (it may be busy)."""
-        pair = self._pending.get(player)
-        return pair is not None and pair.deadline > now
+    def busy_allowance(self, player: str) -> float:
+        """How long ``player`` may stay silent because it owes an ack (it may be busy in its action).
+
+        Measured from the player's last message, so a crashed player is still found out:
+        its silence outgrows the allowance however many triggers were sent to it since.
+        """
+        if player in self._pending:
+            return self.plan.ack_timeout_s * (self.plan.resends + 1)
+        return 0.0
 
     @property
     def trigger_in_progress(self) -> int | None:
@@ -237,25 +242,40 @@ class TriggerScheduler:
                 break
         return out
 
+    def _levels(self) -> tuple[tuple[int, tuple[Seat, ...]], ...]:
+        """The roster grouped by ascending priority; regrouped only when the roster changed."""
+        seats = self._roster()
+        if seats is not self._seats_seen or not isinstance(seats, tuple):
+            by_level: dict[int, list[Seat]] = {}
+            for seat in seats:
+                if seat.priority >= 0:
+                    by_level.setdefault(seat.priority, []).append(seat)
+            self._seats_seen = seats
+            self._level_groups = tuple((level, tuple(by_level[level])) for level in sorted(by_level))
+        return self._level_groups
+
     def _next_level(self, now: float) -> list[SendTrigger]:
         trigger, above = self._trigger, self._level
-        seats = [s for s in self._roster() if s.priority > above and is_due(trigger, s.divisor)]
-        if not seats:
-            self._finish_trigger(now)
-            return []
-        level = min(s.priority for s in seats)
+        for level, seats in self._levels():
+            if level <= above:
+                continue
+            due = [s.name for s in seats if (trigger - 1) % s.divisor == 0]  # is_due, inlined: hot path
+            if due:
+                return self._send_level(trigger, level, due, now)
+        self._finish_trigger(now)
+        return []
+
+    def _send_level(self, trigger: int, level: int, names: list[str], now: float) -> list[SendTrigger]:
         self._level = level
         self._level_tally = {"acked": 0, "nacked": 0, "missed": 0}
         deadline = now + self.plan.ack_timeout_s
-        out = []
-        for seat in seats:
-            if seat.priority == level:
-                pair = _Pair(trigger, seat.name, level, now, deadline)
-                self._pending[seat.name] = pair
-                self._remember(pair)
-                self.journal.record(EventKind.TRIGGER_SENT, trigger=trigger, level=level, player=seat.name,
-                                    attempt=1)
-                out.append(SendTrigger(seat.name, trigger, 1))
+        record, out = self.journal.record, []
+        for name in names:
+            pair = _Pair(trigger, name, level, now, deadline)
+            self._pending[name] = pair
+            self._remember(pair)
+            record(EventKind.TRIGGER_SENT, trigger=trigger, level=level, player=name, attempt=1)
+            out.append(SendTrigger(name, trigger, 1))
         return out
 
     def _remember(self, pair: _Pair) -> None:
@@ -280,7 +300,8 @@ class TriggerScheduler:
         pair.status = _ACKED if kind is EventKind.ACK else _NACKED
         del self._pending[player]
         self.journal.record(kind, trigger=trigger, level=pair.level, player=player, attempt=attempt,
-                            latency_s=now - pair.first_sent, counts=dict(counts), detail=error)
+                            latency_s=now - pair.first_sent, counts=counts if type(counts) is dict else dict(counts),
+                            detail=error)
         self._count(pair.status)
         if kind is EventKind.NACK and self.plan.policy is AckPolicy.FAIL:
             self.abort(f"player {player!r} failed trigger {trigger} (nack)", now)
@@ -327,8 +348,10 @@ class TriggerScheduler:
     def _after_resolution(self, now: float) -> list[SendTrigger]:
         if self._pending or self.state.finished:
             return []
+        tally = self._level_tally
         self.journal.record(EventKind.LEVEL_DONE, trigger=self._trigger, level=self._level,
-                            detail=json.dumps(self._level_tally))
+                            detail=f'{{"acked": {tally["acked"]}, "nacked": {tally["nacked"]}, '
+                                   f'"missed": {tally["missed"]}}}')
         out = self._next_level(now)
         return out if out else self._advance(now)
 

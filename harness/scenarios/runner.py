@@ -22,6 +22,7 @@ __all__ = ["run_scenario", "player_spec_for", "topic_names", "ACK_MODES", "REGIS
 #: scenario ``ack`` values -> the orchestra's ack modes
 ACK_MODES = {"delivery": "delivered", "send": "sent"}
 REGISTER_TIMEOUT_S = 60.0  # cold interpreter starts of several players on a loaded 2-core machine
+START_TIMEOUT_S = 60.0  # setup connects to Kafka and waits for the idempotent producer id
 STOP_TIMEOUT_S = 60.0  # teardown flushes the producer and sends run stops
 #: a player acking after delivery waits for Kafka on every trigger: send at once (1 ms to
 #: gather a trigger's messages into one request) and without Nagle's delay on the socket
@@ -116,6 +117,7 @@ def _run(ensemble: Any, scenario: Scenario, problems: list[str]) -> tuple[str, f
                    policy=policy, resends=scenario.ack.resend if policy is AckPolicy.RESEND else 0)
     started = time.monotonic()
     try:
+        ensemble.director.start_players(timeout_s=START_TIMEOUT_S)
         result = ensemble.run(plan, check=False)
     except DonkiError as exc:  # e.g. a player refused to start: the run never began
         problems.append(f"the run could not run: {exc}")

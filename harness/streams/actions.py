@@ -35,7 +35,7 @@ PLAYER_KEY = "player"
 CLOCKS = ("wall", "nominal")
 TEARDOWN_FLUSH_S = 30.0
 CONTROL_DELIVERY_S = 30.0
-WARM_UP_S = 10.0
+WARM_UP_S = 5.0
 
 
 @dataclass(frozen=True)

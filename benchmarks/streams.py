@@ -174,15 +174,21 @@ def run_ess_pulse(bootstrap: str, events: int, duration_s: float) -> dict[str, A
                     for p in scenario.players)
     result = run_scenario(replace(scenario, players=players), bootstrap, verify=True)
     stream = result.stream("ess-events")
-    return {"events_per_pulse": events, "ok": result.ok, "achieved_hz": stream.achieved_rate_hz,
-            "nominal_hz": stream.nominal_rate_hz, "messages": stream.messages, "delivered": stream.delivered,
-            "in_kafka": stream.in_kafka, "missed": stream.missed, "mb_s": stream.bytes / 1e6 / result.elapsed_s,
-            "problems": list(result.problems)}
+    return {"events_per_pulse": events, "complete": result.complete, "achieved_hz": stream.achieved_rate_hz,
+            "nominal_hz": stream.nominal_rate_hz, "messages": stream.messages, "in_kafka": stream.in_kafka,
+            "failed": stream.failed, "missed": stream.missed, "elapsed_s": result.elapsed_s,
+            "drain_s": result.drain_s, "mb_s": stream.bytes / 1e6 / (result.elapsed_s + result.drain_s),
+            "problems": result.all_problems(rates=False)}
+
+
+#: the backlog left in the producer's queue when the last trigger was acked may take this long
+MAX_DRAIN_S = 1.0
 
 
 def sustained(outcome: dict[str, Any]) -> bool:
-    return bool(outcome["ok"]) and outcome["achieved_hz"] is not None and \
-        outcome["achieved_hz"] >= 0.98 * ESS_RATE_HZ and outcome["in_kafka"] == outcome["messages"]
+    """Nothing lost, the trigger rate within 2 % of 14 Hz, and no backlog hidden in the queue."""
+    return bool(outcome["complete"]) and outcome["achieved_hz"] is not None and \
+        outcome["achieved_hz"] >= 0.98 * ESS_RATE_HZ and outcome["drain_s"] <= MAX_DRAIN_S
 
 
 def bench_ess_pulse(bootstrap: str, quick: bool) -> dict[str, Any]:
@@ -192,10 +198,12 @@ def bench_ess_pulse(bootstrap: str, quick: bool) -> dict[str, Any]:
         outcome = run_ess_pulse(bootstrap, events, duration)
         tried.append(outcome)
         verdict = "sustained" if sustained(outcome) else "NOT sustained"
+        achieved = outcome["achieved_hz"] or 0.0
         log(f"(c) ess-pulse {events:,} events/pulse for {duration:.0f} s: {verdict}: "
-            f"{outcome['achieved_hz']:.2f} Hz of {ESS_RATE_HZ:.0f} Hz, {outcome['mb_s']:.0f} MB/s, "
-            f"{outcome['delivered']}/{outcome['messages']} delivered, {outcome['in_kafka']} in Kafka, "
-            f"{outcome['missed']} triggers missed" + (f"; {outcome['problems'][0]}" if outcome["problems"] else ""))
+            f"{achieved:.2f} Hz of {ESS_RATE_HZ:.0f} Hz, {outcome['mb_s']:.0f} MB/s delivered, "
+            f"{outcome['in_kafka']}/{outcome['messages']} pulses in Kafka, {outcome['failed']} failed, "
+            f"{outcome['missed']} triggers missed, queue drained in {outcome['drain_s']:.2f} s"
+            + (f"; {outcome['problems'][0]}" if outcome["problems"] else ""))
         if sustained(outcome):
             break
     best = next((o["events_per_pulse"] for o in tried if sustained(o)), None)

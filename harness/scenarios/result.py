@@ -75,7 +75,11 @@ class StreamSummary:
 
 @dataclass
 class RunResult:
-    """A finished run: the scenario, where its data went, per stream summaries, the journal."""
+    """A finished run: the scenario, where its data went, per stream summaries, the journal.
+
+    ``elapsed_s`` is the director's run (first trigger to last ack), ``drain_s`` the time
+    the players then took to stop (flushing what Kafka had not confirmed, run stops).
+    """
 
     scenario: Scenario
     bootstrap: str
@@ -85,6 +89,7 @@ class RunResult:
     elapsed_s: float
     outcome: str
     problems: tuple[str, ...] = ()
+    drain_s: float = 0.0
     player_logs: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -121,6 +126,7 @@ class RunResult:
             "ok": self.ok,
             "complete": self.complete,
             "elapsed_s": self.elapsed_s,
+            "drain_s": self.drain_s,
             "triggers": self.scenario.triggers,
             "problems": self.all_problems(),
             "streams": {s.player: s.to_dict() for s in self.streams},
@@ -178,8 +184,9 @@ def _with_problems(summary: StreamSummary, spec: PlayerSpec) -> StreamSummary:
         problems.append(f"Kafka reported {summary.failed} of {summary.messages} messages as not delivered")
     elif spec.ack == "delivery" and summary.delivered != summary.messages:
         problems.append(f"only {summary.delivered} of {summary.messages} messages confirmed by Kafka at ack time")
-    if summary.in_kafka is not None and summary.in_kafka < summary.delivered:
-        problems.append(f"the topic holds {summary.in_kafka} messages but {summary.delivered} were confirmed")
+    if summary.in_kafka is not None and summary.in_kafka < max(summary.delivered, summary.messages):
+        problems.append(f"the topic holds {summary.in_kafka} messages but {summary.messages} were sent "
+                        f"({summary.delivered} confirmed in acks)")
     rate_problem = ""
     if summary.achieved_rate_hz is not None and summary.triggers_due >= 3:
         deviation = abs(summary.achieved_rate_hz - summary.nominal_rate_hz) / summary.nominal_rate_hz

@@ -44,7 +44,7 @@ def player_spec_for(player: PlayerSpec, scenario: Scenario, topic: str, bootstra
 
     producer = {**(LOW_LATENCY_PRODUCER if player.ack == "delivery" else {}), **player.producer}
     settings = {"rate_hz": player.rate_hz(scenario.rate_hz), "base_rate_hz": scenario.rate_hz,
-                "clock": player.clock, "start_ns": start_ns, "producer": producer}
+                "clock": player.clock, "start_ns": start_ns, "producer": producer, "ack": player.ack}
     return OrchestraSpec(
         name=player.name, kind=player.stream, params={**player.params, PLAYER_KEY: settings},
         priority=player.priority, divisor=player.divisor, streams=(player.name,), ack_mode=ACK_MODES[player.ack],
@@ -99,14 +99,16 @@ def run_scenario(scenario: Scenario, broker: Any, *, topic_prefix: str | None = 
         log(f"{len(specs)} player(s) joined the director at {ensemble.endpoint}; running {scenario.triggers} "
             f"trigger(s) at {scenario.rate_hz:g} Hz")
         outcome, elapsed = _run(ensemble, scenario, problems)
+        drain_started = time.monotonic()
         _stop_players(ensemble, problems)
+        drain = time.monotonic() - drain_started
         journal = ensemble.journal
         problems += [str(error) for error in ensemble.take_player_errors()]
         problems += [f"journal: {line}" for line in journal_violations(journal.events)]
         logs = _player_logs(ensemble)
     counts = _topic_counts(client_config, scenario, topics) if verify else {}
     streams = tuple(_summary(p, scenario, topics, journal, counts) for p in scenario.players)
-    return RunResult(scenario, bootstrap, topics, streams, journal, elapsed, outcome, tuple(problems), logs)
+    return RunResult(scenario, bootstrap, topics, streams, journal, elapsed, outcome, tuple(problems), drain, logs)
 
 
 def _run(ensemble: Any, scenario: Scenario, problems: list[str]) -> tuple[str, float]:

@@ -33,6 +33,7 @@ __all__ = [
 #: reserved key of an action's params: settings of the player rather than of the stream
 PLAYER_KEY = "player"
 CLOCKS = ("wall", "nominal")
+ACKS = ("delivery", "send")
 TEARDOWN_FLUSH_S = 30.0
 CONTROL_DELIVERY_S = 30.0
 WARM_UP_S = 5.0
@@ -45,6 +46,8 @@ class PlayerSettings:
     ``clock="wall"`` stamps each trigger's data with the wall clock when the trigger
     arrives (the achieved rate shows in the timestamps); ``"nominal"`` stamps trigger
     ``n`` with ``start_ns + (n - 1) / base_rate_hz`` (reproducible timestamps).
+    ``ack`` is the player's ack mode: ``"delivery"`` (the director's ``delivered``) or
+    ``"send"`` (``sent``); it decides what the delivery counts of a result mean.
     """
 
     rate_hz: float = 1.0
@@ -52,20 +55,23 @@ class PlayerSettings:
     clock: str = "wall"
     start_ns: int | None = None
     producer: dict[str, Any] = field(default_factory=dict)
+    ack: str = "delivery"
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> tuple["PlayerSettings", dict[str, Any]]:
         """Split the action's params into player settings and the stream's own params."""
         stream_params = dict(params)
         raw = dict(stream_params.pop(PLAYER_KEY, None) or {})
-        unknown = sorted(set(raw) - {"rate_hz", "base_rate_hz", "clock", "start_ns", "producer"})
+        unknown = sorted(set(raw) - {"rate_hz", "base_rate_hz", "clock", "start_ns", "producer", "ack"})
         if unknown:
             raise ScenarioError(f"player settings: unknown key(s) {unknown}")
         rate = float(raw.get("rate_hz", 1.0))
         settings = cls(rate, float(raw.get("base_rate_hz", rate)), str(raw.get("clock", "wall")),
-                       raw.get("start_ns"), dict(raw.get("producer") or {}))
+                       raw.get("start_ns"), dict(raw.get("producer") or {}), str(raw.get("ack", "delivery")))
         if settings.clock not in CLOCKS:
             raise ScenarioError(f"player settings: clock={settings.clock!r}; expected one of: {', '.join(CLOCKS)}")
+        if settings.ack not in ACKS:
+            raise ScenarioError(f"player settings: ack={settings.ack!r}; expected one of: {', '.join(ACKS)}")
         if settings.rate_hz <= 0 or settings.base_rate_hz <= 0:
             raise ScenarioError(f"player settings: rates must be positive, got {settings}")
         return settings, stream_params
@@ -93,9 +99,11 @@ def _result(tally: TriggerTally) -> ActionResult:
 class StreamAction:
     """Per trigger: generate the stream's messages and hand them to Kafka.
 
-    Ack after send: the result's ``delivered`` counts what was confirmed by then. Ack
-    after delivery: the player calls :meth:`wait_delivered`, which returns the counts
-    once Kafka confirmed (or failed) every message of the trigger, or the deadline passed.
+    Ack after delivery: the player calls :meth:`wait_delivered`, which returns the
+    trigger's counts once Kafka confirmed (or failed) each of its messages, or the
+    deadline passed. Ack after send: the result's ``delivered`` and ``failed`` count the
+    reports that arrived since the previous ack (of any trigger, as Kafka confirms them
+    later), so the acks of a run sum up to what Kafka confirmed while it ran.
     """
 
     def __init__(self, generator: StreamGenerator, publisher: StreamPublisher, settings: PlayerSettings) -> None:
@@ -121,7 +129,16 @@ class StreamAction:
 
     def __call__(self, trigger: int) -> ActionResult:
         messages = self.generator.messages(trigger, self.data_time_ns(trigger))
-        return _result(self.publisher.publish(trigger, messages))
+        return self._reported(self.publisher.publish(trigger, messages))
+
+    def _reported(self, tally: TriggerTally) -> ActionResult:
+        if self.settings.ack == "delivery":
+            return _result(tally)
+        result = _result(tally)
+        result.delivered, result.failed, error = self.publisher.take_reports()
+        if error:
+            result.extra["error"] = error
+        return result
 
     def wait_delivered(self, trigger: int, timeout_s: float) -> ActionResult:
         return _result(self.publisher.wait_delivered(trigger, timeout_s))
@@ -151,7 +168,7 @@ class RunControlAction(StreamAction):
         first = self.last_trigger is None
         self.last_trigger = trigger
         messages = [self.generator.start_message(self.data_time_ns(trigger))] if first else []
-        return _result(self.publisher.publish(trigger, messages))
+        return self._reported(self.publisher.publish(trigger, messages))
 
     def teardown(self) -> None:
         if self.last_trigger is not None and not self.stopped:

@@ -74,6 +74,7 @@ class StreamPublisher:
         self._done: OrderedDict[int, TriggerTally] = OrderedDict()
         self._producer: Any = None
         self._producer_id_ready = False
+        self._taken: tuple[int, int, str] = (0, 0, "")
 
     def start(self, warm_up_s: float = 0.0) -> None:
         """Create the producer (idempotent); with ``warm_up_s`` also get ready to send at once.
@@ -172,6 +173,15 @@ class StreamPublisher:
     def tally(self, trigger: int) -> TriggerTally | None:
         """The tally of ``trigger`` (pending or recently finished), ``None`` if unknown."""
         return self._tallies.get(trigger) or self._done.get(trigger)
+
+    def take_reports(self) -> tuple[int, int, str]:
+        """``(delivered, failed, first error)`` reported by Kafka since the last call."""
+        self.poll()
+        total = self.total()
+        delivered, failed = total.delivered - self._taken[0], total.failed - self._taken[1]
+        error = total.first_error if failed and total.first_error != self._taken[2] else ""
+        self._taken = (total.delivered, total.failed, total.first_error)
+        return delivered, failed, error
 
     def total(self) -> TriggerTally:
         """Every trigger so far summed (``trigger`` 0), including those still pending."""

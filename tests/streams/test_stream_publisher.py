@@ -109,3 +109,19 @@ def test_action_factory_validates_params_again_in_the_player(donki_kafka):
         action("ess-events", {"events_per_pulse": -1}, "t", donki_kafka.bootstrap_servers)
     with pytest.raises(ScenarioError, match="clock"):
         PlayerSettings.from_params({PLAYER_KEY: {"clock": "sundial"}})
+
+
+def test_send_mode_acks_report_each_confirmation_once(donki_kafka, donki_topics):
+    topic = donki_topics.create("donki_sample_env")
+    player = action("a-scalar", {"per_trigger": 5}, topic, donki_kafka.bootstrap_servers,
+                    player={"rate_hz": 10.0, "ack": "send"})
+    player.setup()
+    results = [player(t) for t in range(1, 5)]
+    player.publisher.flush(30.0)
+    results.append(player(5))  # its own messages are not confirmed yet, the earlier ones are
+    player.teardown()
+    assert [r.messages for r in results] == [5] * 5
+    confirmed = sum(r.delivered for r in results)
+    assert 20 <= confirmed <= 25 and all(r.failed == 0 for r in results)
+    assert player.publisher.take_reports() == (25 - confirmed, 0, "")  # the rest arrived at teardown
+    assert topic_message_count(donki_kafka.client_config, topic) == 25

@@ -220,6 +220,9 @@ class Director:
             try:
                 future.result(timeout_s + 1.0)
             except (PlayerError, concurrent.futures.TimeoutError) as exc:
+                info = self.registry.get(name)
+                if info is not None and not info.connected:
+                    continue  # it left or was lost meanwhile: journaled, and a loss is in the failure log
                 failures.append(exc if isinstance(exc, PlayerFailed) else PlayerFailed(name, f"{kind.value}: {exc}"))
                 continue
             mark = self._loop.mark_started if kind is MsgType.START else self._loop.mark_joined

@@ -24,7 +24,7 @@ from harness.orchestra.failures import FailureLog
 from harness.orchestra.journal import EventKind, Journal
 from harness.orchestra.plan import RunPlan
 from harness.orchestra.protocol import (
-    PLAYER, PROTOCOL_VERSION, Message, MsgType, UnsupportedVersion, decode, encode, trigger_frames,
+    PLAYER, PROTOCOL_VERSION, Message, MsgType, UnsupportedVersion, decode, encode, parse_ack, trigger_frames,
 )
 from harness.orchestra.registry import PlayerState, Registry
 from harness.orchestra.schedule import RunResult, SendTrigger, TriggerScheduler
@@ -54,7 +54,9 @@ class DirectorLoop:
         import zmq
 
         self._sock = socket
-        self._noblock, self._more_noblock, self._zmq_error = zmq.NOBLOCK, zmq.SNDMORE | zmq.NOBLOCK, zmq.ZMQError
+        # plain ints: pyzmq flag enums cost an enum construction per send
+        self._noblock, self._more_noblock = int(zmq.NOBLOCK), int(zmq.SNDMORE | zmq.NOBLOCK)
+        self._zmq_error = zmq.ZMQError
         self._registry = registry
         self._journal = journal
         self._failures = failures
@@ -126,37 +128,36 @@ class DirectorLoop:
         poller.register(wake_r, zmq.POLLIN)
         if zap is not None:
             poller.register(zap.socket, zmq.POLLIN)
-        recv, handle = sock.recv_multipart, self._handle
+        recv, handle, poll, tick = sock.recv_multipart, self._handle, poller.poll, self._tick
+        timeout_ms = 0
         while not self._closing:
             # one message per readable socket per poll: cheaper than draining until EAGAIN
-            for ready, _ in poller.poll(self._poll_timeout_ms()):
+            for ready, _ in poll(timeout_ms):
                 if ready is sock:
                     handle(recv())
                 elif ready == wake_r:
                     self._run_commands()
                 else:
                     self._on_zap()
-            self._tick(time.monotonic())
+            timeout_ms = tick(time.monotonic())
 
-    def _poll_timeout_ms(self) -> int:
-        now = time.monotonic()
-        wake = self._next_housekeeping
-        if self._run is not None:
-            run_wake = self._run.next_wakeup()
-            if run_wake is not None and run_wake < wake:
-                wake = run_wake
-        return max(0, min(MAX_POLL_MS, int((wake - now) * 1000.0 + 0.999)))
-
-    def _tick(self, now: float) -> None:
+    def _tick(self, now: float) -> int:
+        """Apply what is due now; returns how long the next poll may wait (ms)."""
+        wake = None
         run = self._run
         if run is not None:
             wake = run.next_wakeup()
             if wake is not None and wake <= now:
                 self._send_triggers(run.on_time(now))
+                wake = run.next_wakeup()
             if run.state.finished:
                 self._complete_run()
+                wake = None
         if now >= self._next_housekeeping:
             self._housekeeping(now)
+        if wake is None or wake > self._next_housekeeping:
+            wake = self._next_housekeeping
+        return max(0, min(MAX_POLL_MS, int((wake - now) * 1000.0 + 0.999)))
 
     def _run_commands(self) -> None:
         try:
@@ -179,6 +180,15 @@ class DirectorLoop:
 
     def _handle(self, frames: list[bytes]) -> None:
         identity = frames[0]
+        if len(frames) == 2:  # the hot path: an ack in canonical form from a registered player
+            ack = parse_ack(frames[1])
+            name = self._registry.name_of(identity)
+            run = self._run or self._last_run
+            if ack is not None and name is not None and run is not None:
+                now = time.monotonic()
+                self._registry.touch(identity, now)
+                self._send_triggers(run.on_ack(name, ack[0], ack[1], ack[2], now))
+                return
         try:
             msg = decode(frames[1:], PLAYER)
         except UnsupportedVersion as exc:

@@ -27,8 +27,17 @@ EXIT_DIRECTOR_LOST = 3
 
 def run_player_process(config: PlayerConfig) -> int:
     """Run one player in this process until it ends; returns the exit code."""
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler(sys.stderr)  # removed again below: in-process runs leave no trace
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("harness")
+    logger.addHandler(handler)
+    try:
+        return _run_with_signals(config)
+    finally:
+        logger.removeHandler(handler)
+
+
+def _run_with_signals(config: PlayerConfig) -> int:
     stop = threading.Event()
     previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:

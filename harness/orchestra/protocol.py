@@ -34,6 +34,8 @@ __all__ = [
     "decode",
     "trigger_frames",
     "ack_frames",
+    "parse_trigger",
+    "parse_ack",
 ]
 
 PROTOCOL_VERSION = 1
@@ -146,26 +148,37 @@ _FAST_ACK = re.compile(
     rb'\{"type":"ack","trigger":([1-9][0-9]{0,17}),"attempt":([1-9][0-9]{0,8}),"counts":(\{[^{}]*\})\}\Z')
 
 
-def _fast_decode(frame: bytes, sender: str) -> Message | None:
-    if sender == DIRECTOR:
-        match = _FAST_TRIGGER.match(frame)
-        if match is not None:
-            return Message(MsgType.TRIGGER, {"trigger": int(match[1]), "attempt": int(match[2])})
-        return None
+def parse_trigger(frame: bytes) -> tuple[int, int] | None:
+    """(trigger, attempt) of a trigger frame in canonical form, else ``None`` (use :func:`decode`)."""
+    match = _FAST_TRIGGER.match(frame)
+    return None if match is None else (int(match[1]), int(match[2]))
+
+
+def parse_ack(frame: bytes) -> tuple[int, int, dict[str, int]] | None:
+    """(trigger, attempt, counts) of an ack frame in canonical form, else ``None`` (use :func:`decode`)."""
     match = _FAST_ACK.match(frame)
     if match is None:
         return None
     counts_text = match[3]
     if counts_text == b"{}":
-        counts: dict[str, Any] = {}
-    else:
-        try:
-            counts = _DECODER.decode(counts_text.decode())
-        except (ValueError, UnicodeDecodeError):
-            return None
-        if not all(type(v) is int for v in counts.values()):
-            return None
-    return Message(MsgType.ACK, {"trigger": int(match[1]), "attempt": int(match[2]), "counts": counts})
+        return int(match[1]), int(match[2]), {}
+    try:
+        counts = _DECODER.decode(counts_text.decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not all(type(v) is int for v in counts.values()):
+        return None
+    return int(match[1]), int(match[2]), counts
+
+
+def _fast_decode(frame: bytes, sender: str) -> Message | None:
+    if sender == DIRECTOR:
+        parsed = parse_trigger(frame)
+        return None if parsed is None else Message(MsgType.TRIGGER, {"trigger": parsed[0], "attempt": parsed[1]})
+    parsed = parse_ack(frame)
+    if parsed is None:
+        return None
+    return Message(MsgType.ACK, {"trigger": parsed[0], "attempt": parsed[1], "counts": parsed[2]})
 
 
 def _parse_header(frame: bytes) -> dict[str, Any]:

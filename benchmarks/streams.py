@@ -194,7 +194,7 @@ def sustained(outcome: dict[str, Any]) -> bool:
 def bench_ess_pulse(bootstrap: str, quick: bool) -> dict[str, Any]:
     duration = 5.0 if quick else 30.0
     tried = []
-    for events in (PULSE_EVENTS, 500_000, 250_000, 100_000):
+    for events in (PULSE_EVENTS, 750_000, 500_000, 250_000, 100_000):
         outcome = run_ess_pulse(bootstrap, events, duration)
         tried.append(outcome)
         verdict = "sustained" if sustained(outcome) else "NOT sustained"

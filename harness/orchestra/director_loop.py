@@ -8,6 +8,7 @@ message, the next command or the earliest deadline (ack, heartbeat, request, nex
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 import os
@@ -36,6 +37,7 @@ log = logging.getLogger("harness.orchestra.director")
 MAX_POLL_MS = 100  # upper bound of one poll, so close() and signals are seen promptly
 MAX_GARBAGE_EVENTS = 1000  # a flood of garbage must not grow the journal without bound
 CLOSE_LINGER_MS = 200  # lets the goodbyes leave before the socket closes
+RUNS_REMEMBERED = 8  # late answers to older runs are journaled as wrong acks without detail
 
 
 @dataclass
@@ -70,11 +72,13 @@ class DirectorLoop:
         os.set_blocking(self._wake_w, False)
         self._run: TriggerScheduler | None = None
         self._run_future: Future | None = None
-        self._last_run: TriggerScheduler | None = None
+        self._runs: collections.OrderedDict[int, TriggerScheduler] = collections.OrderedDict()  # recent runs
         self._requests: dict[int, _Request] = {}
         self._req_ids = itertools.count(1)
+        self._run_ids = itertools.count(1)
         self._closing = False
         self._stopped = False
+        self.crash: str | None = None  # traceback of the loop, had it died of a bug
         self._garbage = 0
         self._next_housekeeping = 0.0
         self._next_heartbeat = 0.0
@@ -90,7 +94,7 @@ class DirectorLoop:
         future: Future = Future()
         with self._wake_lock:  # the pipe is closed under this lock: never write to a reused fd
             if self._stopped:
-                future.set_exception(RunError("the director is closed"))
+                future.set_exception(self._closed_error())
                 return future
             self._commands.put((fn, future))
             try:
@@ -106,7 +110,7 @@ class DirectorLoop:
         try:
             self._serve()
         except BaseException as exc:  # noqa: BLE001 - a bug here must reach the waiting test, not vanish
-            text = traceback.format_exc()
+            text = self.crash = traceback.format_exc()
             log.error("director loop died:\n%s", text)
             self._fail_everything(RunError(f"the director's I/O loop died: {exc!r}\n{text}"))
         finally:
@@ -148,7 +152,7 @@ class DirectorLoop:
         if run is not None:
             wake = run.next_wakeup()
             if wake is not None and wake <= now:
-                self._send_triggers(run.on_time(now))
+                self._send_triggers(run, run.on_time(now))
                 wake = run.next_wakeup()
             if run.state.finished:
                 self._complete_run()
@@ -183,11 +187,11 @@ class DirectorLoop:
         if len(frames) == 2:  # the hot path: an ack in canonical form from a registered player
             ack = parse_ack(frames[1])
             name = self._registry.name_of(identity)
-            run = self._run or self._last_run
-            if ack is not None and name is not None and run is not None:
+            run = None if ack is None else self._runs.get(ack[0])
+            if run is not None and name is not None:
                 now = time.monotonic()
                 self._registry.touch(identity, now)
-                self._send_triggers(run.on_ack(name, ack[0], ack[1], ack[2], now))
+                self._send_triggers(run, run.on_ack(name, ack[1], ack[2], ack[3], now))
                 return
         try:
             msg = decode(frames[1:], PLAYER)
@@ -261,26 +265,27 @@ class DirectorLoop:
             self._send(identity, encode(MsgType.BYE, reason="you are not registered with this director "
                                         "(lost or never said hello); restart the player"))
 
+    def _run_of(self, name: str, body: Any, kind: str) -> TriggerScheduler | None:
+        run = self._runs.get(body["run"])
+        if run is None:
+            self._journal.record(EventKind.WRONG_ACK, trigger=body["trigger"], player=name, attempt=body["attempt"],
+                                 detail=f"{kind} for run {body['run']}, which this director does not know (any more)")
+        return run
+
     def _on_ack(self, name: str, msg: Message, now: float) -> None:
         body = msg.body
-        run = self._run or self._last_run
-        if run is None:
-            self._journal.record(EventKind.WRONG_ACK, trigger=body["trigger"], player=name,
-                                 attempt=body["attempt"], detail="ack while no run was ever started")
-            return
-        self._send_triggers(run.on_ack(name, body["trigger"], body["attempt"], body["counts"], now))
+        run = self._run_of(name, body, "ack")
+        if run is not None:
+            self._send_triggers(run, run.on_ack(name, body["trigger"], body["attempt"], body["counts"], now))
 
     def _on_nack(self, name: str, msg: Message, now: float) -> None:
         body = msg.body
         self._failures.add(PlayerFailed(name, f"failed trigger {body['trigger']}", body["error"],
                                         trigger=body["trigger"]))
-        run = self._run or self._last_run
-        if run is None:
-            self._journal.record(EventKind.WRONG_ACK, trigger=body["trigger"], player=name,
-                                 attempt=body["attempt"], detail="nack while no run was ever started")
-            return
-        self._send_triggers(run.on_nack(name, body["trigger"], body["attempt"], body["counts"],
-                                        body["error"], now))
+        run = self._run_of(name, body, "nack")
+        if run is not None:
+            self._send_triggers(run, run.on_nack(name, body["trigger"], body["attempt"], body["counts"],
+                                                 body["error"], now))
 
     def _on_reply(self, name: str, msg: Message, now: float) -> None:
         request = self._requests.get(msg["req"])
@@ -307,8 +312,10 @@ class DirectorLoop:
 
     # -- players and runs ---------------------------------------------------------------
 
-    def _send_triggers(self, sends: list[SendTrigger]) -> None:
-        identity_of, send_frame = self._registry.identity_of, self._sock.send
+    def _send_triggers(self, run: TriggerScheduler, sends: list[SendTrigger]) -> None:
+        if not sends:
+            return
+        run_id, identity_of, send_frame = run.run_id, self._registry.identity_of, self._sock.send
         more, noblock = self._more_noblock, self._noblock
         for player, trigger, attempt in sends:
             identity = identity_of(player)
@@ -316,7 +323,7 @@ class DirectorLoop:
                 continue
             try:
                 send_frame(identity, more)
-                send_frame(trigger_frames(trigger, attempt)[0], noblock)
+                send_frame(trigger_frames(run_id, trigger, attempt)[0], noblock)
             except self._zmq_error as exc:  # deadlines and heartbeats decide what this means
                 log.info("could not send trigger %d to %r: %s", trigger, player, exc)
 
@@ -335,7 +342,7 @@ class DirectorLoop:
                 request.future.set_exception(PlayerError(f"player {name!r} went away before answering "
                                                          f"{request.kind.value}: {reason}"))
         if self._run is not None:
-            self._send_triggers(self._run.on_player_gone(name, reason, now))
+            self._send_triggers(self._run, self._run.on_player_gone(name, reason, now))
 
     def _housekeeping(self, now: float) -> None:
         self._next_housekeeping = now + self._heartbeat_s / 2
@@ -362,7 +369,7 @@ class DirectorLoop:
 
     def _complete_run(self) -> None:
         run, future = self._run, self._run_future
-        self._last_run, self._run, self._run_future = run, None, None
+        self._run, self._run_future = None, None
         if future is not None and not future.done():
             future.set_result(run.result())
 
@@ -376,9 +383,13 @@ class DirectorLoop:
             raise RunError("no enabled player is connected: start players (priority >= 0) and wait for them "
                            "to register before starting a run")
         now = time.monotonic()
-        self._run = TriggerScheduler(plan, self._journal, self._registry.seats, now)
+        run_id = next(self._run_ids)
+        run = self._run = TriggerScheduler(plan, self._journal, self._registry.seats, now, run_id)
+        self._runs[run_id] = run
+        while len(self._runs) > RUNS_REMEMBERED:
+            self._runs.popitem(last=False)
         self._run_future = Future()
-        self._send_triggers(self._run.begin(now))
+        self._send_triggers(run, run.begin(now))
         return self._run_future
 
     def control_run(self, action: str, reason: str = "") -> RunResult | None:
@@ -388,7 +399,7 @@ class DirectorLoop:
         if action == "pause":
             run.pause(now)
         elif action == "resume":
-            self._send_triggers(run.resume(now))
+            self._send_triggers(run, run.resume(now))
         elif action == "stop":
             run.stop(now)
         else:
@@ -461,4 +472,9 @@ class DirectorLoop:
             except queue.Empty:
                 return
             if not future.done():
-                future.set_exception(RunError("the director is closed"))
+                future.set_exception(self._closed_error())
+
+    def _closed_error(self) -> RunError:
+        if self.crash is not None:
+            return RunError(f"the director's I/O loop died of a bug:\n{self.crash}")
+        return RunError("the director is closed")

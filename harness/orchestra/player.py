@@ -24,9 +24,14 @@ from harness.orchestra.player_config import PlayerConfig
 from harness.orchestra import protocol
 from harness.orchestra.protocol import DIRECTOR, Message, MsgType, ack_frames, decode, encode
 
-__all__ = ["Player", "PlayerExit", "LOG_LINES_KEPT"]
+__all__ = ["Player", "PlayerExit", "LOG_LINES_KEPT", "EXIT_OK", "EXIT_ERROR", "EXIT_DIRECTOR_LOST"]
 
 LOG_LINES_KEPT = 2000
+
+# exit codes of a player process (``python -m harness.orchestra.player_process``, ``donki player``)
+EXIT_OK = 0
+EXIT_ERROR = 2  # bad config, rejected by the director, no welcome
+EXIT_DIRECTOR_LOST = 3
 MAX_POLL_MS = 100  # bounds how long a stop request waits
 
 
@@ -76,7 +81,7 @@ class Player:
         self._ack_delivered = config.ack_mode == "delivered"
         self.started = False
         self.triggers_done = 0
-        self._last: tuple[int, MsgType, dict[str, int], str] | None = None  # last answered trigger
+        self._last: tuple[int, int, MsgType, dict[str, int], str] | None = None  # last answered (run, trigger)
         self._sock: Any = None
         self._vanish = False
         self._heartbeat_s = 1.0
@@ -243,18 +248,18 @@ class Player:
     # -- per-trigger work ---------------------------------------------------------------
 
     def _on_trigger_message(self, msg: Message) -> None:
-        self._on_trigger(msg.body["trigger"], msg.body["attempt"])
+        self._on_trigger(msg.body["run"], msg.body["trigger"], msg.body["attempt"])
 
-    def _on_trigger(self, trigger: int, attempt: int) -> None:
+    def _on_trigger(self, run: int, trigger: int, attempt: int) -> None:
         last = self._last
-        if last is not None and last[0] == trigger:
+        if last is not None and last[0] == run and last[1] == trigger:
             self.log.info("trigger %d re-sent (attempt %d): answering again without re-running", trigger, attempt)
-            self._answer(trigger, attempt, *last[1:])
+            self._answer(run, trigger, attempt, *last[2:])
             return
         kind, counts, error = self._perform(trigger)
-        self._last = (trigger, kind, counts, error)
+        self._last = (run, trigger, kind, counts, error)
         self.triggers_done += 1
-        self._answer(trigger, attempt, kind, counts, error)
+        self._answer(run, trigger, attempt, kind, counts, error)
 
     def _perform(self, trigger: int) -> tuple[MsgType, dict[str, int], str]:
         try:
@@ -273,11 +278,12 @@ class Player:
             self.log.error("trigger %d failed:\n%s", trigger, text)
             return MsgType.NACK, {}, text
 
-    def _answer(self, trigger: int, attempt: int, kind: MsgType, counts: dict[str, int], error: str) -> None:
+    def _answer(self, run: int, trigger: int, attempt: int, kind: MsgType, counts: dict[str, int],
+                error: str) -> None:
         if kind is MsgType.ACK:
-            self._send(ack_frames(trigger, attempt, counts))
+            self._send(ack_frames(run, trigger, attempt, counts))
         else:
-            self._send(encode(MsgType.NACK, trigger=trigger, attempt=attempt, counts=counts, error=error))
+            self._send(encode(MsgType.NACK, run=run, trigger=trigger, attempt=attempt, counts=counts, error=error))
 
     # -- commands -----------------------------------------------------------------------
 
@@ -324,7 +330,7 @@ class Player:
                                "divisor": cfg.divisor, "streams": list(cfg.streams), "ack_mode": cfg.ack_mode,
                                "pid": os.getpid(), "host": pysocket.gethostname(), "mode": self.mode,
                                "started": self.started, "triggers_done": self.triggers_done,
-                               "last_trigger": None if self._last is None else self._last[0]})
+                               "last_trigger": None if self._last is None else self._last[1]})
 
     def _on_log(self, msg: Message) -> None:
         lines = list(self._ring.lines)[-msg["lines"]:]

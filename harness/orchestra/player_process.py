@@ -15,14 +15,10 @@ from pathlib import Path
 from typing import Sequence
 
 from harness.errors import DonkiError
-from harness.orchestra.player import Player, PlayerExit
+from harness.orchestra.player import EXIT_DIRECTOR_LOST, EXIT_ERROR, EXIT_OK, Player, PlayerExit
 from harness.orchestra.player_config import PlayerConfig
 
 __all__ = ["main", "run_player_process", "EXIT_OK", "EXIT_ERROR", "EXIT_DIRECTOR_LOST"]
-
-EXIT_OK = 0
-EXIT_ERROR = 2
-EXIT_DIRECTOR_LOST = 3
 
 
 def run_player_process(config: PlayerConfig) -> int:

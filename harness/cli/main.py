@@ -16,6 +16,8 @@ __all__ = ["main", "build_parser", "COMMANDS", "EXIT_FAILED", "EXIT_ERROR"]
 COMMANDS = (
     "harness.cli.kafka_cmd",
     "harness.cli.orchestra_cmd",
+    "harness.cli.scenarios_cmd",
+    "harness.cli.run_cmd",
 )
 
 EXIT_FAILED = 1  # the thing ran and failed (a run missed acks, a comparison differed)

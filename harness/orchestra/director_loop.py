@@ -352,9 +352,12 @@ class DirectorLoop:
             for identity in self._registry.identities():
                 self._send(identity, beat)
         limit = self._heartbeat_s * self._liveness
+        # a player answering start/stop runs its action's setup/teardown and cannot beat
+        # meanwhile; the request's own deadline judges it, as the ack deadline does for triggers
+        answering = {request.name for request in self._requests.values() if request.deadline > now}
         for name, silence in self._registry.silent_since(now, limit):
             allowance = 0.0 if self._run is None else self._run.busy_allowance(name)
-            if silence > allowance:
+            if silence > allowance and name not in answering:
                 self._player_gone(name, PlayerState.LOST, f"no message for {silence:.2f} s (heartbeat "
                                   f"{self._heartbeat_s:g} s x liveness {self._liveness}"
                                   + (f", busy allowance {allowance:g} s)" if allowance else ")"), now)

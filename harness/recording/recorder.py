@@ -334,6 +334,10 @@ class Recorder:
                 self._count_changed.wait(min(remaining, 0.2))
         return True
 
+    def request_stop(self) -> None:
+        """Ask a running :meth:`run` to finish (safe from signal handlers and other threads)."""
+        self._stop.set()
+
     def stop(self, timeout_s: float = STOP_JOIN_S) -> RecorderStats:
         """Stop recording, close the file and return the totals; re-raises a recorder error."""
         self._stop.set()

@@ -360,6 +360,10 @@ class Replayer:
             raise error
         return self.report
 
+    def request_stop(self) -> None:
+        """Ask a running :meth:`run` to finish (safe from signal handlers and other threads)."""
+        self._stop.set()
+
     def stop(self, timeout_s: float = STOP_JOIN_S) -> ReplayReport:
         """Stop a background replay after the current message; returns the report."""
         self._stop.set()

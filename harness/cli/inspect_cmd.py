@@ -39,7 +39,7 @@ def _inspect(args: argparse.Namespace) -> int:
     if args.json:
         data = summary.to_dict()
         if messages:
-            data["messages"] = messages
+            data["first_messages"] = messages
         print(json.dumps(data, indent=2))
         return 0
     print(summary.table())

@@ -80,24 +80,25 @@ def _mapper(topic_map: TopicMap) -> Callable[[str], str]:
 
 
 class _Schedule:
-    """Recorded times -> send offsets: scaled, never backwards, long gaps shortened."""
+    """Recorded times (integer ns) -> send offsets (s): scaled, never backwards, long gaps shortened."""
 
     def __init__(self, speed: float, max_gap_s: float | None) -> None:
-        self.speed, self.max_gap_s = speed, max_gap_s
-        self.base: float | None = None
-        self.latest = 0.0
-        self.skipped = 0.0
+        self.speed = speed
+        self.max_gap_ns = None if max_gap_s is None else int(max_gap_s * 1e9)
+        self.base: int | None = None
+        self.latest = 0
+        self.skipped = 0
         self.previous = 0.0
         self.clamped = 0
 
-    def offset(self, t: float) -> float:
+    def offset(self, t_ns: int) -> float:
         if self.base is None:
-            self.base = self.latest = t
-        elif self.max_gap_s is not None and t - self.latest > self.max_gap_s:
-            self.skipped += t - self.latest - self.max_gap_s
+            self.base = self.latest = t_ns
+        elif self.max_gap_ns is not None and t_ns - self.latest > self.max_gap_ns:
+            self.skipped += t_ns - self.latest - self.max_gap_ns
             self.clamped += 1
-        self.latest = max(self.latest, t)
-        self.previous = max(self.previous, (t - self.base - self.skipped) / self.speed)
+        self.latest = max(self.latest, t_ns)
+        self.previous = max(self.previous, (t_ns - self.base - self.skipped) / 1e9 / self.speed)
         return self.previous
 
 
@@ -246,14 +247,15 @@ class Replayer:
                 self.recording.close()
         return self.report
 
-    def _time_of(self, record: KafkaRecord) -> float:
+    def _time_of(self, record: KafkaRecord) -> int:
+        """The record's time on the replay clock, in integer ns (floats lose ns at epoch scale)."""
         if self.clock == "received":
-            return record.received
+            return int(round(record.received * 1e6)) * 1000
         if self.clock == "data":
             ns = data_time_ns(record.value)
             if ns is not None:
-                return ns / 1e9
-        return record.timestamp_ms / 1000.0
+                return ns
+        return record.timestamp_ms * 1_000_000
 
     def _loops(self) -> Iterator[int]:
         loop = 0
@@ -298,11 +300,12 @@ class Replayer:
             self._produce(producer, record, *run.retimer.apply(record, run.loop_shift_ns))
         if count == 0:
             return False
-        gap = (last_t - first_t) / (count - 1) if count > 1 else 1.0  # the next loop starts one interval later
+        # the next loop starts one mean interval after this one's last message
+        gap_ns = (last_t - first_t) // (count - 1) if count > 1 else 1_000_000_000
         if schedule is not None:
             self.report.clamped_gaps += schedule.clamped
-            run.loop_offset_s += schedule.previous + gap / self.speed
-        run.loop_shift_ns += int(round((last_t - first_t + gap) * 1e9))
+            run.loop_offset_s += schedule.previous + gap_ns / 1e9 / self.speed
+        run.loop_shift_ns += last_t - first_t + gap_ns
         return True
 
     def _produce(self, producer: Any, record: KafkaRecord, payload: bytes, headers: tuple, timestamp: int | None) -> None:

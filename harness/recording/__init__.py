@@ -50,7 +50,7 @@ _HOMES = {
     "Recording": "reader",
     "open_recording": "reader",
     "RecordingWriter": "writer",
-    "recover": "recover",
+    "recover": "copying",
     "ReplayReport": "replayer",
     "Replayer": "replayer",
     "Summary": "summary",

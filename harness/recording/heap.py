@@ -42,6 +42,10 @@ class ByteHeap:
     def append(self, data: bytes | bytearray | memoryview) -> int:
         """Append ``data``; returns its start position in the heap."""
         start = self._size
+        if len(self._tail) + len(data) < self._chunk:  # the common case: it fits in the open chunk
+            self._tail += data
+            self._size = start + len(data)
+            return start
         view = memoryview(data)
         self._size += len(view)
         if self._tail:

@@ -22,13 +22,21 @@ from harness.recording.meta import decode_meta
 from harness.recording.selection import select_rows
 from harness.recording.sidecar import ScenarioText, read_journal, read_scenario
 
-__all__ = ["Recording", "open_recording"]
+__all__ = ["Recording", "open_recording", "topic_partitions"]
 
 #: Consecutive small payloads are read with one HDF5 read of at most this many bytes.
 READ_BLOCK_BYTES = 8 << 20
 BLOCK_ROWS = 4096
 _REQUIRED = (fmt.RAW, fmt.INDEX, fmt.PAYLOAD, fmt.KEYS, fmt.HEADERS, fmt.TOPICS, fmt.META)
 _OPEN_BY_WRITER = "already open for write"
+
+
+def topic_partitions(index: np.ndarray) -> list[tuple[int, int]]:
+    """The distinct (topic id, partition) pairs of index rows (one integer sort, not a record sort)."""
+    if not len(index):
+        return []
+    combined = np.unique(index["topic"].astype(np.int64) << 32 | index["partition"].astype(np.int64))
+    return [(int(c >> 32), int(c & 0xFFFFFFFF)) for c in combined]
 
 
 def _stream_header(headers: Iterable[tuple[str, bytes | None]]) -> str | None:
@@ -158,8 +166,7 @@ class Recording:
 
     def partitions(self) -> list[tuple[str, int]]:
         """Every (topic, partition) in the recording, sorted."""
-        pairs = np.unique(self.index[["topic", "partition"]]) if len(self) else []
-        return sorted((self.topics[int(t)], int(p)) for t, p in pairs)
+        return sorted((self.topics[t], p) for t, p in topic_partitions(self.index))
 
     def topic_ids(self, topics: Iterable[str]) -> list[int]:
         """Positions of ``topics``; a :class:`RecordingError` naming an unknown one."""

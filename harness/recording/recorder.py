@@ -230,25 +230,30 @@ class Recorder:
 
     def _write(self, messages: list[Any], received: float, pending_ends: dict[tuple[str, int], int]) -> None:
         writer = self._writer
-        limit = self.max_messages
-        for message in messages:
-            error = message.error()
-            if error is not None:
-                self._handle_error(error)
-                continue
-            if limit is not None and writer.messages >= limit:
-                break
-            writer.append_message(message, received)
-            if self._on_record is not None:
+        good = [m for m in messages if m.error() is None]
+        if len(good) != len(messages):
+            for message in messages:
+                if message.error() is not None:
+                    self._handle_error(message.error())
+        if self.max_messages is not None:
+            good = good[:max(0, self.max_messages - writer.messages)]
+        rows = writer.append_messages(good, received)
+        if self._on_record is not None:
+            for message in good:
                 self._on_record(KafkaRecord.from_message(message, received))
-            if pending_ends:
-                key = (message.topic(), message.partition())
-                if key in pending_ends and message.offset() + 1 >= pending_ends[key]:
-                    del pending_ends[key]
-        if messages:
+        if pending_ends and rows is not None:
+            self._reached_ends(rows, pending_ends)
+        if good:
             with self._count_changed:
                 self._stats.messages, self._stats.bytes = writer.messages, writer.bytes
                 self._count_changed.notify_all()
+
+    def _reached_ends(self, rows: Any, pending_ends: dict[tuple[str, int], int]) -> None:
+        """Drop the partitions whose end offset this batch reached."""
+        for (topic, partition), end in list(pending_ends.items()):
+            mask = (rows["partition"] == partition) & (rows["topic"] == self._writer.topic_index(topic))
+            if mask.any() and int(rows["offset"][mask].max()) + 1 >= end:
+                del pending_ends[(topic, partition)]
 
     def _handle_error(self, error: Any) -> None:
         from confluent_kafka import KafkaError

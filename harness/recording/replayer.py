@@ -24,7 +24,7 @@ from harness.records import KafkaRecord
 from harness.recording.fbtime import data_time_ns
 from harness.recording.feed import RecordFeed
 from harness.recording.pacing import DEFAULT_SPIN_S, Pacer, TimingError
-from harness.recording.reader import Recording
+from harness.recording.reader import Recording, topic_partitions
 from harness.recording.retime import Retimer
 
 __all__ = ["Replayer", "ReplayReport", "CLOCKS", "TopicMap"]
@@ -33,6 +33,9 @@ CLOCKS = ("timestamp", "received", "data")
 FLUSH_TIMEOUT_S = 60.0
 QUEUE_FULL_WAIT_S = 0.05
 STOP_JOIN_S = 60.0
+PACED_BLOCK_ROWS = 128
+FAST_BLOCK_ROWS = 4096
+POLL_EVERY = 512  # flat out, serve the producer's events every this many messages
 TopicMap = Mapping[str, str] | Callable[[str], str] | None
 
 
@@ -187,23 +190,25 @@ class Replayer:
         self.shift_timestamps, self.spin_s, self.flush_timeout_s = shift_timestamps, spin_s, flush_timeout_s
         self.check_topics = check_topics
         paced = {"linger.ms": 0} if self.speed is not None else {}
-        self._producer_config = {**paced, **(producer_overrides or {})}
+        # one Python callback per failed message only: per-message callbacks halve the fast path
+        reports = {"delivery.report.only.error": True, "on_delivery": self._failed}
+        self._producer_config = {**paced, **reports, **(producer_overrides or {})}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self.report = ReplayReport(speed=self.speed, clock=clock)
+        self._targets: dict[tuple[str, int], tuple[str, int]] | None = None
+        self._topics: dict[str, str] = {}  # recorded -> target topic, memoised
 
     # -- checks -----------------------------------------------------------------------
 
     def targets(self) -> dict[tuple[str, int], tuple[str, int]]:
         """(recorded topic, partition) -> (target topic, partition) of every selected message."""
-        index = self.recording.index[self.rows]
-        pairs = np.unique(index[["topic", "partition"]]) if len(index) else []
-        out = {}
-        for tid, partition in pairs:
-            topic = self.recording.topics[int(tid)]
-            out[(topic, int(partition))] = (self.map_topic(topic), int(partition))
-        return out
+        if self._targets is None:
+            pairs = topic_partitions(self.recording.index[self.rows])
+            self._targets = {(self.recording.topics[t], p): (self.map_topic(self.recording.topics[t]), p)
+                             for t, p in pairs}
+        return self._targets
 
     def _check_targets(self, producer: Any) -> None:
         from confluent_kafka import KafkaException
@@ -284,17 +289,21 @@ class Replayer:
     def _send_loop(self, producer: Any, run: "_Run") -> bool:
         """One pass over the selection; false if stopped or there was nothing to send."""
         schedule = _Schedule(self.speed, self.max_gap_s) if run.paced else None
-        feed = RecordFeed(self.recording, self.rows)
+        # paced: small blocks read in the gaps between sends; flat out: large blocks, fewer reads
+        feed = RecordFeed(self.recording, self.rows, block_rows=PACED_BLOCK_ROWS if run.paced else FAST_BLOCK_ROWS)
         if run.paced:
             feed.preload()
-        first_t = last_t = None
+        first_t = last_t = 0
         count = 0
+        needs_time = run.paced or self.shift_timestamps or self.loops != 1
         for record in feed:
             if self._stop.is_set():
                 return False
-            t = self._time_of(record)
-            first_t = t if first_t is None else first_t
-            last_t, count = t, count + 1
+            count += 1
+            if needs_time:
+                t = self._time_of(record)
+                first_t = t if count == 1 else first_t
+                last_t = t
             if schedule is not None:
                 run.wait(run.loop_offset_s + schedule.offset(t), feed)
             self._produce(producer, record, *run.retimer.apply(record, run.loop_shift_ns))
@@ -309,25 +318,36 @@ class Replayer:
         return True
 
     def _produce(self, producer: Any, record: KafkaRecord, payload: bytes, headers: tuple, timestamp: int | None) -> None:
-        kwargs = {"timestamp": timestamp} if timestamp is not None else {}
+        topic = self._topics.get(record.topic)
+        if topic is None:
+            topic = self._topics[record.topic] = self.map_topic(record.topic)
+        stamp = 0 if timestamp is None else timestamp  # 0: the producer stamps the time of sending
+        listed = list(headers) if headers else None
+        try:
+            producer.produce(topic, payload, record.key, partition=record.partition, timestamp=stamp, headers=listed)
+        except BufferError:  # the producer queue is full: let it drain
+            self._produce_when_room(producer, (topic, payload, record.key, record.partition, stamp, listed))
+        report = self.report
+        report.messages += 1
+        report.bytes += len(payload)
+        if self.speed is not None or report.messages % POLL_EVERY == 0:
+            producer.poll(0)
+
+    def _produce_when_room(self, producer: Any, args: tuple) -> None:
+        topic, payload, key, partition, stamp, headers = args
         deadline = time.monotonic() + self.flush_timeout_s
         while True:
+            producer.poll(QUEUE_FULL_WAIT_S)
             try:
-                producer.produce(self.map_topic(record.topic), payload, record.key, partition=record.partition,
-                                 headers=list(headers), on_delivery=self._delivered, **kwargs)
-                break
-            except BufferError:  # the producer queue is full: let it drain
+                producer.produce(topic, payload, key, partition=partition, timestamp=stamp, headers=headers)
+                return
+            except BufferError:
                 if time.monotonic() > deadline:
                     raise RecordingError(f"replay: the producer queue stayed full for {self.flush_timeout_s:.0f} s")
-                producer.poll(QUEUE_FULL_WAIT_S)
-        producer.poll(0)
-        self.report.messages += 1
-        self.report.bytes += len(payload)
 
-    def _delivered(self, error: Any, message: Any) -> None:
-        if error is None:
-            self.report.delivered += 1
-        else:
+    def _failed(self, error: Any, message: Any) -> None:
+        """Delivery report callback; with ``delivery.report.only.error`` only failures arrive."""
+        if error is not None:
             self.report.failed += 1
             self.report.first_failure = self.report.first_failure or f"{message.topic()}: {error.str()}"
 
@@ -337,6 +357,7 @@ class Replayer:
             self.report.failed += remaining
             self.report.first_failure = self.report.first_failure or \
                 f"{remaining} message(s) not delivered within {self.flush_timeout_s:.0f} s"
+        self.report.delivered = self.report.messages - self.report.failed
 
     # -- background use ---------------------------------------------------------------
 

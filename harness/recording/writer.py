@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -31,6 +31,17 @@ DEFAULT_FLUSH_INTERVAL_S = 1.0
 DEFAULT_MAX_BUFFER_BYTES = 64 << 20
 DEFAULT_MAX_BUFFER_ROWS = 65536
 _TRIGGER_HEADER = "donki.trigger"
+#: Up to this many bytes of a batch are joined and appended at once (small messages).
+BATCH_JOIN_BYTES = 4 << 20
+
+
+def _schemas(values: list[bytes], lengths: np.ndarray) -> np.ndarray:
+    """The FlatBuffers file identifier (bytes 4-8) of each payload, ``b""`` if not alphanumeric."""
+    idents = np.array([v[4:8] for v in values], dtype="S4")
+    raw = idents.view(np.uint8).reshape(-1, 4)
+    alnum = ((raw >= 48) & (raw <= 57)) | ((raw >= 65) & (raw <= 90)) | ((raw >= 97) & (raw <= 122))
+    idents[~(alnum.all(axis=1) & (lengths >= 8))] = b""
+    return idents
 
 
 def _trigger_of(headers: Iterable[tuple[str, bytes | None]]) -> int:
@@ -73,7 +84,9 @@ class RecordingWriter:
         self._flush_interval_s = flush_interval_s
         self._max_bytes = max_buffer_bytes
         self._max_rows = max_buffer_rows
-        self._rows: list[tuple] = []
+        self._rows: list[tuple] = []  # single appends (append_fields)
+        self._batches: list[np.ndarray] = []  # batch appends (append_messages)
+        self._pending_rows = 0
         self._unflushed_bytes = 0
         self._messages = 0
         self._bytes = 0
@@ -133,6 +146,10 @@ class RecordingWriter:
         for topic in topics:
             self._topic_id(topic)
 
+    def topic_index(self, topic: str) -> int:
+        """The position of ``topic`` in ``raw/topics`` (added if new)."""
+        return self._topic_id(topic)
+
     def _topic_id(self, topic: str) -> int:
         tid = self._topic_ids.get(topic)
         if tid is None:
@@ -168,10 +185,83 @@ class RecordingWriter:
                            record.timestamp_ms, record.key, record.value, record.headers, record.received)
 
     def append_message(self, message: Any, received: float) -> None:
-        """Append a confluent-kafka ``Message`` without building a :class:`KafkaRecord` (hot path)."""
-        ts_type, ts = message.timestamp()
-        self.append_fields(message.topic(), message.partition(), message.offset(), ts_type, ts,
-                           message.key(), message.value(), message.headers(), received)
+        """Append a confluent-kafka ``Message`` without building a :class:`KafkaRecord`."""
+        self.append_messages((message,), received)
+
+    def append_messages(self, messages: Sequence[Any], received: float) -> np.ndarray | None:
+        """Append confluent-kafka ``Message`` objects (without errors) received at ``received``.
+
+        The recorder's hot path: one call per consumed batch, with the per-message work
+        done by list comprehensions over the messages' C accessors and numpy, so small
+        messages are not limited by Python overhead. Returns the new index rows.
+        """
+        if self._closed:
+            raise RecordingError(f"{self.path}: cannot append to a closed recording")
+        count = len(messages)
+        if not count:
+            return None
+        self._rows_to_batch()  # keep single rows appended before this batch in front of it
+        # one pass over the C accessors, then columns by transposition
+        fields = [(m.value(), m.key(), m.headers(), m.topic(), m.partition(), m.offset(), m.timestamp())
+                  for m in messages]
+        values, keys, headers, topics, partitions, offsets, stamps = zip(*fields)
+        if None in values:  # a null value (tombstone) is stored as an empty payload
+            values = tuple(v or b"" for v in values)
+        lengths = np.fromiter(map(len, values), np.int64, count)
+        batch = np.zeros(count, dtype=fmt.INDEX_DTYPE)
+        batch["payload_start"] = self._append_all(self._payload, values, lengths)
+        batch["payload_length"] = lengths
+        batch["schema"] = _schemas(values, lengths)
+        self._batch_keys(batch, keys)
+        self._batch_headers(batch, headers)
+        batch["topic"] = self._batch_topics(topics)
+        batch["partition"] = partitions
+        batch["offset"] = offsets
+        stamps = np.array(stamps, dtype=np.int64).reshape(count, 2)
+        batch["timestamp_type"], batch["timestamp"] = stamps[:, 0], stamps[:, 1]
+        batch["receive_time"] = received
+        self._batches.append(batch)
+        self._pending_rows += count
+        self._counted(count, int(lengths.sum()))
+        return batch
+
+    def _batch_keys(self, batch: np.ndarray, keys: Sequence[bytes | None]) -> None:
+        if keys.count(None) == len(keys):
+            batch["key_start"] = self._keys.size
+            batch["key_length"] = fmt.NULL_KEY
+            return
+        lengths = np.array([fmt.NULL_KEY if k is None else len(k) for k in keys], dtype=np.int64)
+        batch["key_start"] = self._append_all(self._keys, [k for k in keys if k], np.maximum(lengths, 0))
+        batch["key_length"] = lengths
+
+    def _batch_topics(self, topics: Sequence[str]) -> Any:
+        ids = self._topic_ids
+        if topics.count(topics[0]) == len(topics):
+            return self._topic_id(topics[0])
+        return [ids[t] if t in ids else self._topic_id(t) for t in topics]
+
+    def _batch_headers(self, batch: np.ndarray, headers: Sequence[Any]) -> None:
+        if headers.count(None) == len(headers):
+            batch["headers_start"] = self._headers.size
+            batch["trigger"] = fmt.NO_TRIGGER
+            return
+        blobs = [encode_headers(h) if h else b"" for h in headers]
+        lengths = np.fromiter(map(len, blobs), np.int64, len(blobs))
+        batch["headers_start"] = self._append_all(self._headers, [b for b in blobs if b], lengths)
+        batch["headers_length"] = lengths
+        batch["trigger"] = [_trigger_of(h) if h else fmt.NO_TRIGGER for h in headers]
+
+    @staticmethod
+    def _append_all(heap: ByteHeap, parts: list[bytes], lengths: np.ndarray) -> np.ndarray:
+        """Append the non-empty ``parts`` (``lengths`` per row, 0 for none); start of every row."""
+        starts = heap.size + np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        total = int(lengths.sum())
+        if total <= BATCH_JOIN_BYTES:
+            heap.append(b"".join(parts))  # one copy instead of one call per message
+        else:  # large messages: written chunk by chunk straight from their buffers
+            for part in parts:
+                heap.append(part)
+        return starts
 
     def append_fields(self, topic: str, partition: int, offset: int, timestamp_type: int, timestamp_ms: int,
                       key: bytes | None, value: bytes | None, headers: Any, received: float) -> None:
@@ -197,10 +287,19 @@ class RecordingWriter:
         schema = ident if size >= 8 and ident.isalnum() else b""
         self._rows.append((pstart, size, kstart, klen, hstart, hlen, tid, partition, offset, timestamp_ms,
                            timestamp_type, received, schema, trigger))
-        self._messages += 1
+        self._counted(1, size)
+
+    def _rows_to_batch(self) -> None:
+        if self._rows:
+            self._batches.append(np.array(self._rows, dtype=fmt.INDEX_DTYPE))
+            self._pending_rows += len(self._rows)
+            self._rows = []
+
+    def _counted(self, count: int, size: int) -> None:
+        self._messages += count
         self._bytes += size
         self._unflushed_bytes += size
-        if self._unflushed_bytes >= self._max_bytes or len(self._rows) >= self._max_rows:
+        if self._unflushed_bytes >= self._max_bytes or len(self._rows) + self._pending_rows >= self._max_rows:
             self.flush()
         elif time.monotonic() >= self._next_flush:
             self.flush()
@@ -222,9 +321,10 @@ class RecordingWriter:
         self._keys.flush()
         self._headers.flush()
         self._h5[fmt.TOPICS].flush()
-        if self._rows:
-            rows = np.array(self._rows, dtype=fmt.INDEX_DTYPE)
-            self._rows = []
+        self._rows_to_batch()
+        if self._batches:
+            rows = np.concatenate(self._batches) if len(self._batches) > 1 else self._batches[0]
+            self._batches, self._pending_rows = [], 0
             index = self._h5[fmt.INDEX]
             start = index.shape[0]
             index.resize((start + len(rows),))

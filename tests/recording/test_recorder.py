@@ -156,7 +156,7 @@ def test_errors_in_the_recorder_thread_reach_the_caller(donki_kafka, donki_topic
         time.sleep(0.05)
     with pytest.raises(ValueError, match="checker rejected offset 0"):
         recorder.stop()
-    with open_recording(tmp_path / "r.h5") as recording:  # what was recorded is kept
-        assert recording.metadata["stop_reason"].startswith("error: ValueError")
-        assert len(recording) == 1
+    with open_recording(tmp_path / "r.h5") as recording:  # what was recorded is kept, and closed properly
+        assert recording.complete and recording.metadata["stop_reason"].startswith("error: ValueError")
+        assert [r.offset for r in recording.records()][:1] == [0]
     assert threading.active_count() < 50

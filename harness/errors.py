@@ -16,7 +16,10 @@ __all__ = [
     "TopicError",
     "ProtocolError",
     "PlayerError",
+    "PlayerFailed",
+    "PlayersFailed",
     "RunError",
+    "RunFailed",
     "ScenarioError",
     "RecordingError",
     "CheckFailed",
@@ -59,8 +62,56 @@ class PlayerError(DonkiError):
     """A player failed; carries the player's name and traceback text."""
 
 
+class PlayerFailed(PlayerError):
+    """One named player failed: its action raised, it crashed, hung, was lost or rejected.
+
+    ``player`` is its name, ``traceback_text`` the player's traceback or log tail.
+    """
+
+    def __init__(self, player: str, what: str, traceback_text: str = "", *, trigger: int | None = None):
+        self.player = player
+        self.what = what
+        self.traceback_text = traceback_text
+        self.trigger = trigger
+        text = f"player {player!r} {what}"
+        if traceback_text:
+            text += f"\n--- from player {player!r} ---\n{traceback_text.rstrip()}"
+        super().__init__(text)
+
+    def __reduce__(self):  # keep the keyword-only field when pickled across xdist/pytest
+        return (_rebuild_player_failed, (self.player, self.what, self.traceback_text, self.trigger))
+
+
+def _rebuild_player_failed(player, what, traceback_text, trigger):
+    return PlayerFailed(player, what, traceback_text, trigger=trigger)
+
+
+class PlayersFailed(PlayerError):
+    """Several players failed; ``errors`` holds each :class:`PlayerFailed`."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        names = ", ".join(sorted({e.player for e in self.errors}))
+        body = "\n\n".join(str(e) for e in self.errors)
+        super().__init__(f"{len(self.errors)} player failure(s) ({names}):\n{body}")
+
+    def __reduce__(self):
+        return (PlayersFailed, (self.errors,))
+
+
 class RunError(DonkiError):
     """A scenario run failed as a whole (policy 'fail', abort, lost players)."""
+
+
+class RunFailed(RunError):
+    """A run ended aborted; ``result`` is its :class:`~harness.orchestra.RunResult`."""
+
+    def __init__(self, message: str, result=None):
+        self.result = result
+        super().__init__(message)
+
+    def __reduce__(self):
+        return (RunFailed, (str(self), self.result))
 
 
 class ScenarioError(DonkiError):

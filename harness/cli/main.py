@@ -15,6 +15,9 @@ __all__ = ["main", "build_parser", "COMMANDS", "EXIT_FAILED", "EXIT_ERROR"]
 #: Subcommand modules; each has ``register(subparsers)`` which sets ``func`` on its parser.
 COMMANDS = (
     "harness.cli.kafka_cmd",
+    "harness.cli.orchestra_cmd",
+    "harness.cli.scenarios_cmd",
+    "harness.cli.run_cmd",
     "harness.cli.record_cmd",
     "harness.cli.inspect_cmd",
     "harness.cli.replay_cmd",

@@ -88,7 +88,8 @@ class Journal:
     def record(self, kind: EventKind, **fields: Any) -> JournalEvent:
         """Append an event stamped now; returns it."""
         with self._lock:
-            event = JournalEvent(len(self._events), EventKind(kind), time.time(), time.monotonic(), **fields)
+            kind = kind if type(kind) is EventKind else EventKind(kind)
+            event = JournalEvent(len(self._events), kind, time.time(), time.monotonic(), **fields)
             self._events.append(event)
             return event
 

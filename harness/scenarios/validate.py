@@ -1,0 +1,158 @@
+"""Turning the plain data of a scenario file into a validated :class:`Scenario`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from harness.errors import ScenarioError
+from harness.scenarios.kinds import get_stream_kind
+from harness.scenarios.model import (
+    ACK_AFTER,
+    ACK_PARAMS,
+    CLOCKS,
+    EXPECT_PARAMS,
+    MAX_RATE_HZ,
+    AckSettings,
+    Expectations,
+    PlayerSpec,
+    Scenario,
+    derive_seed,
+    divisor_for,
+)
+from harness.scenarios.params import resolve_params
+from harness.scenarios.tables import check_keys, check_topic, require_table, take
+
+__all__ = ["scenario_from_dict", "SCENARIO_KEYS", "PLAYER_KEYS", "CI_KEYS"]
+
+SCENARIO_KEYS = ("name", "description", "rate", "triggers", "duration", "seed", "ack", "ci")
+PLAYER_KEYS = ("name", "stream", "topic", "partitions", "priority", "rate", "divisor", "seed", "ack", "clock",
+               "params", "expect", "producer")
+#: librdkafka settings a scenario must not set: the harness owns them
+RESERVED_PRODUCER_KEYS = ("bootstrap.servers", "on_delivery", "stats_cb", "error_cb", "logger", "throttle_cb")
+_PRODUCER_KEY = re.compile(r"^[a-z][a-z0-9._]*$")
+CI_KEYS = ("triggers", "duration", "params")
+MAX_PARTITIONS = 1000
+
+
+def scenario_from_dict(data: Mapping[str, Any], source: str) -> Scenario:
+    """Validate ``data`` laid out like a scenario file; errors name ``source`` and the key."""
+    require_table(data, source)
+    check_keys(data, ("scenario", "players"), f"{source}: top level")
+    if "scenario" not in data:
+        raise ScenarioError(f"{source}: missing the [scenario] table (name, rate, triggers or duration, ...)")
+    where = f"{source}: scenario"
+    head = require_table(data["scenario"], where)
+    check_keys(head, SCENARIO_KEYS, where)
+    name = take(head, "name", str, where)
+    if not name.strip():
+        raise ScenarioError(f"{where}.name: must not be empty")
+    rate = take(head, "rate", float, where, positive=True, maximum=MAX_RATE_HZ)
+    seed = take(head, "seed", int, where, 0, minimum=0, maximum=2**63 - 1)
+    ack = _ack(head.get("ack", {}), f"{where}.ack")
+    triggers = _length(head, rate, where, required=True)
+    players = _players(data.get("players"), rate, seed, ack.after, source)
+    ci_triggers, ci_params = _ci(head.get("ci", {}), rate, players, f"{where}.ci")
+    return Scenario(name=name, rate_hz=rate, players=players, triggers=triggers,
+                    description=take(head, "description", str, where, ""), seed=seed, ack=ack,
+                    ci_triggers=ci_triggers, ci_params=ci_params, source=source)
+
+
+def _length(table: Mapping[str, Any], rate: float, where: str, required: bool) -> int | None:
+    if "triggers" in table and "duration" in table:
+        raise ScenarioError(f"{where}: give either 'triggers' or 'duration', not both")
+    if "triggers" in table:
+        return take(table, "triggers", int, where, minimum=1)
+    if "duration" in table:
+        duration = take(table, "duration", float, where, positive=True)
+        return max(1, round(duration * rate))
+    if required:
+        raise ScenarioError(f"{where}: missing the run length: set 'triggers' (a count) or 'duration' (seconds)")
+    return None
+
+
+def _ack(table: Any, where: str) -> AckSettings:
+    values = resolve_params(ACK_PARAMS, require_table(table, where), where)
+    return AckSettings(values["policy"], values["timeout"], values["resend"], values["after"])
+
+
+def _players(raw: Any, rate: float, seed: int, ack_after: str, source: str) -> tuple[PlayerSpec, ...]:
+    if raw is None:
+        raise ScenarioError(f"{source}: missing [[players]]; a scenario needs at least one player")
+    if not isinstance(raw, list) or not raw:
+        raise ScenarioError(f"{source}: players: expected a non-empty array of tables ([[players]]), found {raw!r}")
+    players = tuple(_player(entry, i, rate, seed, ack_after, source) for i, entry in enumerate(raw))
+    names = [p.name for p in players]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ScenarioError(f"{source}: players: names must be unique; repeated: {', '.join(duplicates)}")
+    partitions: dict[str, int] = {}
+    for player in players:
+        known = partitions.setdefault(player.topic, player.partitions)
+        if known != player.partitions:
+            raise ScenarioError(f"{source}: player {player.name!r}: topic {player.topic!r} has partitions="
+                                f"{player.partitions} here but {known} for another player; use one value")
+    return players
+
+
+def _player(entry: Any, index: int, rate: float, seed: int, ack_after: str, source: str) -> PlayerSpec:
+    where = f"{source}: players[{index}]"
+    table = require_table(entry, where)
+    check_keys(table, PLAYER_KEYS, where)
+    stream = take(table, "stream", str, where)
+    name = take(table, "name", str, where, stream)
+    where = f"{source}: players[{index}] ({name!r})"
+    kind = get_stream_kind(stream, f"{where}.stream")
+    params = kind.resolve(require_table(table.get("params", {}), f"{where}.params"), f"{where}.params")
+    expect = resolve_params(EXPECT_PARAMS, require_table(table.get("expect", {}), f"{where}.expect"),
+                            f"{where}.expect")
+    return PlayerSpec(
+        name=name, stream=stream,
+        topic=check_topic(take(table, "topic", str, where), f"{where}.topic"),
+        partitions=take(table, "partitions", int, where, 1, minimum=1, maximum=MAX_PARTITIONS),
+        priority=take(table, "priority", int, where, 1, minimum=-1, maximum=1000),
+        divisor=_divisor(table, rate, where),
+        seed=take(table, "seed", int, where, derive_seed(seed, name), minimum=0, maximum=2**63 - 1),
+        ack=take(table, "ack", str, where, ack_after, choices=ACK_AFTER),
+        clock=take(table, "clock", str, where, "wall", choices=CLOCKS),
+        params=params,
+        expect=Expectations(expect["rate_tolerance"], expect["max_missed"]),
+        producer=_producer(table.get("producer", {}), f"{where}.producer"),
+    )
+
+
+def _producer(table: Any, where: str) -> dict[str, Any]:
+    """librdkafka producer settings (``linger.ms = 5``, ``compression.type = "lz4"``, ...)."""
+    table = require_table(table, where)
+    for key, value in table.items():
+        if not _PRODUCER_KEY.match(key) or key in RESERVED_PRODUCER_KEYS:
+            raise ScenarioError(f"{where}: {key!r} is not a producer setting a scenario may set; use librdkafka "
+                                f"keys such as linger.ms or compression.type (not {', '.join(RESERVED_PRODUCER_KEYS)})")
+        if not isinstance(value, (str, int, float, bool)):
+            raise ScenarioError(f"{where}.{key}: expected a string, number or boolean, found {value!r}")
+    return dict(table)
+
+
+def _divisor(table: Mapping[str, Any], rate: float, where: str) -> int:
+    if "rate" in table and "divisor" in table:
+        raise ScenarioError(f"{where}: give either 'rate' or 'divisor', not both")
+    if "rate" in table:
+        return divisor_for(take(table, "rate", float, where, positive=True), rate, f"{where}.rate")
+    return take(table, "divisor", int, where, 1, minimum=1, maximum=1_000_000)
+
+
+def _ci(table: Any, rate: float, players: tuple[PlayerSpec, ...], where: str):
+    table = require_table(table, where)
+    check_keys(table, CI_KEYS, where)
+    triggers = _length(table, rate, where, required=False)
+    raw_params = require_table(table.get("params", {}), f"{where}.params")
+    by_name = {p.name: p for p in players}
+    ci_params: dict[str, dict[str, Any]] = {}
+    for player_name, override in raw_params.items():
+        if player_name not in by_name:
+            raise ScenarioError(f"{where}.params: no player {player_name!r}; players: {', '.join(by_name)}")
+        override = dict(require_table(override, f"{where}.params.{player_name}"))
+        kind = get_stream_kind(by_name[player_name].stream)
+        kind.resolve({**by_name[player_name].params, **override}, f"{where}.params.{player_name}")
+        ci_params[player_name] = override
+    return triggers, ci_params

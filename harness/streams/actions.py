@@ -1,0 +1,226 @@
+"""Player actions that publish streams to Kafka: one trigger in, its messages out.
+
+A player gets its action from the stream kind's factory, ``factory(params, context)``:
+``params`` is the player's params table plus the reserved key ``player`` (rate, clock,
+producer settings, set by the scenario runner), ``context`` the orchestra's (``name``,
+``bootstrap``, ``topic``, ``seed``). The player's name is the stream name in the
+``donki.stream`` header, so two players of one kind stay apart.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from harness.errors import BrokerError, ScenarioError
+from harness.orchestra.action import ActionResult
+from harness.streams.base import StreamGenerator
+from harness.streams.producer import StreamPublisher, TriggerTally
+
+__all__ = [
+    "PLAYER_KEY",
+    "CLOCKS",
+    "PlayerSettings",
+    "StreamAction",
+    "RunControlAction",
+    "generator_action_factory",
+    "run_control_action",
+    "client_config_for",
+]
+
+#: reserved key of an action's params: settings of the player rather than of the stream
+PLAYER_KEY = "player"
+CLOCKS = ("wall", "nominal")
+ACKS = ("delivery", "send")
+TEARDOWN_FLUSH_S = 30.0
+CONTROL_DELIVERY_S = 30.0
+WARM_UP_S = 5.0
+
+
+@dataclass(frozen=True)
+class PlayerSettings:
+    """How a player times and publishes its stream.
+
+    ``clock="wall"`` stamps each trigger's data with the wall clock when the trigger
+    arrives (the achieved rate shows in the timestamps); ``"nominal"`` stamps trigger
+    ``n`` with ``start_ns + (n - 1) / base_rate_hz`` (reproducible timestamps).
+    ``ack`` is the player's ack mode: ``"delivery"`` (the director's ``delivered``) or
+    ``"send"`` (``sent``); it decides what the delivery counts of a result mean.
+    """
+
+    rate_hz: float = 1.0
+    base_rate_hz: float = 1.0
+    clock: str = "wall"
+    start_ns: int | None = None
+    producer: dict[str, Any] = field(default_factory=dict)
+    ack: str = "delivery"
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> tuple["PlayerSettings", dict[str, Any]]:
+        """Split the action's params into player settings and the stream's own params."""
+        stream_params = dict(params)
+        raw = dict(stream_params.pop(PLAYER_KEY, None) or {})
+        unknown = sorted(set(raw) - {"rate_hz", "base_rate_hz", "clock", "start_ns", "producer", "ack"})
+        if unknown:
+            raise ScenarioError(f"player settings: unknown key(s) {unknown}")
+        rate = float(raw.get("rate_hz", 1.0))
+        settings = cls(rate, float(raw.get("base_rate_hz", rate)), str(raw.get("clock", "wall")),
+                       raw.get("start_ns"), dict(raw.get("producer") or {}), str(raw.get("ack", "delivery")))
+        if settings.clock not in CLOCKS:
+            raise ScenarioError(f"player settings: clock={settings.clock!r}; expected one of: {', '.join(CLOCKS)}")
+        if settings.ack not in ACKS:
+            raise ScenarioError(f"player settings: ack={settings.ack!r}; expected one of: {', '.join(ACKS)}")
+        if settings.rate_hz <= 0 or settings.base_rate_hz <= 0:
+            raise ScenarioError(f"player settings: rates must be positive, got {settings}")
+        return settings, stream_params
+
+
+def client_config_for(context: Mapping[str, Any]) -> dict[str, Any]:
+    """Kafka client settings of a player: its bootstrap plus security from ``DONKI_KAFKA_*``."""
+    from harness.kafka.external import security_from_env
+
+    bootstrap = context.get("bootstrap")
+    if not bootstrap:
+        raise ScenarioError(f"player {context.get('name')!r}: no Kafka bootstrap address in its context")
+    return {"bootstrap.servers": bootstrap, **security_from_env(os.environ)}
+
+
+def _result(tally: TriggerTally) -> ActionResult:
+    extra = {"pending": tally.pending, "first_timestamp_ms": tally.first_timestamp_ms,
+             "last_timestamp_ms": tally.last_timestamp_ms}
+    if tally.first_error:
+        extra["error"] = tally.first_error
+    return ActionResult(messages=tally.sent, bytes=tally.bytes, delivered=tally.delivered, failed=tally.failed,
+                        extra=extra)
+
+
+class StreamAction:
+    """Per trigger: generate the stream's messages and hand them to Kafka.
+
+    Ack after delivery: the player calls :meth:`wait_delivered`, which returns the
+    trigger's counts once Kafka confirmed (or failed) each of its messages, or the
+    deadline passed. Ack after send: the result's ``delivered`` and ``failed`` count the
+    reports that arrived since the previous ack (of any trigger, as Kafka confirms them
+    later), so the acks of a run sum up to what Kafka confirmed while it ran.
+    """
+
+    def __init__(self, generator: StreamGenerator, publisher: StreamPublisher, settings: PlayerSettings) -> None:
+        self.generator = generator
+        self.publisher = publisher
+        self.settings = settings
+        self.start_ns = settings.start_ns
+
+    def setup(self) -> None:
+        import streaming_data_types  # noqa: F401 - its first import (~0.1 s) must not delay trigger 1
+
+        self.publisher.start(warm_up_s=WARM_UP_S)
+        if self.start_ns is None:
+            self.start_ns = time.time_ns()
+
+    def data_time_ns(self, trigger: int) -> int:
+        """The time the data of ``trigger`` carry."""
+        if self.settings.clock == "nominal":
+            if self.start_ns is None:
+                self.start_ns = time.time_ns()
+            return self.start_ns + round((trigger - 1) * 1e9 / self.settings.base_rate_hz)
+        return time.time_ns()
+
+    def __call__(self, trigger: int) -> ActionResult:
+        messages = self.generator.messages(trigger, self.data_time_ns(trigger))
+        return self._reported(self.publisher.publish(trigger, messages))
+
+    def _reported(self, tally: TriggerTally) -> ActionResult:
+        if self.settings.ack == "delivery":
+            return _result(tally)
+        result = _result(tally)
+        result.delivered, result.failed, error = self.publisher.take_reports()
+        if error:
+            result.extra["error"] = error
+        return result
+
+    def wait_delivered(self, trigger: int, timeout_s: float) -> ActionResult:
+        return _result(self.publisher.wait_delivered(trigger, timeout_s))
+
+    def teardown(self) -> None:
+        left = self.publisher.close(TEARDOWN_FLUSH_S)
+        if left:
+            raise BrokerError(f"stream {self.publisher.stream!r}: {left} message(s) to {self.publisher.topic!r} "
+                              f"still undelivered {TEARDOWN_FLUSH_S:.0f} s after the last trigger")
+
+
+class RunControlAction(StreamAction):
+    """pl72 run start on the player's first trigger, 6s4t run stop at teardown.
+
+    Give the run-control player the lowest priority level: on trigger 1 its run start
+    is then published (and, with ack-after-delivery, confirmed) before any data. The
+    stop goes out when the director stops the run, after every trigger's data, and
+    carries the number of the last trigger the player saw.
+    """
+
+    def __init__(self, generator, publisher: StreamPublisher, settings: PlayerSettings) -> None:
+        super().__init__(generator, publisher, settings)
+        self.last_trigger: int | None = None
+        self.stopped = False
+
+    def __call__(self, trigger: int) -> ActionResult:
+        first = self.last_trigger is None
+        self.last_trigger = trigger
+        messages = [self.generator.start_message(self.data_time_ns(trigger))] if first else []
+        return self._reported(self.publisher.publish(trigger, messages))
+
+    def teardown(self) -> None:
+        if self.last_trigger is not None and not self.stopped:
+            self.stopped = True
+            stop = self.generator.stop_message(time.time_ns())
+            tally = self.publisher.publish(self.last_trigger, [stop])
+            self.publisher.wait_delivered(self.last_trigger, CONTROL_DELIVERY_S)
+            if tally.delivered < tally.sent:
+                raise BrokerError(f"run control {self.publisher.stream!r}: the run stop (6s4t) to "
+                                  f"{self.publisher.topic!r} was not confirmed: {tally.first_error or 'timeout'}")
+        super().teardown()
+
+
+def _build(kind: str, params: Mapping[str, Any], context: Mapping[str, Any]) -> tuple:
+    from harness.scenarios.kinds import get_stream_kind
+    from harness.streams.kinds import make_generator
+
+    settings, stream_params = PlayerSettings.from_params(params)
+    name = str(context.get("name") or kind)
+    resolved = get_stream_kind(kind).resolve(stream_params, f"player {name!r} params")
+    generator = make_generator(kind, resolved, seed=int(context.get("seed") or 0), rate_hz=settings.rate_hz)
+    topic = context.get("topic")
+    if not topic:
+        raise ScenarioError(f"player {name!r}: no topic in its context")
+    publisher = StreamPublisher(client_config_for(context), str(topic), name, settings.producer)
+    return generator, publisher, settings
+
+
+def generator_action_factory(kind: str):
+    """The action factory of built-in generator ``kind`` (``factory(params, context)``)."""
+
+    def factory(params: Mapping[str, Any], context: Mapping[str, Any]) -> StreamAction:
+        return StreamAction(*_build(kind, params, context))
+
+    factory.__name__ = f"{kind.replace('-', '_')}_action"
+    return factory
+
+
+def run_control_action(params: Mapping[str, Any], context: Mapping[str, Any]) -> RunControlAction:
+    """The action factory of ``run-control``; ``broker`` defaults to the player's bootstrap."""
+    params = dict(params)
+    if not params.get("broker"):
+        params["broker"] = str(context.get("bootstrap") or "")
+    return RunControlAction(*_build("run-control", params, context))
+
+
+def _register_all_kinds() -> None:
+    # a player process resolves an unknown action kind by importing this module: loading
+    # the stream-kind registry registers every stream kind (plugins too) as an action kind
+    from harness.scenarios.kinds import stream_kinds
+
+    stream_kinds()
+
+
+_register_all_kinds()

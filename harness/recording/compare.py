@@ -98,7 +98,9 @@ class Comparison:
         lines = [f"{self.run} differs from golden recording {self.golden}:",
                  f"first difference: {self.first_difference.line()}"]
         ordered = sorted(self.differences, key=lambda d: (d.order, d.stream))
-        lines += [f"  {d.line()}" for d in ordered[:limit]]
+        if len(ordered) > 1:
+            lines.append(f"all {len(ordered)} differences:")
+            lines += [f"  {d.line()}" for d in ordered[:limit]]
         if len(ordered) > limit:
             lines.append(f"  ... and {len(ordered) - limit} more")
         return "\n".join(lines)

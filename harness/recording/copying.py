@@ -30,14 +30,14 @@ def inherited(metadata: Mapping[str, Any]) -> dict[str, Any]:
 
 def write_records(path: str | Path, records: Iterable[KafkaRecord], *, rename: Callable[[str], str] | None = None,
                   journal: Any = None, scenario: Any = None, metadata: Mapping[str, Any] | None = None,
-                  overwrite: bool = False, stop_reason: str = "copied") -> Path:
+                  overwrite: bool = False, stop_reason: str = "copied", views: bool = True) -> Path:
     """A new complete recording holding ``records`` (topics renamed by ``rename``)."""
     with RecordingWriter(path, metadata=metadata, overwrite=overwrite) as writer:
         for record in records:
             topic = rename(record.topic) if rename else record.topic
             writer.append_fields(topic, record.partition, record.offset, record.timestamp_type, record.timestamp_ms,
                                  record.key, record.value, record.headers, record.received)
-        writer.close(journal=journal, scenario=scenario, stop_reason=stop_reason)
+        writer.close(journal=journal, scenario=scenario, stop_reason=stop_reason, views=views)
     return Path(path)
 
 

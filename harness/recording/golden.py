@@ -140,7 +140,11 @@ def _write(path: Path, parts: list[tuple[Any, set[str] | None, str | None]], pri
             for record in _select(recording, streams, namespace):
                 yield dataclasses.replace(record, topic=local_topic(record.topic, namespace))
 
-    meta = {**inherited(primary.metadata), "golden": True}
+    recorded = {f"run_{key}": primary.metadata[key] for key in ("started_iso", "stopped_iso")
+                if key in primary.metadata}
+    meta = {**inherited(primary.metadata), **recorded, "golden": True}
     meta.pop("namespace", None)
+    # no NeXus views: they would double the size of a file kept in a repository, and
+    # harness.recording.write_views adds them to a copy when wanted
     write_records(path, records(), journal=primary.journal, scenario=primary.scenario, metadata=meta,
-                  stop_reason=reason)
+                  stop_reason=reason, views=False)

@@ -30,7 +30,7 @@ VOLATILE_FIELDS: dict[str, frozenset[str]] = {
     "al00": frozenset({"timestamp_ns"}),
     "ep01": frozenset({"timestamp"}),
     "tdct": frozenset({"timestamps"}),
-    "pl72": frozenset({"start_time", "stop_time"}),
+    "pl72": frozenset({"start_time", "stop_time", "broker"}),  # broker: the run's own Kafka address
     "6s4t": frozenset({"stop_time"}),
     "x5f2": frozenset(),
 }

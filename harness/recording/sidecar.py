@@ -49,7 +49,8 @@ def scenario_text(scenario: Any, name: str | None = None) -> ScenarioText | None
         name = name or str(getattr(scenario, "name", "") or "")
         scenario = scenario.to_dict()
     if isinstance(scenario, Mapping):
-        name = name or str(scenario.get("name", "") or "")
+        head = scenario.get("scenario") if isinstance(scenario.get("scenario"), Mapping) else scenario
+        name = name or str(head.get("name", "") or "")
         return ScenarioText(name, "json", json.dumps(scenario, sort_keys=True, default=str))
     raise RecordingError(
         f"cannot store scenario of type {type(scenario).__name__}: pass TOML/JSON text, a mapping or an "

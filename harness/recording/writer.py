@@ -30,6 +30,8 @@ DEFAULT_FLUSH_INTERVAL_S = 1.0
 #: Bytes received since the last flush that trigger an early flush: bounds what a crash loses.
 DEFAULT_MAX_BUFFER_BYTES = 64 << 20
 DEFAULT_MAX_BUFFER_ROWS = 65536
+#: Recordings with fewer payload bytes are compacted when closed (see harness.recording.compact).
+COMPACT_BELOW_BYTES = 32 << 20
 _TRIGGER_HEADER = "donki.trigger"
 #: Up to this many bytes of a batch are joined and appended at once (small messages).
 BATCH_JOIN_BYTES = 4 << 20
@@ -368,6 +370,10 @@ class RecordingWriter:
                 from harness.recording.nexus import write_views
 
                 write_views(h5, str(self.path), units=units)
+        if self._bytes < COMPACT_BELOW_BYTES:
+            from harness.recording.compact import compact
+
+            compact(self.path)
         return self.path
 
     def abandon(self) -> None:

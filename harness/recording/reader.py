@@ -229,6 +229,14 @@ class Recording:
         order = np.argsort(self.index["offset"][rows], kind="stable")
         return self.records(rows[order])
 
+    def decoded(self, **filters: Any) -> Iterator[tuple[KafkaRecord, Any]]:
+        """``(record, content)`` pairs: each ESS payload decoded by ``ess-streaming-data-types``
+        (a namedtuple, ``None`` for a payload of unknown schema); ``filters`` as :meth:`select`."""
+        from harness.recording.decode import decode_payload
+
+        for row, record in zip(self.select(**filters).tolist(), self.records(**filters)):
+            yield record, decode_payload(record.value, f"{self.path} message #{row}")
+
     def record(self, row: int) -> KafkaRecord:
         """The message at ``row``."""
         return next(self.records([row]))

@@ -106,3 +106,19 @@ def test_replay_bad_map(recorded, donki_kafka, capsys):
     _, _, path = recorded
     assert main(["replay", str(path), "-b", donki_kafka.bootstrap_servers, "--map", "nonsense"]) == EXIT_ERROR
     assert "expected RECORDED=TARGET" in capsys.readouterr().err
+
+
+def test_golden_diff(capsys):
+    from pathlib import Path
+
+    recordings = Path(__file__).resolve().parents[2] / "recordings"
+    assert main(["golden", "diff", str(recordings / "e-mixed.h5"), str(recordings / "e-mixed.h5")]) == 0
+    assert "matches golden recording" in capsys.readouterr().out
+    assert main(["golden", "diff", str(recordings / "a-scalar.h5"), str(recordings / "e-mixed.h5")]) == 1
+    out = capsys.readouterr().out
+    assert "first difference: stream 'a-scalar'" in out and "missing stream" in out and "extra stream" in out
+
+
+def test_golden_record_needs_scenarios(capsys):
+    assert main(["golden", "record"]) == EXIT_ERROR
+    assert "name one or more scenarios, or pass --all" in capsys.readouterr().err

@@ -183,7 +183,9 @@ def test_missing_group_or_dataset(tmp_path, name):
 def test_index_pointing_past_the_payloads(tmp_path):
     path = write(tmp_path / "r.h5", mixed_records("t", 8))
     with h5py.File(path, "r+") as h5:
-        h5[fmt.PAYLOAD].resize((10,))
+        head = h5[fmt.PAYLOAD][:10]
+        del h5[fmt.PAYLOAD]
+        h5[fmt.PAYLOAD] = head
     with pytest.raises(RecordingError, match="damaged: .*points to byte"):
         open_recording(path)
 
@@ -191,7 +193,9 @@ def test_index_pointing_past_the_payloads(tmp_path):
 def test_index_shorter_than_the_metadata_says(tmp_path):
     path = write(tmp_path / "r.h5", mixed_records("t", 8))
     with h5py.File(path, "r+") as h5:
-        h5[fmt.INDEX].resize((0,))
+        dtype = h5[fmt.INDEX].dtype
+        del h5[fmt.INDEX]
+        h5.create_dataset(fmt.INDEX, (0,), dtype=dtype)
     with pytest.raises(RecordingError, match="holds 0 messages but /meta says 8"):
         open_recording(path)
 
@@ -208,3 +212,34 @@ def test_corrupted_bytes_inside_the_file(tmp_path):
     # raw chunk data carries no checksum: the consistency check of the index must catch it
     with pytest.raises(RecordingError, match="corrupt.h5 is damaged"):
         open_recording(copy)
+
+
+def test_decoded_gives_the_ess_content(tmp_path):
+    path = write(tmp_path / "r.h5", mixed_records("t", 8))
+    with open_recording(path) as recording:
+        pairs = list(recording.decoded(triggers=[1, 2, 5]))
+    assert [type(content).__name__ for _, content in pairs] == ["EventData", "LogData", "EventData"]
+    assert pairs[1][1].source_name == "temp" and pairs[1][1].value == pytest.approx(1 / 3)
+    with open_recording(path) as recording:  # foreign bytes without a schema decode to None
+        assert [content for record, content in recording.decoded() if not record.schema] == [None] * 4
+
+
+def test_recover_a_recording_whose_writer_died(tmp_path):
+    from harness.recording.copying import recover
+
+    path = tmp_path / "dead.h5"
+    writer = RecordingWriter(path)
+    for record in mixed_records("t", 12):
+        writer.append(record)
+    writer.abandon()  # flushed and closed, never finished: as a killed recorder leaves it
+    with open_recording(path) as dead:
+        assert not dead.complete and len(dead) == 12 and dead.journal is None
+    fixed = recover(path)
+    assert fixed == tmp_path / "dead.recovered.h5"
+    with open_recording(fixed) as recording:
+        assert recording.complete and recording.metadata["recovered_from"] == str(path)
+        with open_recording(path) as dead:
+            assert list(recording.records()) == list(dead.records())
+        assert "entry" in recording.h5
+    with pytest.raises(RecordingError, match="is complete"):
+        recover(fixed)

@@ -17,9 +17,24 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["Pacer", "TimingError", "DEFAULT_SPIN_S"]
+__all__ = ["Pacer", "TimingError", "DEFAULT_SPIN_S", "fine_timer_slack"]
 
 DEFAULT_SPIN_S = 0.0002
+_PR_SET_TIMERSLACK = 29
+
+
+def fine_timer_slack() -> bool:
+    """Ask Linux to wake this thread's sleeps on time (timer slack 1 ns instead of 50 us).
+
+    Unprivileged and per thread; a no-op (false) where ``prctl`` is not available.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(_PR_SET_TIMERSLACK, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
 
 
 class Pacer:
@@ -28,6 +43,7 @@ class Pacer:
     def __init__(self, spin_s: float = DEFAULT_SPIN_S) -> None:
         self.spin_s = spin_s
         self.t0 = time.monotonic()
+        fine_timer_slack()
 
     def restart(self) -> None:
         self.t0 = time.monotonic()

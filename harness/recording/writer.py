@@ -37,13 +37,26 @@ _TRIGGER_HEADER = "donki.trigger"
 BATCH_JOIN_BYTES = 4 << 20
 
 
-def _schemas(values: list[bytes], lengths: np.ndarray) -> np.ndarray:
-    """The FlatBuffers file identifier (bytes 4-8) of each payload, ``b""`` if not alphanumeric."""
-    idents = np.array([v[4:8] for v in values], dtype="S4")
-    raw = idents.view(np.uint8).reshape(-1, 4)
+def _identifiers(raw: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``raw`` (n x 4 bytes 4-8 of each payload) as S4 identifiers, ``b""`` where not alphanumeric."""
     alnum = ((raw >= 48) & (raw <= 57)) | ((raw >= 65) & (raw <= 90)) | ((raw >= 97) & (raw <= 122))
-    idents[~(alnum.all(axis=1) & (lengths >= 8))] = b""
-    return idents
+    raw[~(alnum.all(axis=1) & (lengths >= 8))] = 0
+    return np.ascontiguousarray(raw).view("S4").reshape(-1)
+
+
+def _schemas(values: Sequence[bytes], lengths: np.ndarray) -> np.ndarray:
+    """The FlatBuffers file identifier (bytes 4-8) of each payload, ``b""`` if there is none."""
+    idents = np.array([v[4:8] for v in values], dtype="S4")
+    return _identifiers(idents.view(np.uint8).reshape(-1, 4).copy(), lengths)
+
+
+def _schemas_joined(joined: bytes, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """As :func:`_schemas`, for payloads joined into one buffer (no per-message slicing)."""
+    raw = np.zeros((len(lengths), 4), dtype=np.uint8)
+    long_enough = lengths >= 8
+    if long_enough.any():
+        raw[long_enough] = np.frombuffer(joined, np.uint8)[starts[long_enough, None] + np.arange(4, 8)]
+    return _identifiers(raw, lengths)
 
 
 def _trigger_of(headers: Iterable[tuple[str, bytes | None]]) -> int:
@@ -211,9 +224,7 @@ class RecordingWriter:
             values = tuple(v or b"" for v in values)
         lengths = np.fromiter(map(len, values), np.int64, count)
         batch = np.zeros(count, dtype=fmt.INDEX_DTYPE)
-        batch["payload_start"] = self._append_all(self._payload, values, lengths)
-        batch["payload_length"] = lengths
-        batch["schema"] = _schemas(values, lengths)
+        self._batch_payloads(batch, values, lengths)
         self._batch_keys(batch, keys)
         self._batch_headers(batch, headers)
         batch["topic"] = self._batch_topics(topics)
@@ -226,6 +237,20 @@ class RecordingWriter:
         self._pending_rows += count
         self._counted(count, int(lengths.sum()))
         return batch
+
+    def _batch_payloads(self, batch: np.ndarray, values: Sequence[bytes], lengths: np.ndarray) -> None:
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+        if int(lengths.sum()) <= BATCH_JOIN_BYTES:
+            joined = b"".join(values)  # one copy and one append instead of one per message
+            base = self._payload.append(joined)
+            batch["schema"] = _schemas_joined(joined, starts, lengths)
+        else:  # large messages: written chunk by chunk straight from their buffers
+            base = self._payload.size
+            for value in values:
+                self._payload.append(value)
+            batch["schema"] = _schemas(values, lengths)
+        batch["payload_start"] = base + starts
+        batch["payload_length"] = lengths
 
     def _batch_keys(self, batch: np.ndarray, keys: Sequence[bytes | None]) -> None:
         if keys.count(None) == len(keys):

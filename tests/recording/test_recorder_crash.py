@@ -90,3 +90,20 @@ def test_inspect_reads_a_killed_recording(donki_kafka, donki_topics, tmp_path):
     finally:
         child.stop()
     assert main(["inspect", str(path)]) == 0
+
+
+def test_sigterm_stops_donki_record_cleanly(donki_kafka, donki_topics, tmp_path):
+    topic = donki_topics.create("loki_detector")
+    path = tmp_path / "stopped.h5"
+    child = spawn("recorder", [sys.executable, "-m", "harness", "record", "-b", donki_kafka.bootstrap_servers,
+                               "-t", topic, "-o", str(path), "--quiet"], tmp_path / "recorder.log")
+    try:
+        produce_records(donki_kafka.client_config, messages(topic, 0, 7))
+        wait_for_messages(path, 7, timeout_s=30)
+        assert child.stop(grace_s=30) == 0, child.log_tail()  # SIGTERM, then wait for a clean exit
+    finally:
+        child.stop()
+    with open_recording(path) as recording:
+        assert recording.complete and recording.metadata["stop_reason"] == "stopped"
+        assert [r.value for r in recording.records()] == [payload(i) for i in range(7)]
+        assert "entry" in recording.h5  # closed properly: views written

@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 .PHONY: demo test install system-deps clean
 
 demo: install
-	$(BIN)/donki kafka selftest
+	$(BIN)/donki run e-mixed
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

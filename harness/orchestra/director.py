@@ -175,21 +175,25 @@ class Director:
 
     def wait_for_players(self, names: Iterable[str] | int, timeout_s: float) -> tuple[PlayerInfo, ...]:
         """Wait until the named players (or that many players) are connected."""
-        if isinstance(names, int):
-            count = names
-            ok = self.registry.wait_for(lambda ps: sum(p.connected for p in ps) >= count, timeout_s)
-            what = f"{count} player(s)"
-        else:
-            wanted = set(names)
-            ok = self.registry.wait_for(lambda ps: wanted <= {p.name for p in ps if p.connected}, timeout_s)
-            what = f"players {sorted(wanted)}"
-        if not ok:
-            connected = sorted(p.name for p in self.players())
-            rejected = [e.detail for e in self.journal.of_kind(EventKind.PLAYER_REJECTED)]
-            raise PlayerError(f"{what} did not register with {self.endpoint} within {timeout_s:g} s; "
-                              f"connected: {connected}; rejections: {rejected or 'none'}; check the players' "
-                              "logs (they may have failed to start)")
+        names = names if isinstance(names, int) else set(names)
+        if not self.registry.wait_for(lambda players: self._registered(names, players), timeout_s):
+            raise self.registration_error(names, timeout_s)
         return self.players()
+
+    @staticmethod
+    def _registered(names: set[str] | int, players: tuple[PlayerInfo, ...]) -> bool:
+        if isinstance(names, int):
+            return sum(p.connected for p in players) >= names
+        return names <= {p.name for p in players if p.connected}
+
+    def registration_error(self, names: Iterable[str] | int, timeout_s: float) -> PlayerError:
+        """The error for players that did not register within ``timeout_s``, with what is known."""
+        what = f"{names} player(s)" if isinstance(names, int) else f"players {sorted(names)}"
+        connected = sorted(p.name for p in self.players())
+        rejected = [e.detail for e in self.journal.of_kind(EventKind.PLAYER_REJECTED)]
+        return PlayerError(f"{what} did not register with {self.endpoint} within {timeout_s:g} s; "
+                           f"connected: {connected}; rejections: {rejected or 'none'}; check the players' "
+                           "logs (they may have failed to start)")
 
     # -- commands to players ------------------------------------------------------------
 
@@ -220,6 +224,9 @@ class Director:
             try:
                 future.result(timeout_s + 1.0)
             except (PlayerError, concurrent.futures.TimeoutError) as exc:
+                info = self.registry.get(name)
+                if info is not None and not info.connected:
+                    continue  # it left or was lost meanwhile: journaled, and a loss is in the failure log
                 failures.append(exc if isinstance(exc, PlayerFailed) else PlayerFailed(name, f"{kind.value}: {exc}"))
                 continue
             mark = self._loop.mark_started if kind is MsgType.START else self._loop.mark_joined

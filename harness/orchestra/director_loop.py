@@ -8,6 +8,7 @@ message, the next command or the earliest deadline (ack, heartbeat, request, nex
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 import os
@@ -24,7 +25,7 @@ from harness.orchestra.failures import FailureLog
 from harness.orchestra.journal import EventKind, Journal
 from harness.orchestra.plan import RunPlan
 from harness.orchestra.protocol import (
-    PLAYER, PROTOCOL_VERSION, Message, MsgType, UnsupportedVersion, decode, encode, trigger_frames,
+    PLAYER, PROTOCOL_VERSION, Message, MsgType, UnsupportedVersion, decode, encode, parse_ack, trigger_frames,
 )
 from harness.orchestra.registry import PlayerState, Registry
 from harness.orchestra.schedule import RunResult, SendTrigger, TriggerScheduler
@@ -36,6 +37,7 @@ log = logging.getLogger("harness.orchestra.director")
 MAX_POLL_MS = 100  # upper bound of one poll, so close() and signals are seen promptly
 MAX_GARBAGE_EVENTS = 1000  # a flood of garbage must not grow the journal without bound
 CLOSE_LINGER_MS = 200  # lets the goodbyes leave before the socket closes
+RUNS_REMEMBERED = 8  # late answers to older runs are journaled as wrong acks without detail
 
 
 @dataclass
@@ -54,7 +56,9 @@ class DirectorLoop:
         import zmq
 
         self._sock = socket
-        self._noblock, self._more_noblock, self._zmq_error = zmq.NOBLOCK, zmq.SNDMORE | zmq.NOBLOCK, zmq.ZMQError
+        # plain ints: pyzmq flag enums cost an enum construction per send
+        self._noblock, self._more_noblock = int(zmq.NOBLOCK), int(zmq.SNDMORE | zmq.NOBLOCK)
+        self._zmq_error = zmq.ZMQError
         self._registry = registry
         self._journal = journal
         self._failures = failures
@@ -68,11 +72,13 @@ class DirectorLoop:
         os.set_blocking(self._wake_w, False)
         self._run: TriggerScheduler | None = None
         self._run_future: Future | None = None
-        self._last_run: TriggerScheduler | None = None
+        self._runs: collections.OrderedDict[int, TriggerScheduler] = collections.OrderedDict()  # recent runs
         self._requests: dict[int, _Request] = {}
         self._req_ids = itertools.count(1)
+        self._run_ids = itertools.count(1)
         self._closing = False
         self._stopped = False
+        self.crash: str | None = None  # traceback of the loop, had it died of a bug
         self._garbage = 0
         self._next_housekeeping = 0.0
         self._next_heartbeat = 0.0
@@ -88,7 +94,7 @@ class DirectorLoop:
         future: Future = Future()
         with self._wake_lock:  # the pipe is closed under this lock: never write to a reused fd
             if self._stopped:
-                future.set_exception(RunError("the director is closed"))
+                future.set_exception(self._closed_error())
                 return future
             self._commands.put((fn, future))
             try:
@@ -104,7 +110,7 @@ class DirectorLoop:
         try:
             self._serve()
         except BaseException as exc:  # noqa: BLE001 - a bug here must reach the waiting test, not vanish
-            text = traceback.format_exc()
+            text = self.crash = traceback.format_exc()
             log.error("director loop died:\n%s", text)
             self._fail_everything(RunError(f"the director's I/O loop died: {exc!r}\n{text}"))
         finally:
@@ -126,37 +132,36 @@ class DirectorLoop:
         poller.register(wake_r, zmq.POLLIN)
         if zap is not None:
             poller.register(zap.socket, zmq.POLLIN)
-        recv, handle = sock.recv_multipart, self._handle
+        recv, handle, poll, tick = sock.recv_multipart, self._handle, poller.poll, self._tick
+        timeout_ms = 0
         while not self._closing:
             # one message per readable socket per poll: cheaper than draining until EAGAIN
-            for ready, _ in poller.poll(self._poll_timeout_ms()):
+            for ready, _ in poll(timeout_ms):
                 if ready is sock:
                     handle(recv())
                 elif ready == wake_r:
                     self._run_commands()
                 else:
                     self._on_zap()
-            self._tick(time.monotonic())
+            timeout_ms = tick(time.monotonic())
 
-    def _poll_timeout_ms(self) -> int:
-        now = time.monotonic()
-        wake = self._next_housekeeping
-        if self._run is not None:
-            run_wake = self._run.next_wakeup()
-            if run_wake is not None and run_wake < wake:
-                wake = run_wake
-        return max(0, min(MAX_POLL_MS, int((wake - now) * 1000.0 + 0.999)))
-
-    def _tick(self, now: float) -> None:
+    def _tick(self, now: float) -> int:
+        """Apply what is due now; returns how long the next poll may wait (ms)."""
+        wake = None
         run = self._run
         if run is not None:
             wake = run.next_wakeup()
             if wake is not None and wake <= now:
-                self._send_triggers(run.on_time(now))
+                self._send_triggers(run, run.on_time(now))
+                wake = run.next_wakeup()
             if run.state.finished:
                 self._complete_run()
+                wake = None
         if now >= self._next_housekeeping:
             self._housekeeping(now)
+        if wake is None or wake > self._next_housekeeping:
+            wake = self._next_housekeeping
+        return max(0, min(MAX_POLL_MS, int((wake - now) * 1000.0 + 0.999)))
 
     def _run_commands(self) -> None:
         try:
@@ -179,6 +184,15 @@ class DirectorLoop:
 
     def _handle(self, frames: list[bytes]) -> None:
         identity = frames[0]
+        if len(frames) == 2:  # the hot path: an ack in canonical form from a registered player
+            ack = parse_ack(frames[1])
+            name = self._registry.name_of(identity)
+            run = None if ack is None else self._runs.get(ack[0])
+            if run is not None and name is not None:
+                now = time.monotonic()
+                self._registry.touch(identity, now)
+                self._send_triggers(run, run.on_ack(name, ack[1], ack[2], ack[3], now))
+                return
         try:
             msg = decode(frames[1:], PLAYER)
         except UnsupportedVersion as exc:
@@ -251,26 +265,27 @@ class DirectorLoop:
             self._send(identity, encode(MsgType.BYE, reason="you are not registered with this director "
                                         "(lost or never said hello); restart the player"))
 
+    def _run_of(self, name: str, body: Any, kind: str) -> TriggerScheduler | None:
+        run = self._runs.get(body["run"])
+        if run is None:
+            self._journal.record(EventKind.WRONG_ACK, trigger=body["trigger"], player=name, attempt=body["attempt"],
+                                 detail=f"{kind} for run {body['run']}, which this director does not know (any more)")
+        return run
+
     def _on_ack(self, name: str, msg: Message, now: float) -> None:
         body = msg.body
-        run = self._run or self._last_run
-        if run is None:
-            self._journal.record(EventKind.WRONG_ACK, trigger=body["trigger"], player=name,
-                                 attempt=body["attempt"], detail="ack while no run was ever started")
-            return
-        self._send_triggers(run.on_ack(name, body["trigger"], body["attempt"], body["counts"], now))
+        run = self._run_of(name, body, "ack")
+        if run is not None:
+            self._send_triggers(run, run.on_ack(name, body["trigger"], body["attempt"], body["counts"], now))
 
     def _on_nack(self, name: str, msg: Message, now: float) -> None:
         body = msg.body
         self._failures.add(PlayerFailed(name, f"failed trigger {body['trigger']}", body["error"],
                                         trigger=body["trigger"]))
-        run = self._run or self._last_run
-        if run is None:
-            self._journal.record(EventKind.WRONG_ACK, trigger=body["trigger"], player=name,
-                                 attempt=body["attempt"], detail="nack while no run was ever started")
-            return
-        self._send_triggers(run.on_nack(name, body["trigger"], body["attempt"], body["counts"],
-                                        body["error"], now))
+        run = self._run_of(name, body, "nack")
+        if run is not None:
+            self._send_triggers(run, run.on_nack(name, body["trigger"], body["attempt"], body["counts"],
+                                                 body["error"], now))
 
     def _on_reply(self, name: str, msg: Message, now: float) -> None:
         request = self._requests.get(msg["req"])
@@ -297,8 +312,10 @@ class DirectorLoop:
 
     # -- players and runs ---------------------------------------------------------------
 
-    def _send_triggers(self, sends: list[SendTrigger]) -> None:
-        identity_of, send_frame = self._registry.identity_of, self._sock.send
+    def _send_triggers(self, run: TriggerScheduler, sends: list[SendTrigger]) -> None:
+        if not sends:
+            return
+        run_id, identity_of, send_frame = run.run_id, self._registry.identity_of, self._sock.send
         more, noblock = self._more_noblock, self._noblock
         for player, trigger, attempt in sends:
             identity = identity_of(player)
@@ -306,7 +323,7 @@ class DirectorLoop:
                 continue
             try:
                 send_frame(identity, more)
-                send_frame(trigger_frames(trigger, attempt)[0], noblock)
+                send_frame(trigger_frames(run_id, trigger, attempt)[0], noblock)
             except self._zmq_error as exc:  # deadlines and heartbeats decide what this means
                 log.info("could not send trigger %d to %r: %s", trigger, player, exc)
 
@@ -325,7 +342,7 @@ class DirectorLoop:
                 request.future.set_exception(PlayerError(f"player {name!r} went away before answering "
                                                          f"{request.kind.value}: {reason}"))
         if self._run is not None:
-            self._send_triggers(self._run.on_player_gone(name, reason, now))
+            self._send_triggers(self._run, self._run.on_player_gone(name, reason, now))
 
     def _housekeeping(self, now: float) -> None:
         self._next_housekeeping = now + self._heartbeat_s / 2
@@ -352,7 +369,7 @@ class DirectorLoop:
 
     def _complete_run(self) -> None:
         run, future = self._run, self._run_future
-        self._last_run, self._run, self._run_future = run, None, None
+        self._run, self._run_future = None, None
         if future is not None and not future.done():
             future.set_result(run.result())
 
@@ -366,9 +383,13 @@ class DirectorLoop:
             raise RunError("no enabled player is connected: start players (priority >= 0) and wait for them "
                            "to register before starting a run")
         now = time.monotonic()
-        self._run = TriggerScheduler(plan, self._journal, self._registry.seats, now)
+        run_id = next(self._run_ids)
+        run = self._run = TriggerScheduler(plan, self._journal, self._registry.seats, now, run_id)
+        self._runs[run_id] = run
+        while len(self._runs) > RUNS_REMEMBERED:
+            self._runs.popitem(last=False)
         self._run_future = Future()
-        self._send_triggers(self._run.begin(now))
+        self._send_triggers(run, run.begin(now))
         return self._run_future
 
     def control_run(self, action: str, reason: str = "") -> RunResult | None:
@@ -378,7 +399,7 @@ class DirectorLoop:
         if action == "pause":
             run.pause(now)
         elif action == "resume":
-            self._send_triggers(run.resume(now))
+            self._send_triggers(run, run.resume(now))
         elif action == "stop":
             run.stop(now)
         else:
@@ -451,4 +472,9 @@ class DirectorLoop:
             except queue.Empty:
                 return
             if not future.done():
-                future.set_exception(RunError("the director is closed"))
+                future.set_exception(self._closed_error())
+
+    def _closed_error(self) -> RunError:
+        if self.crash is not None:
+            return RunError(f"the director's I/O loop died of a bug:\n{self.crash}")
+        return RunError("the director is closed")

@@ -12,10 +12,11 @@ Example
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, Iterable
 
-from harness.errors import PlayerFailed
+from harness.errors import PlayerError, PlayerFailed
 from harness.orchestra.director import DEFAULT_HEARTBEAT_S, DEFAULT_LIVENESS, Director
 from harness.orchestra.failures import FailureLog, raise_failures
 from harness.orchestra.journal import Journal
@@ -27,6 +28,7 @@ from harness.orchestra.security import CurveClient, CurveServer
 __all__ = ["Ensemble", "DEFAULT_REGISTER_TIMEOUT_S"]
 
 DEFAULT_REGISTER_TIMEOUT_S = 30.0  # a cold Python start on a loaded 2-core machine is slow
+WAIT_SLICE_S = 0.1  # how often a registration wait looks for players that died instead
 
 
 class Ensemble:
@@ -102,13 +104,18 @@ class Ensemble:
         return handles
 
     def wait_for_players(self, names: Iterable[str] | int, timeout_s: float = DEFAULT_REGISTER_TIMEOUT_S):
-        """Wait until they registered; a player that died meanwhile is reported with its log."""
-        try:
-            return self.director.wait_for_players(names, timeout_s)
-        except Exception:
-            self.pool.collect()
-            self.raise_player_errors()
-            raise
+        """Wait until they registered; a player that ends meanwhile is reported at once, with its log."""
+        names = names if isinstance(names, int) else list(names)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            slice_s = min(WAIT_SLICE_S, max(0.0, deadline - time.monotonic()))
+            try:
+                return self.director.wait_for_players(names, slice_s)
+            except PlayerError:
+                if self.pool.collect():
+                    self.raise_player_errors()
+                if time.monotonic() >= deadline:
+                    raise self.director.registration_error(names, timeout_s) from None
 
     def stop_player(self, name: str, timeout_s: float = 5.0) -> None:
         """Stop a player gracefully (teardown, bye)."""

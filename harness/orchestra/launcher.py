@@ -21,9 +21,8 @@ from typing import Any, Mapping
 
 from harness.errors import ConfigError, DonkiError, PlayerError, PlayerFailed
 from harness.orchestra.failures import FailureLog
-from harness.orchestra.player import Player, PlayerExit
+from harness.orchestra.player import EXIT_DIRECTOR_LOST, Player, PlayerExit
 from harness.orchestra.player_config import PlayerConfig
-from harness.orchestra.player_process import EXIT_DIRECTOR_LOST
 from harness.orchestra.security import CurveClient
 from harness.procs import Child, spawn
 

@@ -83,10 +83,13 @@ class RunPlan:
     def period_s(self) -> float:
         return 0.0 if self.rate_hz is None else 1.0 / self.rate_hz
 
-    def to_json(self) -> str:
+    def to_dict(self) -> dict:
         data = asdict(self)
         data["policy"] = self.policy.value
-        return json.dumps(data, sort_keys=True)
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
 
 
 def _require(condition: bool, message: str) -> None:

@@ -21,11 +21,17 @@ from harness.errors import ConfigError, PlayerFailed, ProtocolError
 from harness.orchestra.action import ActionResult, PlayerAction
 from harness.orchestra.actions import make_action
 from harness.orchestra.player_config import PlayerConfig
+from harness.orchestra import protocol
 from harness.orchestra.protocol import DIRECTOR, Message, MsgType, ack_frames, decode, encode
 
-__all__ = ["Player", "PlayerExit", "LOG_LINES_KEPT"]
+__all__ = ["Player", "PlayerExit", "LOG_LINES_KEPT", "EXIT_OK", "EXIT_ERROR", "EXIT_DIRECTOR_LOST"]
 
 LOG_LINES_KEPT = 2000
+
+# exit codes of a player process (``python -m harness.orchestra.player_process``, ``donki player``)
+EXIT_OK = 0
+EXIT_ERROR = 2  # bad config, rejected by the director, no welcome
+EXIT_DIRECTOR_LOST = 3
 MAX_POLL_MS = 100  # bounds how long a stop request waits
 
 
@@ -72,15 +78,16 @@ class Player:
         self._ring = _RingHandler()
         self._action = action
         self.priority = config.priority
+        self._ack_delivered = config.ack_mode == "delivered"
         self.started = False
         self.triggers_done = 0
-        self._last: tuple[int, MsgType, dict[str, int], str] | None = None  # last answered trigger
+        self._last: tuple[int, int, MsgType, dict[str, int], str] | None = None  # last answered (run, trigger)
         self._sock: Any = None
         self._vanish = False
         self._heartbeat_s = 1.0
         self._liveness = 3
         self._handlers = {
-            MsgType.TRIGGER: self._on_trigger, MsgType.HEARTBEAT: _ignore, MsgType.WELCOME: _ignore,
+            MsgType.TRIGGER: self._on_trigger_message, MsgType.HEARTBEAT: _ignore, MsgType.WELCOME: _ignore,
             MsgType.INFO: self._on_info, MsgType.START: self._on_start, MsgType.STOP: self._on_stop,
             MsgType.SET_PRIORITY: self._on_set_priority, MsgType.LOG: self._on_log,
         }
@@ -187,7 +194,7 @@ class Player:
         sock = self._sock
         poller = zmq.Poller()
         poller.register(sock, zmq.POLLIN)
-        handlers, decode_frames = self._handlers, self._decode
+        handlers, decode_frames, parse_trigger = self._handlers, self._decode, protocol.parse_trigger
         last_heard = time.monotonic()
         next_beat = last_heard + self._heartbeat_s
         limit = self._heartbeat_s * self._liveness
@@ -195,9 +202,13 @@ class Player:
         while not self.stop_event.is_set():
             timeout = min(MAX_POLL_MS, max(0, int((next_beat - time.monotonic()) * 1000) + 1))
             if poller.poll(timeout):  # one message per poll: cheaper than reading until EAGAIN
-                msg = decode_frames(sock.recv_multipart())
+                frames = sock.recv_multipart()
                 last_heard = time.monotonic()
-                if msg is not None:
+                fast = parse_trigger(frames[0]) if len(frames) == 1 else None
+                msg = None if fast is not None else decode_frames(frames)
+                if fast is not None:  # the hot path: a trigger in canonical form
+                    self._on_trigger(*fast)
+                elif msg is not None:
                     if msg.type is MsgType.BYE:
                         self.log.info("director said bye: %s", msg["reason"])
                         return PlayerExit.BYE
@@ -236,24 +247,26 @@ class Player:
 
     # -- per-trigger work ---------------------------------------------------------------
 
-    def _on_trigger(self, msg: Message) -> None:
-        trigger, attempt = msg["trigger"], msg["attempt"]
+    def _on_trigger_message(self, msg: Message) -> None:
+        self._on_trigger(msg.body["run"], msg.body["trigger"], msg.body["attempt"])
+
+    def _on_trigger(self, run: int, trigger: int, attempt: int) -> None:
         last = self._last
-        if last is not None and last[0] == trigger:
+        if last is not None and last[0] == run and last[1] == trigger:
             self.log.info("trigger %d re-sent (attempt %d): answering again without re-running", trigger, attempt)
-            self._answer(trigger, attempt, *last[1:])
+            self._answer(run, trigger, attempt, *last[2:])
             return
         kind, counts, error = self._perform(trigger)
-        self._last = (trigger, kind, counts, error)
+        self._last = (run, trigger, kind, counts, error)
         self.triggers_done += 1
-        self._answer(trigger, attempt, kind, counts, error)
+        self._answer(run, trigger, attempt, kind, counts, error)
 
     def _perform(self, trigger: int) -> tuple[MsgType, dict[str, int], str]:
         try:
             if not self.started:
                 self._setup()
             result = self._action(trigger)
-            if self.config.ack_mode == "delivered":
+            if self._ack_delivered:
                 result = self._action.wait_delivered(trigger, self.config.delivery_timeout_s)
             if result is None:
                 return MsgType.ACK, {}, ""
@@ -265,11 +278,12 @@ class Player:
             self.log.error("trigger %d failed:\n%s", trigger, text)
             return MsgType.NACK, {}, text
 
-    def _answer(self, trigger: int, attempt: int, kind: MsgType, counts: dict[str, int], error: str) -> None:
+    def _answer(self, run: int, trigger: int, attempt: int, kind: MsgType, counts: dict[str, int],
+                error: str) -> None:
         if kind is MsgType.ACK:
-            self._send(ack_frames(trigger, attempt, counts))
+            self._send(ack_frames(run, trigger, attempt, counts))
         else:
-            self._send(encode(MsgType.NACK, trigger=trigger, attempt=attempt, counts=counts, error=error))
+            self._send(encode(MsgType.NACK, run=run, trigger=trigger, attempt=attempt, counts=counts, error=error))
 
     # -- commands -----------------------------------------------------------------------
 
@@ -316,7 +330,7 @@ class Player:
                                "divisor": cfg.divisor, "streams": list(cfg.streams), "ack_mode": cfg.ack_mode,
                                "pid": os.getpid(), "host": pysocket.gethostname(), "mode": self.mode,
                                "started": self.started, "triggers_done": self.triggers_done,
-                               "last_trigger": None if self._last is None else self._last[0]})
+                               "last_trigger": None if self._last is None else self._last[1]})
 
     def _on_log(self, msg: Message) -> None:
         lines = list(self._ring.lines)[-msg["lines"]:]

@@ -15,20 +15,25 @@ from pathlib import Path
 from typing import Sequence
 
 from harness.errors import DonkiError
-from harness.orchestra.player import Player, PlayerExit
+from harness.orchestra.player import EXIT_DIRECTOR_LOST, EXIT_ERROR, EXIT_OK, Player, PlayerExit
 from harness.orchestra.player_config import PlayerConfig
 
 __all__ = ["main", "run_player_process", "EXIT_OK", "EXIT_ERROR", "EXIT_DIRECTOR_LOST"]
 
-EXIT_OK = 0
-EXIT_ERROR = 2
-EXIT_DIRECTOR_LOST = 3
-
 
 def run_player_process(config: PlayerConfig) -> int:
     """Run one player in this process until it ends; returns the exit code."""
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler(sys.stderr)  # removed again below: in-process runs leave no trace
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("harness")
+    logger.addHandler(handler)
+    try:
+        return _run_with_signals(config)
+    finally:
+        logger.removeHandler(handler)
+
+
+def _run_with_signals(config: PlayerConfig) -> int:
     stop = threading.Event()
     previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:

@@ -34,6 +34,8 @@ __all__ = [
     "decode",
     "trigger_frames",
     "ack_frames",
+    "parse_trigger",
+    "parse_ack",
 ]
 
 PROTOCOL_VERSION = 1
@@ -83,14 +85,14 @@ _SCHEMA: dict[MsgType, tuple[str, dict[str, tuple[type, ...]]]] = {
     MsgType.SET_PRIORITY: (DIRECTOR, {"req": _INT, "priority": _INT}),
     MsgType.LOG: (DIRECTOR, {"req": _INT, "lines": _INT}),
     MsgType.REPLY: (PLAYER, {"req": _INT, "ok": _BOOL, "body": _DICT, "error": _STR}),
-    MsgType.TRIGGER: (DIRECTOR, {"trigger": _INT, "attempt": _INT}),
-    MsgType.ACK: (PLAYER, {"trigger": _INT, "attempt": _INT, "counts": _DICT}),
-    MsgType.NACK: (PLAYER, {"trigger": _INT, "attempt": _INT, "counts": _DICT, "error": _STR}),
+    MsgType.TRIGGER: (DIRECTOR, {"run": _INT, "trigger": _INT, "attempt": _INT}),
+    MsgType.ACK: (PLAYER, {"run": _INT, "trigger": _INT, "attempt": _INT, "counts": _DICT}),
+    MsgType.NACK: (PLAYER, {"run": _INT, "trigger": _INT, "attempt": _INT, "counts": _DICT, "error": _STR}),
     MsgType.HEARTBEAT: ("*", {}),
     MsgType.BYE: ("*", {"reason": _STR}),
 }
 _BY_VALUE = {t.value: t for t in MsgType}
-_POSITIVE = frozenset({"trigger", "attempt", "divisor", "req", "liveness"})
+_POSITIVE = frozenset({"run", "trigger", "attempt", "divisor", "req", "liveness"})
 
 
 class Message(NamedTuple):
@@ -122,15 +124,15 @@ def encode(msg_type: MsgType, buffers: Sequence[bytes] = (), **fields: Any) -> l
     return [json.dumps(header, separators=(",", ":")).encode(), *buffers]
 
 
-def trigger_frames(trigger: int, attempt: int) -> list[bytes]:
+def trigger_frames(run: int, trigger: int, attempt: int) -> list[bytes]:
     """Frames of a trigger, formatted directly: the hot path of a run."""
-    return [b'{"type":"trigger","trigger":%d,"attempt":%d}' % (trigger, attempt)]
+    return [b'{"type":"trigger","run":%d,"trigger":%d,"attempt":%d}' % (run, trigger, attempt)]
 
 
-def ack_frames(trigger: int, attempt: int, counts: Mapping[str, int]) -> list[bytes]:
+def ack_frames(run: int, trigger: int, attempt: int, counts: Mapping[str, int]) -> list[bytes]:
     """Frames of an ack (hot path of the player)."""
     body = json.dumps(counts, separators=(",", ":")) if counts else "{}"
-    return [b'{"type":"ack","trigger":%d,"attempt":%d,"counts":%s}' % (trigger, attempt, body.encode())]
+    return [b'{"type":"ack","run":%d,"trigger":%d,"attempt":%d,"counts":%s}' % (run, trigger, attempt, body.encode())]
 
 
 def _reject_constant(name: str) -> Any:
@@ -141,23 +143,26 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 # The two messages of every trigger, in the exact form this module writes them, are
 # recognised without a JSON parse; anything else takes the general, strict path.
-_FAST_TRIGGER = re.compile(rb'\{"type":"trigger","trigger":([1-9][0-9]{0,17}),"attempt":([1-9][0-9]{0,8})\}\Z')
-_FAST_ACK = re.compile(
-    rb'\{"type":"ack","trigger":([1-9][0-9]{0,17}),"attempt":([1-9][0-9]{0,8}),"counts":(\{[^{}]*\})\}\Z')
+_FAST_TRIGGER = re.compile(
+    rb'\{"type":"trigger","run":([1-9][0-9]{0,17}),"trigger":([1-9][0-9]{0,17}),"attempt":([1-9][0-9]{0,8})\}\Z')
+_FAST_ACK = re.compile(rb'\{"type":"ack","run":([1-9][0-9]{0,17}),"trigger":([1-9][0-9]{0,17}),'
+                       rb'"attempt":([1-9][0-9]{0,8}),"counts":(\{[^{}]*\})\}\Z')
 
 
-def _fast_decode(frame: bytes, sender: str) -> Message | None:
-    if sender == DIRECTOR:
-        match = _FAST_TRIGGER.match(frame)
-        if match is not None:
-            return Message(MsgType.TRIGGER, {"trigger": int(match[1]), "attempt": int(match[2])})
-        return None
+def parse_trigger(frame: bytes) -> tuple[int, int, int] | None:
+    """(run, trigger, attempt) of a trigger frame in canonical form, else ``None`` (use :func:`decode`)."""
+    match = _FAST_TRIGGER.match(frame)
+    return None if match is None else (int(match[1]), int(match[2]), int(match[3]))
+
+
+def parse_ack(frame: bytes) -> tuple[int, int, int, dict[str, int]] | None:
+    """(run, trigger, attempt, counts) of an ack frame in canonical form, else ``None`` (use :func:`decode`)."""
     match = _FAST_ACK.match(frame)
     if match is None:
         return None
-    counts_text = match[3]
+    counts_text = match[4]
     if counts_text == b"{}":
-        counts: dict[str, Any] = {}
+        counts: dict[str, int] = {}
     else:
         try:
             counts = _DECODER.decode(counts_text.decode())
@@ -165,7 +170,15 @@ def _fast_decode(frame: bytes, sender: str) -> Message | None:
             return None
         if not all(type(v) is int for v in counts.values()):
             return None
-    return Message(MsgType.ACK, {"trigger": int(match[1]), "attempt": int(match[2]), "counts": counts})
+    return int(match[1]), int(match[2]), int(match[3]), counts
+
+
+def _fast_decode(frame: bytes, sender: str) -> Message | None:
+    if sender == DIRECTOR:
+        trig = parse_trigger(frame)
+        return None if trig is None else Message(MsgType.TRIGGER, dict(zip(("run", "trigger", "attempt"), trig)))
+    ack = parse_ack(frame)
+    return None if ack is None else Message(MsgType.ACK, dict(zip(("run", "trigger", "attempt", "counts"), ack)))
 
 
 def _parse_header(frame: bytes) -> dict[str, Any]:

@@ -15,6 +15,7 @@ starts, so players that join take part from the next level they fit into.
 from __future__ import annotations
 
 import enum
+import json
 from collections import deque
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, NamedTuple
@@ -101,10 +102,15 @@ class TriggerScheduler:
         Returns the players that may take part now (registered, not lost).
     now
         The current ``time.monotonic()``.
+    run_id
+        Number of this run on its director; travels with every trigger and ack so that a late
+        answer to an earlier run is never taken for an answer to this one.
     """
 
-    def __init__(self, plan: RunPlan, journal: Journal, roster: Callable[[], Iterable[Seat]], now: float) -> None:
+    def __init__(self, plan: RunPlan, journal: Journal, roster: Callable[[], Iterable[Seat]], now: float,
+                 run_id: int = 1) -> None:
         self.plan = plan
+        self.run_id = run_id
         self.journal = journal
         self._roster = roster
         self.state = RunState.RUNNING
@@ -123,7 +129,8 @@ class TriggerScheduler:
         self._pause_requested = self._stop_requested = False
         self._tally = {"acked": 0, "nacked": 0, "missed": 0}
         self._level_tally = dict(self._tally)
-        journal.record(EventKind.RUN_STARTED, trigger=plan.first_trigger, detail=plan.to_json())
+        journal.record(EventKind.RUN_STARTED, trigger=plan.first_trigger,
+                       detail=json.dumps({**plan.to_dict(), "run": run_id}, sort_keys=True))
 
     # -- inputs -------------------------------------------------------------------------
 
@@ -291,7 +298,8 @@ class TriggerScheduler:
         if pair is None or attempt > pair.attempt:
             what = f"trigger {trigger}" if pair is None else f"attempt {attempt} of trigger {trigger}"
             self.journal.record(EventKind.WRONG_ACK, trigger=trigger, player=player, attempt=attempt,
-                                counts=dict(counts), detail=f"{kind.value} for {what}, which was never sent to it")
+                                counts=dict(counts),
+                                detail=f"{kind.value} for {what} of run {self.run_id}, which was never sent to it")
             return []
         if pair.status != _PENDING:
             self._stray(kind, pair, attempt, counts, now)
@@ -310,9 +318,10 @@ class TriggerScheduler:
 
     def _stray(self, kind: EventKind, pair: _Pair, attempt: int, counts: Mapping[str, int], now: float) -> None:
         if attempt in pair.answered:
-            event, detail = EventKind.DUPLICATE_ACK, f"second {kind.value} for attempt {attempt}"
+            event, detail = EventKind.DUPLICATE_ACK, f"second {kind.value} for attempt {attempt} of run {self.run_id}"
         else:
-            event, detail = EventKind.LATE_ACK, f"{kind.value} for attempt {attempt} after the pair was {pair.status}"
+            event, detail = EventKind.LATE_ACK, (f"{kind.value} for attempt {attempt} of run {self.run_id} "
+                                                 f"after the pair was {pair.status}")
         pair.answered.add(attempt)
         self.journal.record(event, trigger=pair.trigger, level=pair.level, player=pair.player, attempt=attempt,
                             latency_s=now - pair.first_sent, counts=dict(counts), detail=detail)

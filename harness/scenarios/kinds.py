@@ -79,9 +79,6 @@ class StreamKind:
             self.check(resolved, where)
         return resolved
 
-    def param(self, name: str) -> Param:
-        return next(p for p in self.params if p.name == name)
-
 
 def register_stream_kind(kind: StreamKind, *, replace: bool = False) -> StreamKind:
     """Make ``kind`` available to scenarios and as a player action kind.

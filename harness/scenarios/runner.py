@@ -60,36 +60,29 @@ def _bootstrap_of(broker: Any) -> tuple[str, dict[str, Any]]:
 
 
 def run_scenario(scenario: Scenario, broker: Any, *, topic_prefix: str | None = None, namespace: Any = None,
-                 verify: bool = True,
-                 mode: str = "process", log_dir: Path | None = None,
+                 verify: bool = True, mode: str = "process", log_dir: Path | None = None,
                  register_timeout_s: float = REGISTER_TIMEOUT_S,
                  log: Callable[[str], None] = lambda _message: None) -> RunResult:
     """Run ``scenario`` against ``broker`` (a started :class:`~harness.kafka.Broker` or a bootstrap address).
 
-    Creates the scenario's topics under ``topic_prefix`` (a fresh ``donki-run-<name>-<id>``
-    by default; topics that exist already are used as they are) or in ``namespace`` (a
-    :class:`~harness.kafka.TopicNamespace`, e.g. pytest's ``donki_topics``, which deletes
-    them after the test); otherwise they are left in place for recorders and checks. It starts a director and
-    one player per scenario player (``mode`` ``process`` or ``thread``), runs the
-    scenario's triggers, stops the players (run stop, producer flush) and summarises.
-    With ``verify`` the messages in each topic are counted from its offsets.
+    Topics are made in ``namespace`` (a :class:`~harness.kafka.TopicNamespace` such as
+    pytest's ``donki_topics``, which deletes them later) or under ``topic_prefix`` (default
+    a fresh ``donki-run-<name>-<id>``; existing topics are used as they are, and left in
+    place for recorders and checks). One player per scenario player is started
+    (``mode`` ``process`` or ``thread``) under a new director, the triggers run, the
+    players stop (run stop, producer flush), and with ``verify`` each topic's messages are
+    counted from its offsets.
 
     A run that ends badly (aborted, missed acks, undelivered messages, a failing player)
-    returns a result with ``ok`` false and its ``problems``; bad input raises
-    :class:`~harness.errors.DonkiError`.
+    returns a result whose ``complete``/``ok`` are false with its ``problems``; bad input
+    raises :class:`~harness.errors.DonkiError`.
     """
-    from harness.kafka import TopicAdmin, TopicSpec
     from harness.orchestra import Ensemble, journal_violations
 
     if scenario.triggers is None:
         raise ScenarioError(f"scenario {scenario.name!r} has no run length; use scenario.with_length(...)")
     bootstrap, client_config = _bootstrap_of(broker)
-    if namespace is not None:
-        topics = {local: namespace.create(local, n) for local, n in scenario.topics().items()}
-    else:
-        topics = topic_names(scenario, topic_prefix or f"donki-run-{scenario.name}-{uuid.uuid4().hex[:8]}")
-        TopicAdmin(client_config).create([TopicSpec(topics[t], n) for t, n in scenario.topics().items()],
-                                         exist_ok=True)
+    topics = _create_topics(scenario, client_config, topic_prefix, namespace)
     log(f"topics {', '.join(topics.values())}")
     start_ns = time.time_ns()
     specs = [player_spec_for(p, scenario, topics[p.topic], bootstrap, start_ns) for p in scenario.players]
@@ -109,6 +102,18 @@ def run_scenario(scenario: Scenario, broker: Any, *, topic_prefix: str | None = 
     counts = _topic_counts(client_config, scenario, topics) if verify else {}
     streams = tuple(_summary(p, scenario, topics, journal, counts) for p in scenario.players)
     return RunResult(scenario, bootstrap, topics, streams, journal, elapsed, outcome, tuple(problems), drain, logs)
+
+
+def _create_topics(scenario: Scenario, client_config: dict[str, Any], prefix: str | None,
+                   namespace: Any) -> dict[str, str]:
+    from harness.kafka import TopicAdmin, TopicSpec
+
+    if namespace is not None:
+        return {local: namespace.create(local, n) for local, n in scenario.topics().items()}
+    topics = topic_names(scenario, prefix or f"donki-run-{scenario.name}-{uuid.uuid4().hex[:8]}")
+    specs = [TopicSpec(topics[local], n) for local, n in scenario.topics().items()]
+    TopicAdmin(client_config).create(specs, exist_ok=True)
+    return topics
 
 
 def _run(ensemble: Any, scenario: Scenario, problems: list[str]) -> tuple[str, float]:

@@ -48,6 +48,7 @@ class Rogue:
         self.sock.linger = 0
         self.sock.connect(endpoint)
         self.name, self.priority = name, priority
+        self.run = 1  # the run of the last trigger seen; acks echo it
 
     def hello(self, **overrides) -> Message:
         fields = dict(name=self.name, priority=self.priority, divisor=1, streams=[], protocol=PROTOCOL_VERSION,
@@ -59,8 +60,9 @@ class Rogue:
     def send(self, frames: list[bytes]) -> None:
         self.sock.send_multipart(frames)
 
-    def ack(self, trigger: int, attempt: int = 1, counts=None) -> None:
-        self.send(encode(MsgType.ACK, trigger=trigger, attempt=attempt, counts=counts or {}))
+    def ack(self, trigger: int, attempt: int = 1, counts=None, run: int | None = None) -> None:
+        self.send(encode(MsgType.ACK, run=self.run if run is None else run, trigger=trigger, attempt=attempt,
+                         counts=counts or {}))
 
     def expect(self, *types: MsgType, timeout_s: float = 10.0) -> Message:
         """The next message of one of ``types`` (heartbeats and others skipped)."""
@@ -68,6 +70,8 @@ class Rogue:
         while time.monotonic() < deadline:
             if self.sock.poll(50):
                 msg = decode(self.sock.recv_multipart(), DIRECTOR)
+                if msg.type is MsgType.TRIGGER:
+                    self.run = msg["run"]
                 if msg.type in types:
                     return msg
         raise AssertionError(f"rogue got no {[t.value for t in types]} within {timeout_s} s")
@@ -75,3 +79,30 @@ class Rogue:
     def close(self) -> None:
         self.sock.close(0)
         self.context.term()
+
+
+class DeliveryTracker:
+    """Pretends to produce ``params['messages']`` messages per trigger; delivery is confirmed later."""
+
+    def __init__(self, params, context):
+        self.messages = params.get("messages", 2)
+        self.produced: dict[int, int] = {}
+
+    def __call__(self, trigger):
+        self.produced[trigger] = self.messages
+        return ActionResult(messages=self.messages, bytes=100 * self.messages)
+
+    def wait_delivered(self, trigger, timeout_s):
+        sent = self.produced.pop(trigger)
+        return ActionResult(messages=sent, bytes=100 * sent, delivered=sent - 1, failed=1)
+
+
+class BrokenSetup:
+    def __init__(self, params, context):
+        pass
+
+    def setup(self):
+        raise OSError("cannot open the detector geometry file")
+
+    def __call__(self, trigger):
+        return None

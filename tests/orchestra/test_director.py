@@ -146,3 +146,48 @@ def test_thread_players_serve_the_same_protocol(ensemble):
     result = ensemble.run(count=50)
     assert result.ok and result.acked == 100
     check_journal(ensemble.journal)
+
+
+def test_delivered_ack_mode_waits_for_delivery_and_reports_its_outcome(ensemble):
+    spec = PlayerSpec("kafka-ish", "python", {"callable": "tests.orchestra.helpers:DeliveryTracker", "factory": True,
+                                              "kwargs": {"messages": 3}}, ack_mode="delivered")
+    ensemble.add_player(spec)
+    ensemble.run(count=2)
+    counts = [e.counts for e in ensemble.journal.of_kind(EventKind.ACK)]
+    assert counts == [{"messages": 3, "bytes": 300, "failed": 1, "delivered": 2}] * 2
+
+
+def test_delivered_ack_mode_needs_an_action_that_can_wait(ensemble):
+    with pytest.raises(PlayerError, match="(?s)ack mode 'delivered' needs an action with wait_delivered"):
+        ensemble.add_player(PlayerSpec("plain", "noop", ack_mode="delivered"), timeout_s=20)
+
+
+@pytest.mark.parametrize("mode", ["process", "thread"])
+def test_a_player_that_cannot_start_is_reported_with_its_reason(ensemble, mode):
+    with pytest.raises(PlayerError, match="unknown player action kind 'warp'") as info:
+        ensemble.add_player(PlayerSpec("broken", "warp"), mode=mode, timeout_s=20)
+    assert info.value.player == "broken"
+
+
+def test_a_setup_that_raises_is_reraised_with_the_players_traceback(ensemble):
+    ensemble.add_player(PlayerSpec("geo", "python", {"callable": "tests.orchestra.helpers:BrokenSetup",
+                                                     "factory": True}))
+    with pytest.raises(PlayerError, match="(?s)'geo' refused start.*OSError: cannot open the detector geometry"):
+        ensemble.run(count=1)
+
+
+def test_a_bug_in_the_director_loop_reaches_the_caller(monkeypatch):
+    from harness.orchestra import Director
+    from harness.orchestra.director_loop import DirectorLoop
+
+    def broken(self, now):
+        raise ZeroDivisionError("a bug in housekeeping")
+
+    monkeypatch.setattr(DirectorLoop, "_housekeeping", broken)
+    director = Director().start()
+    try:
+        assert wait_until(lambda: not director._thread.is_alive(), 5)
+        with pytest.raises(RunError, match="(?s)died of a bug.*ZeroDivisionError: a bug in housekeeping"):
+            director.run_state
+    finally:
+        director.close()

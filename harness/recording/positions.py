@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import time
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -11,6 +12,7 @@ from harness.errors import ConfigError, TopicError
 __all__ = ["StartPosition", "resolve_offsets"]
 
 KINDS = ("earliest", "latest", "timestamp")
+RETRY_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -56,26 +58,48 @@ def resolve_offsets(consumer: Any, partitions: Sequence[Any], start: StartPositi
     """``TopicPartition`` objects with explicit offsets for ``start``.
 
     Offsets are resolved now, not lazily at the first fetch, so every message produced
-    after this returns is recorded (a lazy "latest" could skip the first ones).
+    after this returns is recorded (a lazy "latest" could skip the first ones). A topic
+    created a moment ago may briefly answer "not leader": that is retried until
+    ``timeout_s``.
     """
-    from confluent_kafka import KafkaException, TopicPartition
+    from confluent_kafka import KafkaException
 
-    try:
-        if start.kind == "timestamp":
-            query = [TopicPartition(tp.topic, tp.partition, start.timestamp_ms) for tp in partitions]
-            found = consumer.offsets_for_times(query, timeout=timeout_s)
-            resolved = []
-            for tp in found:
-                offset = tp.offset
-                if offset < 0:  # nothing at or after the time: start at the end
-                    offset = consumer.get_watermark_offsets(tp, timeout=timeout_s)[1]
-                resolved.append(TopicPartition(tp.topic, tp.partition, offset))
-            return resolved
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return _resolve(consumer, partitions, start, timeout_s)
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else exc
+            if not _transient(error) or time.monotonic() > deadline:
+                raise TopicError(f"could not find {start.describe()} offsets of "
+                                 f"{sorted({tp.topic for tp in partitions})}: {error}") from None
+            time.sleep(RETRY_S)
+
+
+def _transient(error: Any) -> bool:
+    """Errors of a topic whose leaders are still being elected or announced."""
+    from confluent_kafka import KafkaError
+
+    codes = (KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE, KafkaError.UNKNOWN_TOPIC_OR_PART,
+             KafkaError.REQUEST_TIMED_OUT, KafkaError._TIMED_OUT)
+    code = getattr(error, "code", lambda: None)()
+    return code in codes or bool(getattr(error, "retriable", lambda: False)())
+
+
+def _resolve(consumer: Any, partitions: Sequence[Any], start: StartPosition, timeout_s: float) -> list[Any]:
+    from confluent_kafka import TopicPartition
+
+    if start.kind == "timestamp":
+        query = [TopicPartition(tp.topic, tp.partition, start.timestamp_ms) for tp in partitions]
         resolved = []
-        for tp in partitions:
-            low, high = consumer.get_watermark_offsets(tp, timeout=timeout_s)
-            resolved.append(TopicPartition(tp.topic, tp.partition, low if start.kind == "earliest" else high))
+        for tp in consumer.offsets_for_times(query, timeout=timeout_s):
+            offset = tp.offset
+            if offset < 0:  # nothing at or after the time: start at the end
+                offset = consumer.get_watermark_offsets(tp, timeout=timeout_s)[1]
+            resolved.append(TopicPartition(tp.topic, tp.partition, offset))
         return resolved
-    except KafkaException as exc:
-        raise TopicError(f"could not find {start.describe()} offsets of {[str(tp) for tp in partitions]}: "
-                         f"{exc.args[0] if exc.args else exc}") from None
+    resolved = []
+    for tp in partitions:
+        low, high = consumer.get_watermark_offsets(tp, timeout=timeout_s)
+        resolved.append(TopicPartition(tp.topic, tp.partition, low if start.kind == "earliest" else high))
+    return resolved

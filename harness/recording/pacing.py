@@ -17,9 +17,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["Pacer", "TimingError", "DEFAULT_SPIN_S", "fine_timer_slack"]
+__all__ = ["Pacer", "TimingError", "DEFAULT_SPIN_S", "DEFAULT_CATCH_UP_S", "fine_timer_slack"]
 
 DEFAULT_SPIN_S = 0.0002
+#: A send this late (the process was stalled) moves the schedule instead of causing a burst.
+DEFAULT_CATCH_UP_S = 0.005
 _PR_SET_TIMERSLACK = 29
 
 
@@ -38,15 +40,30 @@ def fine_timer_slack() -> bool:
 
 
 class Pacer:
-    """Wait until offsets (seconds) from a start time on the monotonic clock."""
+    """Wait until offsets (seconds) from a start time on the monotonic clock.
 
-    def __init__(self, spin_s: float = DEFAULT_SPIN_S) -> None:
+    ``catch_up_s``: when a wait returns later than this after its target (the process
+    was stalled), the schedule is moved by the delay (counted in ``resyncs`` and
+    ``shift_s``) instead of sending the backlog in a burst; ``None`` keeps the strict
+    schedule and catches up at once.
+    """
+
+    def __init__(self, spin_s: float = DEFAULT_SPIN_S, catch_up_s: float | None = DEFAULT_CATCH_UP_S) -> None:
         self.spin_s = spin_s
+        self.catch_up_s = catch_up_s
         self.t0 = time.monotonic()
+        self.shift_s = 0.0
+        self.resyncs = 0
         fine_timer_slack()
 
     def restart(self) -> None:
         self.t0 = time.monotonic()
+        self.shift_s = 0.0
+        self.resyncs = 0
+
+    def target(self, offset_s: float) -> float:
+        """The offset (from ``t0``) a message scheduled at ``offset_s`` is now due at."""
+        return offset_s + self.shift_s
 
     def wait(self, offset_s: float, idle: Callable[[float], None] | None = None) -> float:
         """Return at ``t0 + offset_s`` (or at once if that has passed); returns the actual time.
@@ -54,7 +71,7 @@ class Pacer:
         ``idle(deadline)`` is called first when there is time to spare; it must return
         before ``deadline`` (monotonic), e.g. :meth:`RecordFeed.fill_until`.
         """
-        target = self.t0 + offset_s
+        target = self.t0 + self.shift_s + offset_s
         if idle is not None and target - time.monotonic() > self.spin_s:
             idle(target - self.spin_s)
         remaining = target - time.monotonic()
@@ -63,6 +80,9 @@ class Pacer:
         now = time.monotonic()
         while now < target:
             now = time.monotonic()
+        if self.catch_up_s is not None and now - target > self.catch_up_s:
+            self.shift_s += now - target
+            self.resyncs += 1
         return now
 
 
@@ -70,8 +90,9 @@ class Pacer:
 class TimingError:
     """How closely sends followed the schedule, in seconds.
 
-    ``interval_*``: |actual - scheduled| interval between consecutive messages (what a
-    consumer sees as jitter); ``late_*``: actual minus scheduled send time.
+    ``interval_*``: |actual - recorded| interval between consecutive messages (what a
+    consumer sees as jitter); ``late_*``: actual minus due send time (the recorded
+    offset, moved by any resync of the pacer).
     """
 
     messages: int
@@ -83,14 +104,18 @@ class TimingError:
     late_max: float
 
     @classmethod
-    def measure(cls, scheduled: Sequence[float], actual: Sequence[float]) -> "TimingError | None":
-        """From scheduled offsets and actual offsets (same start), ``None`` for < 2 messages."""
+    def measure(cls, scheduled: Sequence[float], actual: Sequence[float],
+                due: Sequence[float] | None = None) -> "TimingError | None":
+        """From recorded offsets, actual offsets and due offsets (default: recorded), same start.
+
+        ``None`` for fewer than 2 messages.
+        """
         sched = np.asarray(scheduled, dtype=np.float64)
         real = np.asarray(actual, dtype=np.float64)
         if len(sched) < 2:
             return None
         interval = np.abs(np.diff(real) - np.diff(sched))
-        late = real - sched
+        late = real - (sched if due is None else np.asarray(due, dtype=np.float64))
         return cls(len(sched), *(float(np.percentile(interval, q)) for q in (50, 99)), float(interval.max()),
                    *(float(np.percentile(late, q)) for q in (50, 99)), float(late.max()))
 

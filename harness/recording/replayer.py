@@ -23,7 +23,7 @@ from harness.errors import BrokerUnreachableError, RecordingError, TopicError
 from harness.records import KafkaRecord
 from harness.recording.fbtime import data_time_ns
 from harness.recording.feed import RecordFeed
-from harness.recording.pacing import DEFAULT_SPIN_S, Pacer, TimingError
+from harness.recording.pacing import DEFAULT_CATCH_UP_S, DEFAULT_SPIN_S, Pacer, TimingError
 from harness.recording.reader import Recording, topic_partitions
 from harness.recording.retime import Retimer
 
@@ -54,6 +54,8 @@ class ReplayReport:
     clock: str = "timestamp"
     timing: TimingError | None = None
     clamped_gaps: int = 0
+    resyncs: int = 0  # stalls after which the schedule was moved rather than caught up in a burst
+    resync_s: float = 0.0  # how far the schedule moved in total
     unshifted: int = 0
     topics: dict[str, str] = field(default_factory=dict)
 
@@ -70,7 +72,11 @@ class ReplayReport:
         text = (f"{self.messages} messages ({self.delivered} delivered, {self.failed} failed), "
                 f"{self.bytes / 1e6:.1f} MB in {self.elapsed_s:.2f} s ({self.msg_per_s:.0f} msg/s, "
                 f"{self.mb_per_s:.1f} MB/s), {self.loops} loop(s), {pace}")
-        return text + (f"; {self.timing.line()}" if self.timing and self.speed is not None else "")
+        if self.timing and self.speed is not None:
+            text += f"; {self.timing.line()}"
+            if self.resyncs:
+                text += f"; {self.resyncs} stall(s) moved the schedule by {self.resync_s * 1e3:.1f} ms"
+        return text
 
 
 def _mapper(topic_map: TopicMap) -> Callable[[str], str]:
@@ -115,12 +121,14 @@ class _Run:
     loop_offset_s: float = 0.0  # send offset of the current loop's first message
     loop_shift_ns: int = 0  # extra data-time shift of the current loop
     scheduled: list[float] = field(default_factory=list)
+    due: list[float] = field(default_factory=list)
     actual: list[float] = field(default_factory=list)
 
     def wait(self, offset_s: float, feed: RecordFeed) -> None:
         if not self.scheduled:
             self.pacer.restart()  # the clock starts at the first message, not at the first read
         self.scheduled.append(offset_s)
+        self.due.append(self.pacer.target(offset_s))
         self.actual.append(self.pacer.wait(offset_s, feed.fill_until) - self.pacer.t0)
 
 
@@ -148,6 +156,9 @@ class Replayer:
         Move Kafka and ESS timestamps so the first message is "now" (the data look live).
     max_gap_s
         Recorded pauses longer than this are shortened to it (reported as ``clamped_gaps``).
+    catch_up_s
+        A send later than this (the process was stalled) moves the rest of the schedule
+        by the delay instead of sending the backlog at once (``None``: strict schedule).
     """
 
     def __init__(
@@ -168,6 +179,7 @@ class Replayer:
         shift_timestamps: bool = False,
         max_gap_s: float | None = None,
         spin_s: float = DEFAULT_SPIN_S,
+        catch_up_s: float | None = DEFAULT_CATCH_UP_S,
         flush_timeout_s: float = FLUSH_TIMEOUT_S,
         check_topics: bool = True,
         producer_overrides: Mapping[str, Any] | None = None,
@@ -188,6 +200,7 @@ class Replayer:
         self.speed = speed or None
         self.clock, self.loops, self.max_gap_s = clock, loops, max_gap_s
         self.shift_timestamps, self.spin_s, self.flush_timeout_s = shift_timestamps, spin_s, flush_timeout_s
+        self.catch_up_s = catch_up_s
         self.check_topics = check_topics
         paced = {"linger.ms": 0} if self.speed is not None else {}
         # one Python callback per failed message only: per-message callbacks halve the fast path
@@ -269,7 +282,7 @@ class Replayer:
             loop += 1
 
     def _send_all(self, producer: Any) -> None:
-        run = _Run(Retimer(self.shift_timestamps), Pacer(self.spin_s), self.speed is not None)
+        run = _Run(Retimer(self.shift_timestamps), Pacer(self.spin_s, self.catch_up_s), self.speed is not None)
         t_start = time.monotonic()
         if run.paced:
             gc.disable()  # a collection of the record buffer would stall a send by milliseconds
@@ -284,7 +297,8 @@ class Replayer:
         self.report.elapsed_s = time.monotonic() - t_start
         self.report.unshifted = run.retimer.unshifted
         if run.paced:
-            self.report.timing = TimingError.measure(run.scheduled, run.actual)
+            self.report.timing = TimingError.measure(run.scheduled, run.actual, run.due)
+            self.report.resyncs, self.report.resync_s = run.pacer.resyncs, run.pacer.shift_s
 
     def _send_loop(self, producer: Any, run: "_Run") -> bool:
         """One pass over the selection; false if stopped or there was nothing to send."""

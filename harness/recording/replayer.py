@@ -245,8 +245,20 @@ class Replayer:
 
     def run(self) -> ReplayReport:
         """Send everything selected (``loops`` times) and wait for delivery; returns the report."""
-        from harness.kafka.readiness import probe
+        try:
+            producer = self._producer()
+            try:
+                self._send_all(producer)
+            finally:
+                self._flush(producer)
+        finally:
+            if self._owns:
+                self.recording.close()
+        return self.report
+
+    def _producer(self) -> Any:
         from harness.kafka.clients import make_producer
+        from harness.kafka.readiness import probe
 
         bootstrap = self.client_config.get("bootstrap.servers", "")
         health = probe(bootstrap, {k: v for k, v in self.client_config.items() if k != "bootstrap.servers"}, 15.0)
@@ -257,13 +269,7 @@ class Replayer:
         if self.check_topics:
             self._check_targets(producer)
         self.report.topics = {src: dst for (src, _), (dst, _) in self.targets().items()}
-        try:
-            self._send_all(producer)
-        finally:
-            self._flush(producer)
-            if self._owns:
-                self.recording.close()
-        return self.report
+        return producer
 
     def _time_of(self, record: KafkaRecord) -> int:
         """The record's time on the replay clock, in integer ns (floats lose ns at epoch scale)."""

@@ -11,6 +11,7 @@ adds the journal, the scenario, the end-of-run metadata and the NeXus views.
 from __future__ import annotations
 
 import time
+from itertools import chain
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -37,10 +38,14 @@ _TRIGGER_HEADER = "donki.trigger"
 BATCH_JOIN_BYTES = 4 << 20
 
 
+_ALNUM = np.zeros(256, dtype=bool)
+_ALNUM[[*range(48, 58), *range(65, 91), *range(97, 123)]] = True
+_IDENT_BYTES = np.arange(4, 8)
+
+
 def _identifiers(raw: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """``raw`` (n x 4 bytes 4-8 of each payload) as S4 identifiers, ``b""`` where not alphanumeric."""
-    alnum = ((raw >= 48) & (raw <= 57)) | ((raw >= 65) & (raw <= 90)) | ((raw >= 97) & (raw <= 122))
-    raw[~(alnum.all(axis=1) & (lengths >= 8))] = 0
+    raw[~(_ALNUM[raw].all(axis=1) & (lengths >= 8))] = 0
     return np.ascontiguousarray(raw).view("S4").reshape(-1)
 
 
@@ -55,7 +60,7 @@ def _schemas_joined(joined: bytes, starts: np.ndarray, lengths: np.ndarray) -> n
     raw = np.zeros((len(lengths), 4), dtype=np.uint8)
     long_enough = lengths >= 8
     if long_enough.any():
-        raw[long_enough] = np.frombuffer(joined, np.uint8)[starts[long_enough, None] + np.arange(4, 8)]
+        raw[long_enough] = np.frombuffer(joined, np.uint8)[starts[long_enough, None] + _IDENT_BYTES]
     return _identifiers(raw, lengths)
 
 
@@ -216,22 +221,21 @@ class RecordingWriter:
         if not count:
             return None
         self._rows_to_batch()  # keep single rows appended before this batch in front of it
-        # one pass over the C accessors, then columns by transposition
-        fields = [(m.value(), m.key(), m.headers(), m.topic(), m.partition(), m.offset(), m.timestamp())
-                  for m in messages]
-        values, keys, headers, topics, partitions, offsets, stamps = zip(*fields)
+        # one list comprehension per column over the C accessors (measured 3x faster than
+        # one pass building tuples and transposing them with zip)
+        values = [m.value() for m in messages]
         if None in values:  # a null value (tombstone) is stored as an empty payload
-            values = tuple(v or b"" for v in values)
+            values = [v or b"" for v in values]
         lengths = np.fromiter(map(len, values), np.int64, count)
         batch = np.zeros(count, dtype=fmt.INDEX_DTYPE)
         self._batch_payloads(batch, values, lengths)
-        self._batch_keys(batch, keys)
-        self._batch_headers(batch, headers)
-        batch["topic"] = self._batch_topics(topics)
-        batch["partition"] = partitions
-        batch["offset"] = offsets
-        stamps = np.array(stamps, dtype=np.int64).reshape(count, 2)
-        batch["timestamp_type"], batch["timestamp"] = stamps[:, 0], stamps[:, 1]
+        self._batch_keys(batch, [m.key() for m in messages])
+        self._batch_headers(batch, [m.headers() for m in messages])
+        batch["topic"] = self._batch_topics([m.topic() for m in messages])
+        batch["partition"] = np.fromiter([m.partition() for m in messages], np.int32, count)
+        batch["offset"] = np.fromiter([m.offset() for m in messages], np.int64, count)
+        stamps = np.fromiter(chain.from_iterable([m.timestamp() for m in messages]), np.int64, 2 * count)
+        batch["timestamp_type"], batch["timestamp"] = stamps[0::2], stamps[1::2]
         batch["receive_time"] = received
         self._batches.append(batch)
         self._pending_rows += count

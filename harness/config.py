@@ -104,3 +104,10 @@ PROVIDERS = ("auto", "local", "container", "external")
 register_setting(Setting("kafka", "Kafka broker provider: " + "|".join(PROVIDERS), "auto", PROVIDERS))
 register_setting(Setting("bootstrap", "Bootstrap address HOST:PORT[,HOST:PORT] of an existing Kafka cluster"))
 register_setting(Setting("kafka_nodes", "Number of nodes of the local KRaft cluster (1 or 3)", 1, None, int))
+
+# golden recordings (harness.recording): the mode enum is the one source of the choices
+from harness.recording.modes import DEFAULT_RECORD_MODE, RecordMode  # noqa: E402 - cheap, no cycle
+
+register_setting(Setting("record_mode", "When golden recordings are written: " + "|".join(RecordMode.choices()),
+                         DEFAULT_RECORD_MODE.value, RecordMode.choices()))
+register_setting(Setting("recordings", "Directory of golden recordings", "recordings"))

@@ -18,6 +18,10 @@ COMMANDS = (
     "harness.cli.orchestra_cmd",
     "harness.cli.scenarios_cmd",
     "harness.cli.run_cmd",
+    "harness.cli.record_cmd",
+    "harness.cli.inspect_cmd",
+    "harness.cli.replay_cmd",
+    "harness.cli.golden_cmd",
 )
 
 EXIT_FAILED = 1  # the thing ran and failed (a run missed acks, a comparison differed)

@@ -1,0 +1,273 @@
+"""Benchmark of the recorder and the replayer against raw confluent-kafka peers.
+
+Prints, in one run against one broker (a local KRaft broker unless --bootstrap):
+
+1. recorder MB/s and msg/s as a ratio to a raw confluent-kafka consumer that only
+   counts bytes, for 8 MB and 1 kB messages (targets: >= 0.8 and >= 0.5);
+2. replay timing error, p50/p99 of |actual - recorded| inter-message interval, at
+   1 kHz and 14 Hz (target p99 < 1 ms), next to a naive ``time.sleep(interval)`` pacer;
+3. replay throughput as fast as possible vs a raw producer sending the same bytes.
+
+Every figure is the median of ``--runs`` runs. ``--quick`` is the CI size.
+
+    python benchmarks/recording.py [--quick] [--runs N] [--bootstrap HOST:PORT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from harness.kafka import TopicAdmin, TopicSpec, consumer_config, make_producer
+from harness.records import KafkaRecord
+from harness.recording.pacing import TimingError
+from harness.recording.recorder import QUEUE_KBYTES, Recorder
+from harness.recording.replayer import Replayer
+from harness.recording.writer import RecordingWriter
+
+MB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Sizes:
+    big_count: int  # 8 MB messages
+    small_count: int  # 1 kB messages
+    khz_messages: int  # replay timing at 1 kHz
+    hz14_messages: int  # replay timing at 14 Hz
+
+
+FULL = Sizes(big_count=48, small_count=300_000, khz_messages=5000, hz14_messages=140)
+QUICK = Sizes(big_count=12, small_count=50_000, khz_messages=1500, hz14_messages=42)
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def fill_topic(client: dict, topic: str, size: int, count: int) -> None:
+    producer = make_producer(client)
+    payload = np.random.default_rng(0).bytes(size)
+    for i in range(count):
+        while True:
+            try:
+                producer.produce(topic, payload, timestamp=1_700_000_000_000 + i)
+                break
+            except BufferError:
+                producer.poll(0.05)
+        producer.poll(0)
+    if producer.flush(300) != 0:
+        raise RuntimeError(f"filling {topic} did not finish")
+
+
+def raw_consume(client: dict, topic: str, count: int) -> tuple[float, int]:
+    """A bare confluent-kafka consumer: read ``count`` messages, count bytes. (seconds, bytes)"""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer(consumer_config(client, **{"queued.max.messages.kbytes": QUEUE_KBYTES}))
+    consumer.assign([TopicPartition(topic, 0, 0)])
+    seen = total = 0
+    t0 = time.perf_counter()
+    deadline = time.monotonic() + 600
+    while seen < count and time.monotonic() < deadline:
+        for message in consumer.consume(num_messages=1000, timeout=0.1):
+            if message.error() is None:
+                total += len(message.value())
+                seen += 1
+    elapsed = time.perf_counter() - t0
+    consumer.close()
+    return elapsed, total
+
+
+def record(client: dict, topic: str, count: int, workdir: Path) -> tuple[float, int]:
+    path = workdir / f"bench-{uuid.uuid4().hex[:6]}.h5"
+    recorder = Recorder(path, [topic], client, until_end=True, views=False)
+    recorder.open()
+    t0 = time.perf_counter()
+    stats = recorder.run()
+    elapsed = time.perf_counter() - t0  # includes the final flush and close
+    path.unlink()
+    assert stats.messages == count, stats
+    return elapsed, stats.bytes
+
+
+def median_pair(runs: int, first: Callable[[], tuple[float, int]], second: Callable[[], tuple[float, int]]):
+    """Alternate the two (so drift on a shared machine hits both), median seconds of each."""
+    a, b = [], []
+    for run in range(runs):
+        for target, fn in ((a, first), (b, second)) if run % 2 == 0 else ((b, second), (a, first)):
+            target.append(fn())
+    return statistics.median(t for t, _ in a), a[0][1], statistics.median(t for t, _ in b), b[0][1]
+
+
+def bench_recorder(client: dict, admin: TopicAdmin, sizes: Sizes, runs: int, workdir: Path) -> list[str]:
+    lines = []
+    for label, size, count in (("8 MB", 8 * MB, sizes.big_count), ("1 kB", 1024, sizes.small_count)):
+        topic = f"bench_rec_{size}_{uuid.uuid4().hex[:6]}"
+        admin.create([TopicSpec(topic, 1)])
+        log(f"filling {topic}: {count} x {label}")
+        fill_topic(client, topic, size, count)
+        raw_t, raw_b, rec_t, rec_b = median_pair(runs, lambda: raw_consume(client, topic, count),
+                                                 lambda: record(client, topic, count, workdir))
+        admin.delete([topic])
+        raw_mb, rec_mb = raw_b / MB / raw_t, rec_b / MB / rec_t
+        target = 0.8 if size > MB else 0.5
+        lines.append(f"recorder {label:>5}: {rec_mb:8.1f} MB/s {count / rec_t:9.0f} msg/s | raw consumer "
+                     f"{raw_mb:8.1f} MB/s {count / raw_t:9.0f} msg/s | ratio {rec_mb / raw_mb:.2f} "
+                     f"(target >= {target})")
+        log(lines[-1])
+    return lines
+
+
+def timed_recording(path: Path, topic: str, rate_hz: float, count: int, size: int) -> None:
+    payload = bytes(size)
+    period_ns = int(round(1e9 / rate_hz))
+    with RecordingWriter(path) as writer:
+        for i in range(count):
+            ns = 1_700_000_000_000_000_000 + i * period_ns
+            writer.append(KafkaRecord(topic, 0, i, ns // 1_000_000, 1, None, payload, (), ns / 1e9))
+
+
+def naive_sleep_pacing(client: dict, topic: str, rate_hz: float, count: int, size: int) -> TimingError:
+    """The usual replay loop: sleep one recorded interval between sends."""
+    producer = make_producer(client, **{"linger.ms": 0})
+    payload, interval = bytes(size), 1.0 / rate_hz
+    sent = []
+    t0 = time.monotonic()
+    for _ in range(count):
+        sent.append(time.monotonic() - t0)
+        producer.produce(topic, payload)
+        producer.poll(0)
+        time.sleep(interval)
+    producer.flush(60)
+    return TimingError.measure([i * interval for i in range(count)], sent)
+
+
+def pacer_alone(rate_hz: float, count: int) -> TimingError:
+    """The machine's floor: the same pacer with nothing to send (scheduler noise only)."""
+    from harness.recording.pacing import Pacer
+
+    pacer = Pacer()
+    offsets = [i / rate_hz for i in range(count)]
+    actual = [pacer.wait(offset) - pacer.t0 for offset in offsets]
+    return TimingError.measure(offsets, actual)
+
+
+def bench_timing(client: dict, admin: TopicAdmin, sizes: Sizes, runs: int, workdir: Path) -> list[str]:
+    lines = []
+    for rate, count in ((1000.0, sizes.khz_messages), (14.0, sizes.hz14_messages)):
+        topic = f"bench_timing_{int(rate)}_{uuid.uuid4().hex[:6]}"
+        admin.create([TopicSpec(topic, 1)])
+        path = workdir / f"timing-{int(rate)}.h5"
+        timed_recording(path, topic, rate, count, 1024)
+        ours = [Replayer(path, client, clock="received").run().timing for _ in range(runs)]
+        naive = [naive_sleep_pacing(client, topic, rate, count, 1024) for _ in range(runs)]
+        floor = [pacer_alone(rate, count) for _ in range(runs)]
+        admin.delete([topic])
+        path.unlink()
+        p50 = statistics.median(t.interval_p50 for t in ours) * 1e3
+        p99 = statistics.median(t.interval_p99 for t in ours) * 1e3
+        n99 = statistics.median(t.interval_p99 for t in naive) * 1e3
+        late = statistics.median(t.late_p99 for t in ours) * 1e3
+        n_late = statistics.median(t.late_max for t in naive) * 1e3
+        f99 = statistics.median(t.interval_p99 for t in floor) * 1e3
+        lines.append(f"replay timing {rate:6.0f} Hz ({count} msgs): interval error p50 {p50:.3f} ms, p99 {p99:.3f} ms"
+                     f" (target < 1 ms), lateness p99 {late:.3f} ms | naive sleep pacing: p99 {n99:.3f} ms, "
+                     f"drift at end {n_late:.1f} ms | pacer without Kafka (machine floor): p99 {f99:.3f} ms")
+        log(lines[-1])
+    return lines
+
+
+def raw_produce(client: dict, topic: str, payload: bytes, count: int) -> tuple[float, int]:
+    producer = make_producer(client)
+    t0 = time.perf_counter()
+    for _ in range(count):
+        while True:
+            try:
+                producer.produce(topic, payload, partition=0)
+                break
+            except BufferError:
+                producer.poll(0.05)
+        producer.poll(0)
+    producer.flush(600)
+    return time.perf_counter() - t0, len(payload) * count
+
+
+def replay_fast(client: dict, path: Path, topic: str) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    report = Replayer(path, client, topic_map={"src": topic}, speed=None).run()
+    elapsed = time.perf_counter() - t0
+    assert report.failed == 0, report.first_failure
+    return elapsed, report.bytes
+
+
+def bench_throughput(client: dict, admin: TopicAdmin, sizes: Sizes, runs: int, workdir: Path) -> list[str]:
+    lines = []
+    for label, size, count in (("8 MB", 8 * MB, sizes.big_count), ("1 kB", 1024, sizes.small_count)):
+        topic = f"bench_replay_{size}_{uuid.uuid4().hex[:6]}"
+        admin.create([TopicSpec(topic, 1)])
+        payload = np.random.default_rng(1).bytes(size)
+        path = workdir / f"replay-{size}.h5"
+        with RecordingWriter(path) as writer:
+            for i in range(count):
+                writer.append(KafkaRecord("src", 0, i, 1_700_000_000_000 + i, 1, None, payload, (), 0.0))
+        raw_t, raw_b, rep_t, rep_b = median_pair(runs, lambda: raw_produce(client, topic, payload, count),
+                                                 lambda: replay_fast(client, path, topic))
+        admin.delete([topic])
+        path.unlink()
+        raw_mb, rep_mb = raw_b / MB / raw_t, rep_b / MB / rep_t
+        lines.append(f"replay fast {label:>5}: {rep_mb:8.1f} MB/s {count / rep_t:9.0f} msg/s | raw producer "
+                     f"{raw_mb:8.1f} MB/s {count / raw_t:9.0f} msg/s | ratio {rep_mb / raw_mb:.2f}")
+        log(lines[-1])
+    return lines
+
+
+PARTS = {"recorder": bench_recorder, "timing": bench_timing, "throughput": bench_throughput}
+
+
+def run(client: dict, sizes: Sizes, runs: int, parts: list[str]) -> list[str]:
+    admin = TopicAdmin(client)
+    lines: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="donki-bench-") as tmp:
+        for part in parts:
+            lines += PARTS[part](client, admin, sizes, runs, Path(tmp))
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="CI size")
+    parser.add_argument("--runs", type=int, default=None, help="runs per figure (default: 3, quick: 3)")
+    parser.add_argument("--bootstrap", default=None, help="use this cluster instead of a local broker")
+    parser.add_argument("--only", action="append", choices=sorted(PARTS), default=None,
+                        help="run only this part (repeatable; default: all)")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    runs = args.runs or 3
+    parts = args.only or list(PARTS)
+    t0 = time.monotonic()
+    if args.bootstrap:
+        lines = run({"bootstrap.servers": args.bootstrap}, sizes, runs, parts)
+        where = args.bootstrap
+    else:
+        from harness.kafka import LocalKafka
+
+        with LocalKafka(log=log) as broker:
+            lines = run(broker.client_config, sizes, runs, parts)
+            where = f"local Kafka {broker.version}"
+    print(f"pytest-donki recording benchmark ({'quick' if args.quick else 'full'}, median of {runs} runs, {where}, "
+          f"{time.monotonic() - t0:.0f} s)")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""An append-only byte dataset written in whole chunks.
+
+Payloads go to one contiguous ``uint8`` dataset. Writing each finished chunk with
+``H5Dwrite_chunk`` bypasses the chunk cache and the type conversion layer (about three
+times the speed of a slice assignment for 8 MB messages). The last, partial chunk is
+kept in memory (at most one chunk) and written padded at each flush, then rewritten
+once it fills up, so the file always holds every byte appended before the last flush.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["ByteHeap"]
+
+
+class ByteHeap:
+    """Append bytes to a chunked, resizable 1-D ``uint8`` h5py dataset.
+
+    Parameters
+    ----------
+    dataset
+        An empty (or previously flushed) dataset with chunks of ``(chunk,)`` and no filters.
+    """
+
+    def __init__(self, dataset: Any) -> None:
+        self._ds = dataset
+        self._chunk = int(dataset.chunks[0])
+        self._size = int(dataset.shape[0])
+        self._tail_start = self._size - self._size % self._chunk
+        if self._size % self._chunk:
+            self._tail = bytearray(dataset[self._tail_start:self._size].tobytes())
+        else:
+            self._tail = bytearray()
+        self._extent = self._size
+
+    @property
+    def size(self) -> int:
+        """Bytes appended so far (flushed or not)."""
+        return self._size
+
+    def append(self, data: bytes | bytearray | memoryview) -> int:
+        """Append ``data``; returns its start position in the heap."""
+        start = self._size
+        if len(self._tail) + len(data) < self._chunk:  # the common case: it fits in the open chunk
+            self._tail += data
+            self._size = start + len(data)
+            return start
+        view = memoryview(data)
+        self._size += len(view)
+        if self._tail:
+            room = self._chunk - len(self._tail)
+            self._tail += view[:room]
+            view = view[room:]
+            if len(self._tail) < self._chunk:
+                return start
+            self._write_chunk(self._tail)
+            self._tail = bytearray()
+        full = len(view) - len(view) % self._chunk
+        for pos in range(0, full, self._chunk):
+            self._write_chunk(view[pos:pos + self._chunk])
+        self._tail = bytearray(view[full:])
+        return start
+
+    def flush(self) -> None:
+        """Write the partial last chunk (padded) and set the extent; then h5py-flush."""
+        if self._tail:
+            self._ensure_extent()
+            self._ds.id.write_direct_chunk((self._tail_start,), bytes(self._tail).ljust(self._chunk, b"\0"))
+        elif self._extent != self._size:
+            self._ensure_extent()
+        self._ds.flush()
+
+    def _write_chunk(self, chunk: bytes | bytearray | memoryview) -> None:
+        self._ensure_extent()
+        self._ds.id.write_direct_chunk((self._tail_start,), chunk)
+        self._tail_start += self._chunk
+
+    def _ensure_extent(self) -> None:
+        # a chunk may only be written inside the dataset's extent
+        if self._extent != self._size:
+            self._ds.resize((self._size,))
+            self._extent = self._size

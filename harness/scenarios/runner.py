@@ -37,6 +37,13 @@ def topic_names(scenario: Scenario, prefix: str) -> dict[str, str]:
     return {local: f"{prefix}.{local}" for local in scenario.topics()}
 
 
+def last_due_trigger(triggers: int | None, divisor: int) -> int | None:
+    """The last trigger of a run of ``triggers`` on which a player with ``divisor`` is due."""
+    if triggers is None:
+        return None
+    return triggers - (triggers - 1) % divisor
+
+
 def player_spec_for(player: PlayerSpec, scenario: Scenario, topic: str, bootstrap: str, start_ns: int):
     """The orchestra's :class:`~harness.orchestra.PlayerSpec` that runs ``player``."""
     from harness.orchestra import PlayerSpec as OrchestraSpec
@@ -44,7 +51,8 @@ def player_spec_for(player: PlayerSpec, scenario: Scenario, topic: str, bootstra
 
     producer = {**(LOW_LATENCY_PRODUCER if player.ack == "delivery" else {}), **player.producer}
     settings = {"rate_hz": player.rate_hz(scenario.rate_hz), "base_rate_hz": scenario.rate_hz,
-                "clock": player.clock, "start_ns": start_ns, "producer": producer, "ack": player.ack}
+                "clock": player.clock, "start_ns": start_ns, "producer": producer, "ack": player.ack,
+                "last_trigger": last_due_trigger(scenario.triggers, player.divisor)}
     return OrchestraSpec(
         name=player.name, kind=player.stream, params={**player.params, PLAYER_KEY: settings},
         priority=player.priority, divisor=player.divisor, streams=(player.name,), ack_mode=ACK_MODES[player.ack],

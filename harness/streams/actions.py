@@ -56,18 +56,20 @@ class PlayerSettings:
     start_ns: int | None = None
     producer: dict[str, Any] = field(default_factory=dict)
     ack: str = "delivery"
+    last_trigger: int | None = None  # the player's last due trigger, when the run length is known
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> tuple["PlayerSettings", dict[str, Any]]:
         """Split the action's params into player settings and the stream's own params."""
         stream_params = dict(params)
         raw = dict(stream_params.pop(PLAYER_KEY, None) or {})
-        unknown = sorted(set(raw) - {"rate_hz", "base_rate_hz", "clock", "start_ns", "producer", "ack"})
+        unknown = sorted(set(raw) - {"rate_hz", "base_rate_hz", "clock", "start_ns", "producer", "ack", "last_trigger"})
         if unknown:
             raise ScenarioError(f"player settings: unknown key(s) {unknown}")
         rate = float(raw.get("rate_hz", 1.0))
         settings = cls(rate, float(raw.get("base_rate_hz", rate)), str(raw.get("clock", "wall")),
-                       raw.get("start_ns"), dict(raw.get("producer") or {}), str(raw.get("ack", "delivery")))
+                       raw.get("start_ns"), dict(raw.get("producer") or {}), str(raw.get("ack", "delivery")),
+                       None if raw.get("last_trigger") is None else int(raw["last_trigger"]))
         if settings.clock not in CLOCKS:
             raise ScenarioError(f"player settings: clock={settings.clock!r}; expected one of: {', '.join(CLOCKS)}")
         if settings.ack not in ACKS:
@@ -151,12 +153,14 @@ class StreamAction:
 
 
 class RunControlAction(StreamAction):
-    """pl72 run start on the player's first trigger, 6s4t run stop at teardown.
+    """pl72 run start on the player's first trigger, 6s4t run stop on its last.
 
     Give the run-control player the lowest priority level: on trigger 1 its run start
-    is then published (and, with ack-after-delivery, confirmed) before any data. The
-    stop goes out when the director stops the run, after every trigger's data, and
-    carries the number of the last trigger the player saw.
+    is then published (and, with ack-after-delivery, confirmed) before any data. When
+    the run length is known (``last_trigger``), the stop goes out with the player's last
+    due trigger, stamped one base period after that trigger's time so a file writer
+    keeps the last trigger's data; it is then part of that trigger's ack like any other
+    message. In an endless run the stop goes out at teardown, after the last trigger.
     """
 
     def __init__(self, generator, publisher: StreamPublisher, settings: PlayerSettings) -> None:
@@ -168,6 +172,10 @@ class RunControlAction(StreamAction):
         first = self.last_trigger is None
         self.last_trigger = trigger
         messages = [self.generator.start_message(self.data_time_ns(trigger))] if first else []
+        if trigger == self.settings.last_trigger and not self.stopped:
+            self.stopped = True
+            period_ns = round(1e9 / self.settings.base_rate_hz)
+            messages.append(self.generator.stop_message(self.data_time_ns(trigger) + period_ns))
         return self._reported(self.publisher.publish(trigger, messages))
 
     def teardown(self) -> None:

@@ -85,6 +85,22 @@ def test_stream_action_reports_results_and_acks_after_delivery(donki_kafka, donk
     assert [r.donki.trigger for r in records] == [1] * 4 + [2] * 4
 
 
+def test_run_control_sends_the_stop_with_the_last_trigger_of_a_known_run(donki_kafka, donki_topics):
+    topic = donki_topics.create("donki_control")
+    player = action("run-control", {"run_name": "r8"}, topic, donki_kafka.bootstrap_servers, name="control",
+                    player={"rate_hz": 10.0, "base_rate_hz": 10.0, "clock": "nominal", "start_ns": T0,
+                            "last_trigger": 3})
+    player.setup()
+    counts = [player(n).messages for n in (1, 2, 3)]
+    player.wait_delivered(3, 30.0)
+    assert counts == [1, 0, 1]  # the stop is part of trigger 3's ack
+    player.teardown()  # sends nothing more
+    start, stop = sorted(read_topic(donki_kafka.client_config, topic, 2), key=lambda r: r.offset)
+    assert (start.schema, stop.schema, stop.donki.trigger) == ("pl72", "6s4t", 3)
+    assert deserialise_6s4t(stop.value).stop_time == (T0 + 3 * 100_000_000) // 1_000_000  # one period after trigger 3
+    assert topic_message_count(donki_kafka.client_config, topic) == 2
+
+
 def test_run_control_sends_start_on_first_trigger_and_stop_at_teardown(donki_kafka, donki_topics):
     topic = donki_topics.create("donki_control")
     player = action("run-control", {"run_name": "r7"}, topic, donki_kafka.bootstrap_servers, name="control")

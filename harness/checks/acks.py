@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from harness.checks.result import CheckResult, Finding
 from harness.checks.stats import distribution
@@ -70,9 +70,18 @@ def _first_line(text: str) -> str:
     return lines[-1].strip() if lines else "no error text"
 
 
-def check_acks(journal: Journal | Iterable[JournalEvent], *, allow_missed: bool = False) -> CheckResult:
+def _allowance(allow_missed: bool | Mapping[str, int], player: str) -> float:
+    if isinstance(allow_missed, Mapping):
+        return allow_missed.get(player, 0)
+    return float("inf") if allow_missed else 0
+
+
+def check_acks(journal: Journal | Iterable[JournalEvent], *,
+               allow_missed: bool | Mapping[str, int] = False) -> CheckResult:
     """Every due (trigger, player) acked exactly once (or, if allowed, journaled as missed).
 
+    ``allow_missed`` is ``True`` (any number), ``False`` or, per player, how many triggers
+    it may miss (a scenario's ``max_missed``); misses beyond that are findings.
     Metrics: ack latency distribution (seconds) per player and overall, outcome counts.
     """
     events = sorted(journal, key=lambda e: e.seq)
@@ -89,6 +98,7 @@ def check_acks(journal: Journal | Iterable[JournalEvent], *, allow_missed: bool 
             findings.append(Finding(f"player {e.player!r} " + _PROBLEMS[e.kind].format(trigger=e.trigger),
                                     trigger=e.trigger, player=e.player))
     due = _due_pairs(events)
+    missed_so_far: Counter = Counter()
     for trigger, player in sorted(due | sent):
         got = outcomes.get((trigger, player), [])
         kinds = Counter(o.kind for o in got)
@@ -100,8 +110,13 @@ def check_acks(journal: Journal | Iterable[JournalEvent], *, allow_missed: bool 
         if kinds[EventKind.NACK]:
             nack = next(o for o in got if o.kind is EventKind.NACK)
             findings.append(Finding(f"player {player!r} failed trigger {trigger}: {_first_line(nack.detail)}", **where))
-        elif kinds[EventKind.MISSED] and not allow_missed:
-            findings.append(Finding(f"player {player!r} did not ack trigger {trigger} (journaled as missed)", **where))
+        elif kinds[EventKind.MISSED]:
+            missed_so_far[player] += 1
+            allowed = _allowance(allow_missed, player)
+            if missed_so_far[player] > allowed:
+                beyond = "" if allowed == 0 else f"; {allowed:g} allowed"
+                findings.append(Finding(f"player {player!r} did not ack trigger {trigger} (journaled as missed"
+                                        f"{beyond})", **where))
         elif not got and (trigger, player) in sent:
             findings.append(Finding(f"player {player!r} has no ack and no miss for trigger {trigger}", **where))
         if kinds[EventKind.ACK] > 1 or (kinds[EventKind.ACK] and kinds[EventKind.MISSED]):

@@ -84,3 +84,12 @@ def test_acks_without_a_level_take_the_level_of_their_send(jb):
     jb.send(1, "a", 0).send(1, "c", 1)
     jb.event(EventKind.ACK, trigger=1, player="a", counts={})
     assert not check_levels(jb.journal).passed
+
+
+def test_a_per_player_allowance_of_misses(jb):
+    jb.join("a").join("b")
+    for n in (1, 2, 3):
+        jb.send(n, "a").send(n, "b").ack(n, "a")
+        jb.event(EventKind.MISSED, trigger=n, player="b", level=0)
+    result = check_acks(jb.journal, allow_missed={"b": 2})
+    assert [f.message for f in result.findings] == ["player 'b' did not ack trigger 3 (journaled as missed; 2 allowed)"]

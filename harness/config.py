@@ -111,3 +111,10 @@ from harness.recording.modes import DEFAULT_RECORD_MODE, RecordMode  # noqa: E40
 register_setting(Setting("record_mode", "When golden recordings are written: " + "|".join(RecordMode.choices()),
                          DEFAULT_RECORD_MODE.value, RecordMode.choices()))
 register_setting(Setting("recordings", "Directory of golden recordings", "recordings"))
+
+# scenario runs under pytest (pytest_donki) and the donki CLI
+register_setting(Setting("scenario", "Run these scenarios (built-in names or TOML paths, comma-separated) "
+                                     "as tests, with every check"))
+register_setting(Setting("length", "Run length of scenario tests: golden (default, the golden recordings' "
+                                   "length), ci, full, a trigger count (100) or seconds (30s)", "golden"))
+register_setting(Setting("report", "Directory for per-scenario JSON reports and PNG plots"))

@@ -1,31 +1,73 @@
-"""The pytest11 entry point ``donki``: options, ini keys, markers and fixture wiring."""
+"""The pytest11 entry point ``donki``: options, ini keys, markers, hooks and fixture wiring.
+
+Behaviour lives in :mod:`harness`; this module only connects it to pytest.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
 
 import pytest
 
 from harness.config import SETTINGS
 from pytest_donki.orchestra import pytest_runtest_call  # noqa: F401 - player errors fail the test that ran them
+from pytest_donki.runs import CALL_REPORT
 
 MARKERS = (
-    "donki(scenario=None, record_mode=None): run the test against a donki scenario",
+    "donki(scenario=None, record_mode=None, length=None, golden=True, mode='process'): the donki scenario "
+    "this test runs with the donki_run fixture, and how",
 )
+SCENARIO_MODULE = Path(__file__).with_name("donki_scenarios.py")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("donki", "pytest-donki: Kafka record-replay harness")
     for spec in SETTINGS.values():
-        group.addoption(spec.option, dest=spec.dest, default=None, help=f"{spec.help} (ini: {spec.ini}, env: {spec.env})")
+        choices = f" [{'|'.join(spec.choices)}]" if spec.choices else ""
+        group.addoption(spec.option, dest=spec.dest, default=None,
+                        help=f"{spec.help}{choices} (ini: {spec.ini}, env: {spec.env})")
         parser.addini(spec.ini, help=spec.help, default=None)
+
+
+def _scenario_refs(config: pytest.Config) -> list[str]:
+    from pytest_donki.settings import setting
+
+    value = setting(config, "scenario")
+    return [part.strip() for part in str(value or "").split(",") if part.strip()]
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
     from pytest_donki import fixtures
+    from pytest_donki.summary import COLLECTOR, RunCollector
 
     if not config.pluginmanager.is_registered(fixtures):
         config.pluginmanager.register(fixtures, "donki-fixtures")
+    config.stash[COLLECTOR] = RunCollector()
+    config.pluginmanager.register(config.stash[COLLECTOR], "donki-summary")
+    if _scenario_refs(config):
+        # --donki-scenario alone runs just the scenarios; with paths, the scenarios run beside them
+        if config.args_source != pytest.Config.ArgsSource.ARGS:
+            config.args[:] = [str(SCENARIO_MODULE)]
+        elif str(SCENARIO_MODULE) not in config.args:
+            config.args.append(str(SCENARIO_MODULE))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if Path(metafunc.definition.path) == SCENARIO_MODULE and "donki_scenario" in metafunc.fixturenames:
+        refs = _scenario_refs(metafunc.config)
+        metafunc.parametrize("donki_scenario", refs, indirect=True, ids=[Path(r).stem if r.endswith(".toml")
+                                                                          else r for r in refs])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[Any]:
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_REPORT] = report  # donki_run writes golden recordings only for passed tests
+    return report
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -34,7 +76,31 @@ def pytest_report_header(config: pytest.Config) -> str:
     try:
         provider = setting(config, "kafka")
         bootstrap = setting(config, "bootstrap")
+        mode = setting(config, "record_mode")
     except Exception as exc:  # noqa: BLE001 - a bad value is reported by the fixture that uses it
         return f"donki: configuration error: {exc}"
-    where = f", bootstrap {bootstrap}" if bootstrap else ""
-    return f"donki: kafka provider {provider}{where}"
+    return f"donki: kafka {_describe_provider(provider, bootstrap)}; record mode {mode}"
+
+
+def _describe_provider(provider: str, bootstrap: str | None) -> str:
+    """Which provider will serve, and the Kafka version where it is known before start."""
+    from harness.errors import DonkiError
+
+    chosen = provider
+    if provider == "auto":
+        from harness.kafka.container import docker_available
+
+        chosen = "external" if bootstrap else "container" if docker_available() else "local"
+    if chosen == "external":
+        return f"provider external ({provider}), bootstrap {bootstrap}"
+    if chosen == "container":
+        from harness.kafka.container import container_spec
+
+        return f"provider container ({provider}), image {container_spec().image}"
+    try:
+        from harness.kafka.runtime import locate_runtime
+
+        runtime = locate_runtime(fetch="never")
+        return f"provider local ({provider}), Apache Kafka {runtime.version} from {runtime.source}"
+    except DonkiError:
+        return f"provider local ({provider}), Apache Kafka not fetched yet (fetched on first use)"

@@ -41,7 +41,7 @@ def render_run(report: RunReport) -> str:
         first = check.get("findings") or []
         lines.append(f"  {name:<10} {state}" + (f": {first[0]['message']}" if first else ""))
     if report.golden:
-        lines.append(f"  golden     {report.golden.get('action')} {report.golden.get('path')}")
+        lines.append(f"  golden recording {report.golden.get('action')}: {report.golden.get('path') or '-'}")
     if report.recording:
-        lines.append(f"  recording  {report.recording}")
+        lines.append(f"  run recording {report.recording}")
     return "\n".join(lines)

@@ -95,6 +95,7 @@ class PlayerSpec:
     params: Mapping[str, Any] = field(default_factory=dict)
     expect: Expectations = field(default_factory=Expectations)
     producer: Mapping[str, Any] = field(default_factory=dict)
+    faults: Mapping[str, Any] = field(default_factory=dict)  # see harness.streams.faults
 
     def rate_hz(self, base_rate_hz: float) -> float:
         """Nominal trigger rate of this player."""
@@ -111,6 +112,7 @@ class PlayerSpec:
             "clock": self.clock, "params": _plain(self.params),
             "expect": {"rate_tolerance": self.expect.rate_tolerance, "max_missed": self.expect.max_missed},
             "producer": dict(self.producer),
+            **({"faults": _plain(self.faults)} if self.faults else {}),
         }
 
 

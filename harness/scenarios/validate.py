@@ -27,7 +27,7 @@ __all__ = ["scenario_from_dict", "SCENARIO_KEYS", "PLAYER_KEYS", "CI_KEYS"]
 
 SCENARIO_KEYS = ("name", "description", "rate", "triggers", "duration", "seed", "ack", "ci")
 PLAYER_KEYS = ("name", "stream", "topic", "partitions", "priority", "rate", "divisor", "seed", "ack", "clock",
-               "params", "expect", "producer")
+               "params", "expect", "producer", "faults")
 #: librdkafka settings a scenario must not set: the harness owns them
 RESERVED_PRODUCER_KEYS = ("bootstrap.servers", "on_delivery", "stats_cb", "error_cb", "logger", "throttle_cb")
 _PRODUCER_KEY = re.compile(r"^[a-z][a-z0-9._]*$")
@@ -118,7 +118,17 @@ def _player(entry: Any, index: int, rate: float, seed: int, ack_after: str, sour
         params=params,
         expect=Expectations(expect["rate_tolerance"], expect["max_missed"]),
         producer=_producer(table.get("producer", {}), f"{where}.producer"),
+        faults=_faults(table.get("faults", {}), f"{where}.faults"),
     )
+
+
+def _faults(table: Any, where: str) -> dict[str, Any]:
+    """Deliberate defects (``drop``, ``corrupt``, ``swap``, ``delay_s``, ``stall_*``); only those given."""
+    from harness.streams.faults import FAULT_PARAMS
+
+    given = require_table(table, where)
+    resolved = resolve_params(FAULT_PARAMS, given, where)
+    return {key: resolved[key] for key in given}
 
 
 def _producer(table: Any, where: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any, Mapping
 from harness.errors import BrokerError, ScenarioError
 from harness.orchestra.action import ActionResult
 from harness.streams.base import StreamGenerator
+from harness.streams.faults import NO_FAULTS, Faults
 from harness.streams.producer import StreamPublisher, TriggerTally
 
 __all__ = [
@@ -57,19 +58,22 @@ class PlayerSettings:
     producer: dict[str, Any] = field(default_factory=dict)
     ack: str = "delivery"
     last_trigger: int | None = None  # the player's last due trigger, when the run length is known
+    faults: Faults = NO_FAULTS
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> tuple["PlayerSettings", dict[str, Any]]:
         """Split the action's params into player settings and the stream's own params."""
         stream_params = dict(params)
         raw = dict(stream_params.pop(PLAYER_KEY, None) or {})
-        unknown = sorted(set(raw) - {"rate_hz", "base_rate_hz", "clock", "start_ns", "producer", "ack", "last_trigger"})
+        known = {"rate_hz", "base_rate_hz", "clock", "start_ns", "producer", "ack", "last_trigger", "faults"}
+        unknown = sorted(set(raw) - known)
         if unknown:
             raise ScenarioError(f"player settings: unknown key(s) {unknown}")
         rate = float(raw.get("rate_hz", 1.0))
         settings = cls(rate, float(raw.get("base_rate_hz", rate)), str(raw.get("clock", "wall")),
                        raw.get("start_ns"), dict(raw.get("producer") or {}), str(raw.get("ack", "delivery")),
-                       None if raw.get("last_trigger") is None else int(raw["last_trigger"]))
+                       None if raw.get("last_trigger") is None else int(raw["last_trigger"]),
+                       Faults.from_params(raw.get("faults"), "player settings: faults"))
         if settings.clock not in CLOCKS:
             raise ScenarioError(f"player settings: clock={settings.clock!r}; expected one of: {', '.join(CLOCKS)}")
         if settings.ack not in ACKS:
@@ -130,6 +134,7 @@ class StreamAction:
         return time.time_ns()
 
     def __call__(self, trigger: int) -> ActionResult:
+        self.settings.faults.before_trigger(trigger)
         messages = self.generator.messages(trigger, self.data_time_ns(trigger))
         return self._reported(self.publisher.publish(trigger, messages))
 
@@ -201,7 +206,7 @@ def _build(kind: str, params: Mapping[str, Any], context: Mapping[str, Any]) -> 
     topic = context.get("topic")
     if not topic:
         raise ScenarioError(f"player {name!r}: no topic in its context")
-    publisher = StreamPublisher(client_config_for(context), str(topic), name, settings.producer)
+    publisher = StreamPublisher(client_config_for(context), str(topic), name, settings.producer, settings.faults)
     return generator, publisher, settings
 
 

@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence
 from harness.errors import BrokerError
 from harness.headers import make_headers
 from harness.streams.base import StreamMessage
+from harness.streams.faults import NO_FAULTS, Faults
 
 __all__ = ["TriggerTally", "StreamPublisher", "QUEUE_FULL_TIMEOUT_S"]
 
@@ -63,8 +64,9 @@ class StreamPublisher:
     """
 
     def __init__(self, client_config: Mapping[str, Any], topic: str, stream: str,
-                 producer_settings: Mapping[str, Any] | None = None) -> None:
+                 producer_settings: Mapping[str, Any] | None = None, faults: Faults = NO_FAULTS) -> None:
         self.client_config = dict(client_config)
+        self.faults = faults
         self.topic = topic
         self.stream = stream
         self.producer_settings = dict(producer_settings or {})
@@ -115,17 +117,26 @@ class StreamPublisher:
         """Hand ``messages`` to Kafka for ``trigger``; returns its tally (deliveries so far)."""
         self.start()
         tally = self._tallies.setdefault(trigger, TriggerTally(trigger))
-        for message in messages:
-            self._produce(tally, message)
+        numbered = list(enumerate(messages, start=self.seq))
+        self.seq += len(numbered)
+        if self.faults.any:
+            numbered = self.faults.order(numbered)
+        for seq, message in numbered:
+            self._produce(tally, seq, message)
         self._producer.poll(0)
         return tally
 
-    def _produce(self, tally: TriggerTally, message: StreamMessage) -> None:
-        headers = make_headers(self.stream, tally.trigger, self.seq, message.payload)
+    def _produce(self, tally: TriggerTally, seq: int, message: StreamMessage) -> None:
+        headers = make_headers(self.stream, tally.trigger, seq, message.payload)
+        if seq in self.faults.drop:
+            self._count(tally, message)
+            tally.delivered += 1  # a lost message that the producer believes delivered
+            return
+        payload = self.faults.damage(seq, message.payload)
         deadline = time.monotonic() + QUEUE_FULL_TIMEOUT_S
         while True:
             try:
-                self._producer.produce(self.topic, message.payload, message.key, headers=headers,
+                self._producer.produce(self.topic, payload, message.key, headers=headers,
                                        timestamp=message.timestamp_ms, on_delivery=tally.on_delivery)
                 break
             except BufferError:
@@ -136,13 +147,15 @@ class StreamPublisher:
                         f"publishing to {self.topic!r} at {self.client_config.get('bootstrap.servers')}; "
                         "the broker does not keep up or is unreachable") from None
                 self._producer.poll(_POLL_SLICE_S)
-        self.seq += 1
+        self._count(tally, message)
+
+    @staticmethod
+    def _count(tally: TriggerTally, message: StreamMessage) -> None:
         tally.sent += 1
         tally.bytes += len(message.payload)
-        stamp = message.timestamp_ms
         if tally.first_timestamp_ms is None:
-            tally.first_timestamp_ms = stamp
-        tally.last_timestamp_ms = stamp
+            tally.first_timestamp_ms = message.timestamp_ms
+        tally.last_timestamp_ms = message.timestamp_ms
 
     def wait_delivered(self, trigger: int, timeout_s: float) -> TriggerTally:
         """Block until Kafka confirmed or failed every message of ``trigger``, or ``timeout_s``."""

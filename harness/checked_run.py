@@ -90,6 +90,15 @@ class CheckedRun:
         return all(c.passed for c in self.checks.values())
 
     @property
+    def topics(self) -> dict[str, str]:
+        """The run's topics: local name (as in the scenario) -> full name in Kafka."""
+        return dict(self.result.topics)
+
+    @property
+    def bootstrap(self) -> str:
+        return self.result.bootstrap
+
+    @property
     def failed_checks(self) -> list[CheckResult]:
         return [c for c in self.checks.values() if not c.passed]
 
@@ -152,10 +161,16 @@ def _golden(store: Any, name: str | None) -> GoldenOutcome:
 
 
 def run_checked(scenario: Any, broker: Any, workdir: str | Path, *, store: Any = None, golden_name: str | None = None,
-                tolerance: Any = None, mode: str = "process", log: Callable[[str], None] = lambda _m: None) -> CheckedRun:
+                tolerance: Any = None, mode: str = "process", before_run: Callable[[dict[str, str]], None] | None = None,
+                keep_topics: bool = False, log: Callable[[str], None] = lambda _m: None) -> CheckedRun:
     """Run ``scenario`` on ``broker`` (a started Broker or a bootstrap address), record it
     into ``workdir``, check it and compare it with golden recording ``golden_name`` of
-    ``store`` (a :class:`~harness.recording.GoldenStore`; ``None`` disables goldens)."""
+    ``store`` (a :class:`~harness.recording.GoldenStore`; ``None`` disables goldens).
+
+    ``before_run(topics)`` is called once the run's topics exist, before the first trigger
+    (start a consumer under test there); with ``keep_topics`` they are left for the caller
+    to read and delete (:attr:`CheckedRun.topics`).
+    """
     from harness.checks.rates import stream_trigger_times
     from harness.recording.compare import compare_recordings
     from harness.recording.reader import Recording
@@ -165,7 +180,8 @@ def run_checked(scenario: Any, broker: Any, workdir: str | Path, *, store: Any =
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / (re.sub(r"[^A-Za-z0-9._-]+", "-", scenario.name) + ".h5")
-    recorded = record_scenario(scenario, broker, path, overwrite=True, mode=mode, log=log)
+    recorded = record_scenario(scenario, broker, path, overwrite=True, mode=mode, log=log, keep_topics=keep_topics,
+                               before_run=before_run)
     with Recording(recorded.path) as recording:
         comparison = None
         if golden.action == "compared":

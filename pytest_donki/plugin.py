@@ -19,6 +19,7 @@ MARKERS = (
     "this test runs with the donki_run fixture, and how",
 )
 SCENARIO_MODULE = Path(__file__).with_name("donki_scenarios.py")
+SCENARIO_NODEID = "donki-scenarios"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -53,6 +54,14 @@ def pytest_configure(config: pytest.Config) -> None:
             config.args[:] = [str(SCENARIO_MODULE)]
         elif str(SCENARIO_MODULE) not in config.args:
             config.args.append(str(SCENARIO_MODULE))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> pytest.Module | None:
+    """The scenario tests live in this package, maybe far from the rootdir: give them a short id."""
+    if Path(module_path) == SCENARIO_MODULE:
+        return pytest.Module.from_parent(parent, path=Path(module_path), nodeid=SCENARIO_NODEID)
+    return None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -16,7 +16,8 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-__all__ = ["scenario_fixture", "run_fixture", "recorder_fixture", "marker_options", "RUN_PROPERTY", "CALL_REPORT"]
+__all__ = ["scenario_fixture", "runner_fixture", "run_fixture", "recorder_fixture", "marker_options", "RUN_PROPERTY",
+           "CALL_REPORT"]
 
 MARKER = "donki"
 MARKER_KEYS = ("scenario", "record_mode", "length", "golden", "mode")
@@ -45,15 +46,13 @@ def scenario_fixture() -> Callable[..., Any]:
     @pytest.fixture()
     def _scenario(request: pytest.FixtureRequest) -> Any:
         from harness.checked_run import sized_scenario
-        from harness.errors import ConfigError
         from harness.scenarios import load_scenario
         from pytest_donki.settings import setting
 
         options = marker_options(request.node)
         ref = getattr(request, "param", None) or options.get("scenario")
         if ref is None:
-            raise ConfigError(f"{request.node.nodeid} uses a donki scenario but names none: mark it with "
-                              "@pytest.mark.donki(scenario='e-mixed') (a built-in name or a TOML path)")
+            raise _no_scenario(request)
         scenario, golden_name = sized_scenario(load_scenario(_resolve_path(request, ref)),
                                                setting(request.config, "length", options.get("length")))
         request.node.stash[GOLDEN_NAME] = golden_name
@@ -89,31 +88,87 @@ def _label(node: pytest.Item) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", node.nodeid).strip("-")[-120:]
 
 
-def run_fixture(broker: str = "donki_kafka", scenario: str = "donki_scenario") -> Callable[..., Any]:
-    """A fixture giving the :class:`~harness.checked_run.CheckedRun` of the test's scenario.
+def runner_fixture(broker: str = "donki_kafka") -> Callable[..., Any]:
+    """A fixture giving ``run(scenario=None, *, before_run=None, length=None, golden=None,
+    record_mode=None, mode=None)`` that runs, records and checks a scenario.
 
-    The run is recorded under the test's ``tmp_path``; with ``--donki-report=DIR`` its JSON
-    and plots are written there. ``golden=False`` in the marker disables the golden
-    recording for the test.
+    ``scenario`` is a :class:`~harness.scenarios.Scenario`, a built-in name or a TOML path
+    (default: the marker's). ``before_run(topics)`` is called once the run's topics exist,
+    before the first trigger: start the consumer under test there. The topics stay until
+    the test ends, so a consumer may also read them afterwards. Keywords left out come
+    from ``@pytest.mark.donki(...)``, then the command line, ini file and environment.
     """
 
     @pytest.fixture()
-    def _run(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-        from harness.checked_run import run_checked
+    def _runner(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Any]]:
+        runs: list[Any] = []
 
-        options = marker_options(request.node)
-        the_scenario = request.getfixturevalue(scenario)
-        kafka = request.getfixturevalue(broker)
-        store = None if options.get("golden") is False else _store(request.config, options)
-        run = run_checked(the_scenario, kafka, tmp_path / "donki", store=store,
-                          golden_name=request.node.stash.get(GOLDEN_NAME, the_scenario.name),
-                          mode=options.get("mode", "process"))
+        def run(scenario: Any = None, *, before_run: Callable[[dict[str, str]], None] | None = None,
+                **overrides: Any) -> Any:
+            from harness.checked_run import run_checked
+            from harness.errors import ConfigError
+
+            unknown = sorted(set(overrides) - set(MARKER_KEYS))
+            if unknown:
+                raise ConfigError(f"donki_runner got unknown keyword(s) {unknown}; allowed: {', '.join(MARKER_KEYS)}")
+            options = {**marker_options(request.node), **{k: v for k, v in overrides.items() if v is not None}}
+            the_scenario, golden_name = _sized(request, scenario, options)
+            store = None if options.get("golden") is False else _store(request.config, options)
+            checked = run_checked(the_scenario, request.getfixturevalue(broker), tmp_path / f"donki-{len(runs)}",
+                                  store=store, golden_name=golden_name, mode=options.get("mode", "process"),
+                                  before_run=before_run, keep_topics=True)
+            runs.append(checked)
+            return checked
+
         yield run
         report = request.node.stash.get(CALL_REPORT, None)
-        run.finish(passed=bool(report is not None and report.passed and run.ok))
-        _publish(request, run)
+        passed = bool(report is not None and report.passed)
+        for checked in runs:
+            checked.finish(passed=passed and checked.ok)
+            _publish(request, checked)
+            _delete_topics(request.getfixturevalue(broker), checked)
+
+    return _runner
+
+
+def run_fixture(runner: str = "donki_runner", scenario: str = "donki_scenario") -> Callable[..., Any]:
+    """A fixture giving the :class:`~harness.checked_run.CheckedRun` of the test's scenario
+    (``@pytest.mark.donki(scenario=...)``), run at setup by the ``runner`` fixture."""
+
+    @pytest.fixture()
+    def _run(request: pytest.FixtureRequest) -> Any:
+        the_scenario = request.getfixturevalue(scenario)
+        return request.getfixturevalue(runner)(the_scenario, length="as given")
 
     return _run
+
+
+def _sized(request: pytest.FixtureRequest, scenario: Any, options: dict[str, Any]) -> tuple[Any, str]:
+    """The scenario to run and its golden name; ``length="as given"`` keeps a sized one as it is."""
+    from harness.checked_run import sized_scenario
+    from harness.scenarios import Scenario, load_scenario
+    from pytest_donki.settings import setting
+
+    if isinstance(scenario, Scenario) and options.get("length") == "as given":
+        return scenario, request.node.stash.get(GOLDEN_NAME, scenario.name)
+    ref = scenario if scenario is not None else options.get("scenario")
+    if ref is None:
+        raise _no_scenario(request)
+    loaded = ref if isinstance(ref, Scenario) else load_scenario(_resolve_path(request, ref))
+    return sized_scenario(loaded, setting(request.config, "length", options.get("length")))
+
+
+def _no_scenario(request: pytest.FixtureRequest) -> Exception:
+    from harness.errors import ConfigError
+
+    return ConfigError(f"{request.node.nodeid} uses a donki scenario but names none: mark it with "
+                       "@pytest.mark.donki(scenario='e-mixed') (a built-in name or a TOML path)")
+
+
+def _delete_topics(broker: Any, checked: Any) -> None:
+    from harness.kafka import TopicAdmin
+
+    TopicAdmin(broker.client_config).delete(list(checked.topics.values()))
 
 
 def _publish(request: pytest.FixtureRequest, run: Any) -> None:

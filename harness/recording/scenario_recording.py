@@ -53,8 +53,15 @@ def _client_config(broker: Any) -> dict[str, Any]:
 
 
 def record_scenario(scenario: Any, broker: Any, path: str | Path, *, overwrite: bool = False, mode: str = "process",
-                    log: Callable[[str], None] = lambda _m: None, keep_topics: bool = False) -> ScenarioRecording:
-    """Run ``scenario`` against ``broker`` and record all its topics into ``path``."""
+                    log: Callable[[str], None] = lambda _m: None, keep_topics: bool = False,
+                    before_run: Callable[[dict[str, str]], None] | None = None) -> ScenarioRecording:
+    """Run ``scenario`` against ``broker`` and record all its topics into ``path``.
+
+    ``before_run`` is called with the run's topics (local name -> full name) once they
+    exist and the recorder listens, before the first trigger: the moment to start a
+    consumer under test. With ``keep_topics`` the topics outlive the call (the caller
+    deletes them).
+    """
     from harness.kafka import TopicAdmin, TopicSpec
     from harness.scenarios.runner import run_scenario, topic_names
     from harness.streams.readback import topic_message_count
@@ -69,6 +76,8 @@ def record_scenario(scenario: Any, broker: Any, path: str | Path, *, overwrite: 
     recorder = Recorder(path, list(topics.values()), client, start="earliest", overwrite=overwrite, metadata=meta,
                         scenario=scenario.to_dict()).start()
     try:
+        if before_run is not None:
+            before_run(dict(topics))
         result = run_scenario(scenario, broker, topic_prefix=prefix, mode=mode, log=log)
         expected = sum(topic_message_count(client, topic) for topic in topics.values())
         if not recorder.wait_for(expected, DRAIN_TIMEOUT_S):

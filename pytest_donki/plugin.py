@@ -46,6 +46,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if not config.pluginmanager.is_registered(fixtures):
         config.pluginmanager.register(fixtures, "donki-fixtures")
+    from pytest_donki.strategies import register_profiles
+
+    register_profiles()
     config.stash[COLLECTOR] = RunCollector()
     config.pluginmanager.register(config.stash[COLLECTOR], "donki-summary")
     if _scenario_refs(config):

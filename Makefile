@@ -8,8 +8,9 @@ BIN    := $(VENV)/bin
 
 .PHONY: demo test install system-deps clean
 
+# the main job: the e-mixed scenario as a test on the embedded broker, with its summary
 demo: install
-	$(BIN)/donki run e-mixed
+	$(BIN)/python -m pytest --donki-scenario=e-mixed $(PYTEST_ARGS)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -77,7 +77,7 @@ def test_unreachable_broker_fails_instead_of_skipping(pytester):
 def test_report_header_names_the_provider(pytester, external):
     pytester.makepyfile("def test_x():\n    pass\n")
     result = pytester.runpytest("--donki-kafka=external", f"--donki-bootstrap={external}")
-    result.stdout.fnmatch_lines([f"donki: kafka provider external, bootstrap {external}"])
+    result.stdout.fnmatch_lines([f"donki: kafka provider external (external), bootstrap {external}; record mode none"])
 
 
 def test_options_are_listed_in_help(pytester):
@@ -114,3 +114,12 @@ def test_xdist_workers_never_share_topics(pytester, external):
     names = [(pytester.path / f"{i}.txt").read_text() for i in range(4)]
     assert len(set(names)) == 4
     assert {n.split("-")[1] for n in names} == {"gw0", "gw1"}
+
+
+def test_report_header_names_the_provider_auto_would_pick_and_its_kafka_version(pytester, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", f"tcp://127.0.0.1:{free_ports(1)[0]}")  # no Docker daemon anywhere
+    monkeypatch.delenv("DONKI_KAFKA", raising=False)
+    monkeypatch.delenv("DONKI_BOOTSTRAP", raising=False)
+    pytester.makepyfile("def test_x():\n    pass\n")
+    result = pytester.runpytest_subprocess()
+    result.stdout.fnmatch_lines(["donki: kafka provider local (auto), Apache Kafka 4.* from *; record mode none"])

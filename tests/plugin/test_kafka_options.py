@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from harness.kafka.ports import free_ports
+from harness.kafka.runtime import cache_root
+
+CACHE = cache_root()  # read before pytester points HOME at a temporary directory
 
 USES_BROKER = """
 def test_broker(donki_kafka, donki_topics):
@@ -120,6 +123,7 @@ def test_report_header_names_the_provider_auto_would_pick_and_its_kafka_version(
     monkeypatch.setenv("DOCKER_HOST", f"tcp://127.0.0.1:{free_ports(1)[0]}")  # no Docker daemon anywhere
     monkeypatch.delenv("DONKI_KAFKA", raising=False)
     monkeypatch.delenv("DONKI_BOOTSTRAP", raising=False)
+    monkeypatch.setenv("DONKI_KAFKA_CACHE", str(CACHE))
     pytester.makepyfile("def test_x():\n    pass\n")
     result = pytester.runpytest_subprocess()
     result.stdout.fnmatch_lines(["donki: kafka provider local (auto), Apache Kafka 4.* from *; record mode none"])

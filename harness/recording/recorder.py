@@ -20,13 +20,19 @@ from harness.records import KafkaRecord
 from harness.recording.positions import StartPosition, resolve_offsets
 from harness.recording.writer import DEFAULT_FLUSH_INTERVAL_S, DEFAULT_MAX_BUFFER_BYTES, RecordingWriter
 
-__all__ = ["Recorder", "RecorderStats"]
+__all__ = ["Recorder", "RecorderStats", "CONSUMER_SETTINGS"]
 
 CONNECT_TIMEOUT_S = 15.0
 POLL_S = 0.1
 BATCH = 1000
 #: librdkafka's prefetch queue per recorder: bounds memory, still several 8 MB messages deep.
 QUEUE_KBYTES = 256 * 1024
+#: The recorder's consumer settings. librdkafka stops fetching for ``fetch.queue.backoff.ms``
+#: (default 1 s) whenever its queue holds ``queued.min.messages`` (default 100 000): a
+#: consumer that writes between polls then finds the queue empty and waits (measured: 1 kB
+#: messages at 157k msg/s with the defaults, 290k with these, for a 2 ms pause per 1000).
+CONSUMER_SETTINGS = {"queued.max.messages.kbytes": QUEUE_KBYTES, "queued.min.messages": 1_000_000,
+                     "fetch.queue.backoff.ms": 10}
 STOP_JOIN_S = 60.0
 
 
@@ -119,7 +125,7 @@ class Recorder:
                                     overwrite=overwrite)
         self._on_record, self._progress, self._report_s = on_record, progress, report_interval_s
         self._connect_timeout_s = connect_timeout_s
-        self._overrides = {"queued.max.messages.kbytes": QUEUE_KBYTES, **(consumer_overrides or {})}
+        self._overrides = {**CONSUMER_SETTINGS, **(consumer_overrides or {})}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from harness.errors import BrokerUnreachableError, DonkiError, RecordingError, TopicError
 from harness.records import KafkaRecord
+from harness.recording.pipeline import WriteBehind
 from harness.recording.positions import StartPosition, resolve_offsets
 from harness.recording.writer import DEFAULT_FLUSH_INTERVAL_S, DEFAULT_MAX_BUFFER_BYTES, RecordingWriter
 
@@ -81,11 +82,14 @@ class Recorder:
         Stop conditions besides :meth:`stop`: the end offsets seen at the start reached,
         a message count, seconds since the start.
     on_record
-        Called with each :class:`KafkaRecord` (in the recorder's thread).
+        Called with each :class:`KafkaRecord` (in the recorder's writer thread).
     progress
         Called with :class:`RecorderStats` every ``report_interval_s``.
     journal, scenario, metadata, units, views
         Stored when the recording is closed (may also be set as attributes before).
+    write_behind
+        Write to HDF5 in a second thread, during the consumer's waits for data (default);
+        false writes in the consuming thread.
     """
 
     def __init__(
@@ -111,6 +115,7 @@ class Recorder:
         report_interval_s: float = 1.0,
         connect_timeout_s: float = CONNECT_TIMEOUT_S,
         consumer_overrides: Mapping[str, Any] | None = None,
+        write_behind: bool = True,
     ) -> None:
         self.path = Path(path)
         self.topics = list(dict.fromkeys(topics))
@@ -125,6 +130,7 @@ class Recorder:
                                     overwrite=overwrite)
         self._on_record, self._progress, self._report_s = on_record, progress, report_interval_s
         self._connect_timeout_s = connect_timeout_s
+        self.write_behind = write_behind
         self._overrides = {**CONSUMER_SETTINGS, **(consumer_overrides or {})}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -134,6 +140,7 @@ class Recorder:
         self._assigned: list[Any] = []
         self._end_offsets: dict[tuple[str, int], int] = {}
         self._stats = RecorderStats(str(self.path))
+        self._pipeline: WriteBehind | None = None
         self._count_changed = threading.Condition()
 
     # -- setting up -------------------------------------------------------------------
@@ -200,8 +207,11 @@ class Recorder:
         t0 = time.monotonic()
         wall0 = time.time()
         reason = "stopped"
+        self._pipeline = WriteBehind(self._write, self._writer.maybe_flush, name=f"donki-writer-{self.path.name}",
+                                     threaded=self.write_behind)
         try:
             reason = self._loop(t0, wall0)
+            self._pipeline.close()
         except BaseException as exc:
             reason = f"error: {type(exc).__name__}: {exc}"
             raise
@@ -214,19 +224,24 @@ class Recorder:
         pending_ends = dict(self._end_offsets)
         if self.until_end:
             pending_ends = {k: v for k, v in pending_ends.items() if v > self._start_offset(k)}
+        taken = 0
         while True:
+            self._pipeline.check()
             if self._stop.is_set():
                 return "stopped"
-            now = time.monotonic()
-            if self.duration_s is not None and now - t0 >= self.duration_s:
+            if self.duration_s is not None and time.monotonic() - t0 >= self.duration_s:
                 return "duration"
             if self.until_end and not pending_ends:
                 return "end of topics"
-            if self.max_messages is not None and self._writer.messages >= self.max_messages:
+            if self.max_messages is not None and taken >= self.max_messages:
                 return "message count"
             messages = self._consumer.consume(num_messages=BATCH, timeout=POLL_S)
-            self._write(messages, wall0 + (time.monotonic() - t0), pending_ends)
-            self._writer.maybe_flush()
+            good = self._good(messages, taken)
+            if good:
+                taken += len(good)
+                self._pipeline.submit(good, wall0 + (time.monotonic() - t0), sum(map(len, good)))
+                if pending_ends:
+                    self._reached_ends(good, pending_ends)
             if time.monotonic() >= next_report:
                 next_report = time.monotonic() + self._report_s
                 self._report(t0)
@@ -234,32 +249,41 @@ class Recorder:
     def _start_offset(self, key: tuple[str, int]) -> int:
         return next(tp.offset for tp in self._assigned if (tp.topic, tp.partition) == key)
 
-    def _write(self, messages: list[Any], received: float, pending_ends: dict[tuple[str, int], int]) -> None:
-        writer = self._writer
+    def _good(self, messages: list[Any], taken: int) -> list[Any]:
+        """The messages to record: errors handled, the message count respected."""
         good = [m for m in messages if m.error() is None]
         if len(good) != len(messages):
             for message in messages:
                 if message.error() is not None:
                     self._handle_error(message.error())
         if self.max_messages is not None:
-            good = good[:max(0, self.max_messages - writer.messages)]
-        rows = writer.append_messages(good, received)
-        if self._on_record is not None:
-            for message in good:
-                self._on_record(KafkaRecord.from_message(message, received))
-        if pending_ends and rows is not None:
-            self._reached_ends(rows, pending_ends)
-        if good:
-            with self._count_changed:
-                self._stats.messages, self._stats.bytes = writer.messages, writer.bytes
-                self._count_changed.notify_all()
+            good = good[:max(0, self.max_messages - taken)]
+        return good
 
-    def _reached_ends(self, rows: Any, pending_ends: dict[tuple[str, int], int]) -> None:
-        """Drop the partitions whose end offset this batch reached."""
-        for (topic, partition), end in list(pending_ends.items()):
-            mask = (rows["partition"] == partition) & (rows["topic"] == self._writer.topic_index(topic))
-            if mask.any() and int(rows["offset"][mask].max()) + 1 >= end:
-                del pending_ends[(topic, partition)]
+    def _write(self, messages: list[Any], received: float) -> None:
+        """Runs in the writer thread: append a batch, call ``on_record``, publish the counts."""
+        writer = self._writer
+        writer.append_messages(messages, received)
+        if self._on_record is not None:
+            for message in messages:
+                self._on_record(KafkaRecord.from_message(message, received))
+        writer.maybe_flush()
+        with self._count_changed:
+            self._stats.messages, self._stats.bytes = writer.messages, writer.bytes
+            self._count_changed.notify_all()
+
+    def _reached_ends(self, messages: list[Any], pending_ends: dict[tuple[str, int], int]) -> None:
+        """Drop the partitions whose end offset this batch reached (the last message of each decides)."""
+        seen: set[tuple[str, int]] = set()
+        for message in reversed(messages):
+            key = (message.topic(), message.partition())
+            if key in seen:
+                continue
+            seen.add(key)
+            if key in pending_ends and message.offset() + 1 >= pending_ends[key]:
+                del pending_ends[key]
+            if len(seen) == len(self._assigned):
+                break
 
     def _handle_error(self, error: Any) -> None:
         from confluent_kafka import KafkaError
@@ -298,6 +322,10 @@ class Recorder:
     def _finish(self, reason: str, t0: float) -> None:
         if self._writer is None:
             return
+        try:
+            self._pipeline.close()  # writes what is queued (a writer-thread error was raised already)
+        except BaseException:  # noqa: BLE001 - the run's own error is the one to report
+            pass
         try:
             self._update_stats(t0)
         finally:

@@ -4,7 +4,8 @@ It reads any topics (any bytes, any schema) from explicit partition offsets, so 
 "earliest", "latest" or "from this time" means is fixed when :meth:`Recorder.open`
 returns. It stops when asked, at a deadline, after a message count or when it reached
 the end offsets seen at the start; writes with bounded memory and periodic flushes
-(see :mod:`harness.recording.writer`); and reports lag and throughput.
+(see :mod:`harness.recording.writer`), in a second thread while the consumer waits for
+data (:mod:`harness.recording.pipeline`); and reports lag and throughput.
 """
 
 from __future__ import annotations

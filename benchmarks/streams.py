@@ -22,7 +22,7 @@ import json
 import statistics
 import sys
 import time
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -32,11 +32,6 @@ ESS_RATE_HZ = 14.0
 
 def log(message: str) -> None:
     print(message, flush=True)
-
-
-def median_of(runs: int, measure: Callable[[], float]) -> tuple[float, list[float]]:
-    values = [measure() for _ in range(runs)]
-    return statistics.median(values), values
 
 
 # -- (a) generator + serialiser -------------------------------------------------------------
@@ -65,8 +60,11 @@ def naive_events_per_s(pulses: int, events: int) -> float:
 
 
 def bench_generator(runs: int, pulses: int) -> dict[str, Any]:
-    ours, ours_all = median_of(runs, lambda: generator_events_per_s(pulses, PULSE_EVENTS))
-    naive, naive_all = median_of(runs, lambda: naive_events_per_s(pulses, PULSE_EVENTS))
+    ours_all, naive_all = [], []
+    for _ in range(runs):  # interleaved, so both see the same machine load
+        ours_all.append(generator_events_per_s(pulses, PULSE_EVENTS))
+        naive_all.append(naive_events_per_s(pulses, PULSE_EVENTS))
+    ours, naive = statistics.median(ours_all), statistics.median(naive_all)
     needed = ESS_RATE_HZ * PULSE_EVENTS
     log(f"(a) ev44 generator+serialiser, 1e6-event pulses: {ours / 1e6:.1f} M events/s "
         f"(= {ours / PULSE_EVENTS:.1f} pulses/s; ESS needs {needed / 1e6:.0f} M events/s -> "

@@ -172,9 +172,11 @@ def bench_timing(client: dict, admin: TopicAdmin, sizes: Sizes, runs: int, workd
         admin.create([TopicSpec(topic, 1)])
         path = workdir / f"timing-{int(rate)}.h5"
         timed_recording(path, topic, rate, count, 1024)
-        ours = [Replayer(path, client, clock="received").run().timing for _ in range(runs)]
-        naive = [naive_sleep_pacing(client, topic, rate, count, 1024) for _ in range(runs)]
-        floor = [pacer_alone(rate, count) for _ in range(runs)]
+        ours, naive, floor = [], [], []
+        for _ in range(runs):  # interleaved, so the three see the same load on a shared machine
+            ours.append(Replayer(path, client, clock="received").run().timing)
+            naive.append(naive_sleep_pacing(client, topic, rate, count, 1024))
+            floor.append(pacer_alone(rate, count))
         admin.delete([topic])
         path.unlink()
         p50 = statistics.median(t.interval_p50 for t in ours) * 1e3

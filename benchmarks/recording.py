@@ -30,7 +30,7 @@ import numpy as np
 from harness.kafka import TopicAdmin, TopicSpec, consumer_config, make_producer
 from harness.records import KafkaRecord
 from harness.recording.pacing import TimingError
-from harness.recording.recorder import QUEUE_KBYTES, Recorder
+from harness.recording.recorder import CONSUMER_SETTINGS, Recorder
 from harness.recording.replayer import Replayer
 from harness.recording.writer import RecordingWriter
 
@@ -69,10 +69,14 @@ def fill_topic(client: dict, topic: str, size: int, count: int) -> None:
 
 
 def raw_consume(client: dict, topic: str, count: int) -> tuple[float, int]:
-    """A bare confluent-kafka consumer: read ``count`` messages, count bytes. (seconds, bytes)"""
+    """A bare confluent-kafka consumer: read ``count`` messages, count bytes. (seconds, bytes)
+
+    It gets the recorder's consumer settings, so the ratio measures the recorder's work,
+    not librdkafka tuning.
+    """
     from confluent_kafka import Consumer, TopicPartition
 
-    consumer = Consumer(consumer_config(client, **{"queued.max.messages.kbytes": QUEUE_KBYTES}))
+    consumer = Consumer(consumer_config(client, **CONSUMER_SETTINGS))
     consumer.assign([TopicPartition(topic, 0, 0)])
     seen = total = 0
     t0 = time.perf_counter()
@@ -168,9 +172,11 @@ def bench_timing(client: dict, admin: TopicAdmin, sizes: Sizes, runs: int, workd
         admin.create([TopicSpec(topic, 1)])
         path = workdir / f"timing-{int(rate)}.h5"
         timed_recording(path, topic, rate, count, 1024)
-        ours = [Replayer(path, client, clock="received").run().timing for _ in range(runs)]
-        naive = [naive_sleep_pacing(client, topic, rate, count, 1024) for _ in range(runs)]
-        floor = [pacer_alone(rate, count) for _ in range(runs)]
+        ours, naive, floor = [], [], []
+        for _ in range(runs):  # interleaved, so the three see the same load on a shared machine
+            ours.append(Replayer(path, client, clock="received").run().timing)
+            naive.append(naive_sleep_pacing(client, topic, rate, count, 1024))
+            floor.append(pacer_alone(rate, count))
         admin.delete([topic])
         path.unlink()
         p50 = statistics.median(t.interval_p50 for t in ours) * 1e3

@@ -49,9 +49,9 @@ def _identifiers(raw: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(raw).view("S4").reshape(-1)
 
 
-def _schemas(values: Sequence[bytes], lengths: np.ndarray) -> np.ndarray:
-    """The FlatBuffers file identifier (bytes 4-8) of each payload, ``b""`` if there is none."""
-    idents = np.array([v[4:8] for v in values], dtype="S4")
+def _schemas(heads: Sequence[bytes], lengths: np.ndarray) -> np.ndarray:
+    """The FlatBuffers file identifier from bytes 4-8 of each payload (``heads``), ``b""`` if none."""
+    idents = np.array(heads, dtype="S4")
     return _identifiers(idents.view(np.uint8).reshape(-1, 4).copy(), lengths)
 
 
@@ -223,12 +223,9 @@ class RecordingWriter:
         self._rows_to_batch()  # keep single rows appended before this batch in front of it
         # one list comprehension per column over the C accessors (measured 3x faster than
         # one pass building tuples and transposing them with zip)
-        values = [m.value() for m in messages]
-        if None in values:  # a null value (tombstone) is stored as an empty payload
-            values = [v or b"" for v in values]
-        lengths = np.fromiter(map(len, values), np.int64, count)
+        lengths = np.fromiter(map(len, messages), np.int64, count)  # a Message's len is its value's, no copy
         batch = np.zeros(count, dtype=fmt.INDEX_DTYPE)
-        self._batch_payloads(batch, values, lengths)
+        self._batch_payloads(batch, messages, lengths)
         self._batch_keys(batch, [m.key() for m in messages])
         self._batch_headers(batch, [m.headers() for m in messages])
         batch["topic"] = self._batch_topics([m.topic() for m in messages])
@@ -242,17 +239,20 @@ class RecordingWriter:
         self._counted(count, int(lengths.sum()))
         return batch
 
-    def _batch_payloads(self, batch: np.ndarray, values: Sequence[bytes], lengths: np.ndarray) -> None:
+    def _batch_payloads(self, batch: np.ndarray, messages: Sequence[Any], lengths: np.ndarray) -> None:
         starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
         if int(lengths.sum()) <= BATCH_JOIN_BYTES:
-            joined = b"".join(values)  # one copy and one append instead of one per message
+            joined = b"".join([m.value() or b"" for m in messages])  # one copy and one append, not one each
             base = self._payload.append(joined)
             batch["schema"] = _schemas_joined(joined, starts, lengths)
-        else:  # large messages: written chunk by chunk straight from their buffers
+        else:  # large messages: one copy alive at a time, written chunk by chunk from its buffer
             base = self._payload.size
-            for value in values:
+            idents = []
+            for message in messages:
+                value = message.value() or b""
                 self._payload.append(value)
-            batch["schema"] = _schemas(values, lengths)
+                idents.append(value[4:8])
+            batch["schema"] = _schemas(idents, lengths)
         batch["payload_start"] = base + starts
         batch["payload_length"] = lengths
 

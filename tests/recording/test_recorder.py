@@ -160,3 +160,26 @@ def test_errors_in_the_recorder_thread_reach_the_caller(donki_kafka, donki_topic
         assert recording.complete and recording.metadata["stop_reason"].startswith("error: ValueError")
         assert [r.offset for r in recording.records()][:1] == [0]
     assert threading.active_count() < 50
+
+
+def test_large_and_null_payloads_round_trip(donki_kafka, donki_topics, tmp_path):
+    import numpy as np
+
+    from harness.records import KafkaRecord
+
+    topic = donki_topics.create("loki_detector")
+    rng = np.random.default_rng(7)
+    sizes = [5 << 20, 1, 3 << 20, 0, 9 << 20, 100]
+    sent = [KafkaRecord(topic, 0, i, T0_MS + i, 1, None, rng.bytes(n), ()) for i, n in enumerate(sizes)]
+    produce_records(donki_kafka.client_config, sent)
+    from harness.kafka import make_producer
+
+    producer = make_producer(donki_kafka.client_config)
+    producer.produce(topic, None, b"tombstone", timestamp=T0_MS + 99)  # a null value
+    assert producer.flush(30) == 0
+    stats = Recorder(tmp_path / "big.h5", [topic], donki_kafka.client_config, until_end=True).run()
+    assert stats.messages == 7 and stats.bytes == sum(sizes)
+    with open_recording(tmp_path / "big.h5") as recording:
+        got = list(recording.records())
+    assert [r.value for r in got[:6]] == [r.value for r in sent]
+    assert (got[6].key, got[6].value) == (b"tombstone", b"")  # a null value is stored as empty

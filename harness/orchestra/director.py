@@ -28,7 +28,7 @@ from harness.orchestra.security import CurveServer, ZapHandler
 __all__ = ["Director", "RunHandle", "DEFAULT_HEARTBEAT_S", "DEFAULT_LIVENESS"]
 
 DEFAULT_HEARTBEAT_S = 0.5
-DEFAULT_LIVENESS = 3  # heartbeats missed before a peer counts as gone (Paranoid Pirate)
+DEFAULT_LIVENESS = 6  # heartbeats missed before a peer counts as gone (Paranoid Pirate); 3 s tolerates a loaded CI machine
 DEFAULT_REQUEST_TIMEOUT_S = 5.0
 CLOSE_TIMEOUT_S = 5.0
 RUN_DEADLINE_SLACK_S = 10.0

@@ -13,7 +13,7 @@ demo: install
 	$(BIN)/python -m pytest --donki-scenario=e-mixed $(PYTEST_ARGS)
 
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
 	$(BIN)/donki kafka fetch

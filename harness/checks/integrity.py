@@ -11,8 +11,8 @@ import json
 from collections import defaultdict
 from typing import Iterable, Mapping, Sequence
 
+from harness.checks.digest import payload_crc, payload_length
 from harness.checks.result import CheckResult, Finding
-from harness.headers import crc32_hex
 from harness.orchestra.journal import EventKind, Journal, JournalEvent
 from harness.records import KafkaRecord
 
@@ -45,11 +45,11 @@ def _bytes_findings(records: Sequence[KafkaRecord]) -> tuple[list[Finding], dict
         if meta is None:
             continue
         where = dict(stream=meta.stream, topic=r.topic, partition=r.partition, offset=r.offset, trigger=meta.trigger)
-        actual = crc32_hex(r.value)
+        actual = payload_crc(r)
         if actual != meta.crc32:
             findings.append(Finding(
                 f"stream {meta.stream!r} seq {meta.seq} (trigger {meta.trigger}) at {_where(r)}: payload of "
-                f"{len(r.value)} bytes has crc32 {actual}, its producer's header says {meta.crc32}: "
+                f"{payload_length(r)} bytes has crc32 {actual}, its producer's header says {meta.crc32}: "
                 "the saved bytes differ from the produced ones", **where))
         key = (meta.stream, meta.seq)
         if key in seen:
@@ -69,6 +69,8 @@ def check_integrity(
 ) -> CheckResult:
     """Compare each acked (trigger, player) report with the saved messages of its streams.
 
+    ``records`` are :class:`~harness.records.KafkaRecord` objects or their digests.
+
     ``streams_of`` maps player names to their stream names; by default it is read from the
     journal's PLAYER_JOINED events.
     """
@@ -85,7 +87,7 @@ def check_integrity(
             continue
         saved = [r for s in streams for r in by_trigger.get((s, ack.trigger), [])]
         want_n, want_b = ack.counts.get("messages", 0), ack.counts.get("bytes", 0)
-        got_n, got_b = len(saved), sum(len(r.value) for r in saved)
+        got_n, got_b = len(saved), sum(payload_length(r) for r in saved)
         reported_messages, reported_bytes = reported_messages + want_n, reported_bytes + want_b
         if (want_n, want_b) != (got_n, got_b):
             findings.append(Finding(
@@ -98,7 +100,8 @@ def check_integrity(
                                     "message(s) not delivered", trigger=ack.trigger, player=ack.player))
     saved_total = sum(len(v) for v in by_trigger.values())
     metrics = {"reported_messages": reported_messages, "reported_bytes": reported_bytes,
-               "saved_messages": saved_total, "saved_bytes": sum(len(r.value) for v in by_trigger.values() for r in v)}
+               "saved_messages": saved_total,
+               "saved_bytes": sum(payload_length(r) for v in by_trigger.values() for r in v)}
     return CheckResult("integrity", tuple(findings), metrics, checked=len(ordered))
 
 

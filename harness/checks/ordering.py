@@ -5,18 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Iterable
 
+from harness.checks.digest import ev44_identity, identity_of
 from harness.checks.result import CheckResult, Finding
 from harness.records import KafkaRecord
 
 __all__ = ["check_ordering", "assert_ordering", "ev44_identity"]
-
-
-def ev44_identity(payload: bytes) -> tuple[str, int]:
-    """(source_name, message_id) of an ev44 payload, without decoding the event arrays."""
-    from streaming_data_types.fbschemas.eventdata_ev44.Event44Message import Event44Message
-
-    event = Event44Message.GetRootAs(payload, 0)
-    return (event.SourceName() or b"").decode("utf-8", "replace"), event.MessageId()
 
 
 def _where(r: KafkaRecord) -> str:
@@ -74,7 +67,7 @@ def _message_ids(records: list[KafkaRecord], findings: list[Finding]) -> int:
     for r in records:
         if r.schema != "ev44":
             continue
-        source, message_id = ev44_identity(r.value)
+        source, message_id = identity_of(r)
         key = (r.topic, r.partition, source)
         checked += 1
         if key in last:
@@ -89,6 +82,9 @@ def _message_ids(records: list[KafkaRecord], findings: list[Finding]) -> int:
 
 def check_ordering(records: Iterable[KafkaRecord], expected_counts: dict[str, int] | None = None) -> CheckResult:
     """Check sequence numbers, triggers and ev44 message ids.
+
+    ``records`` are :class:`~harness.records.KafkaRecord` objects or their digests
+    (:mod:`harness.checks.digest`).
 
     ``expected_counts`` (per stream, e.g. from the players' reports) makes missing
     messages at the end of a stream visible too.

@@ -55,3 +55,19 @@ def test_a_message_saved_twice_is_named(jb):
 def test_delivery_failures_reported_by_a_player_are_findings(jb):
     jb.join("a", streams=["a-scalar"]).send(1, "a").ack(1, "a", messages=0, nbytes=0, failed=2)
     assert "Kafka reported 2 message(s) not delivered" in check_integrity(jb.journal, []).findings[0].message
+
+
+def test_digests_give_the_same_findings_as_whole_records(jb):
+    from harness.checks import check_ordering
+    from harness.checks.digest import digests
+
+    records = produced(jb)
+    bad = records[3]
+    records[3] = record("b-image", bad.donki.trigger, bad.donki.seq, b"X" + bad.value[1:], offset=bad.offset,
+                        crc_of=bad.value)
+    del records[1]
+    slim = list(digests(records))
+    assert [f.message for f in check_integrity(jb.journal, slim).findings] == \
+        [f.message for f in check_integrity(jb.journal, records).findings]
+    assert [f.message for f in check_ordering(slim).findings] == [f.message for f in check_ordering(records).findings]
+    assert len(check_integrity(jb.journal, slim).findings) == 2

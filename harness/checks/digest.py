@@ -1,0 +1,78 @@
+"""What the checks need of a message, without its payload.
+
+A full-length ESS run holds gigabytes of payloads; the checks need only each message's
+place, headers, timestamps, schema, length and CRC-32 (and an ev44's source and message
+id). :func:`digest` computes those while a recording streams by, so checks run in memory
+proportional to the message count, not to the data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
+
+from harness.headers import DonkiHeaders, crc32_hex, parse_headers
+from harness.records import KafkaRecord, schema_id
+
+__all__ = ["RecordDigest", "digest", "digests", "payload_crc", "payload_length", "ev44_identity", "identity_of"]
+
+
+def ev44_identity(payload: bytes) -> tuple[str, int]:
+    """(source_name, message_id) of an ev44 payload, without decoding the event arrays."""
+    from streaming_data_types.fbschemas.eventdata_ev44.Event44Message import Event44Message
+
+    event = Event44Message.GetRootAs(payload, 0)
+    return (event.SourceName() or b"").decode("utf-8", "replace"), event.MessageId()
+
+
+@dataclass(frozen=True)
+class RecordDigest:
+    """A message's metadata and payload fingerprint (no payload)."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+    timestamp_type: int
+    key: bytes | None
+    headers: tuple[tuple[str, bytes | None], ...]
+    received: float
+    schema: str
+    length: int
+    crc32: str
+    ev44: tuple[str, int] | None = None
+
+    @property
+    def donki(self) -> DonkiHeaders | None:
+        return parse_headers(self.headers)
+
+
+def digest(record: KafkaRecord) -> RecordDigest:
+    """The digest of one message."""
+    schema = schema_id(record.value)
+    ev44 = ev44_identity(record.value) if schema == "ev44" else None
+    return RecordDigest(record.topic, record.partition, record.offset, record.timestamp_ms, record.timestamp_type,
+                        record.key, record.headers, record.received, schema, len(record.value),
+                        crc32_hex(record.value), ev44)
+
+
+def digests(records: Iterable[KafkaRecord]) -> Iterator[RecordDigest]:
+    """Digests of a stream of messages (each payload is dropped once digested)."""
+    return map(digest, records)
+
+
+def payload_crc(record: Any) -> str:
+    """CRC-32 of a record's payload (a digest carries it ready)."""
+    return record.crc32 if isinstance(record, RecordDigest) else crc32_hex(record.value)
+
+
+def payload_length(record: Any) -> int:
+    return record.length if isinstance(record, RecordDigest) else len(record.value)
+
+
+def identity_of(record: Any) -> tuple[str, int]:
+    """(source, message_id) of an ev44 record or digest."""
+    if isinstance(record, RecordDigest):
+        assert record.ev44 is not None
+        return record.ev44
+    return ev44_identity(record.value)

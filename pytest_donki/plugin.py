@@ -79,7 +79,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     report = yield
     if report.when == "call":
         item.stash[CALL_REPORT] = report  # donki_run writes golden recordings only for passed tests
+    _shorten_donki_errors(item, call, report)
     return report
+
+
+def _shorten_donki_errors(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport) -> None:
+    """A DonkiError says what input was wrong and how to fix it: show that, not harness internals.
+
+    Check failures keep pytest's usual report (the failing line of the test); ``--tb=long``
+    keeps the full traceback for every error.
+    """
+    from harness.errors import CheckFailed, DonkiError
+
+    if call.excinfo is None or item.config.getoption("tbstyle", "auto") == "long":
+        return
+    error = call.excinfo.value
+    if isinstance(error, DonkiError) and not isinstance(error, CheckFailed) and report.failed:
+        report.longrepr = f"{type(error).__module__}.{type(error).__name__}: {error}"
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -178,3 +178,13 @@ def test_report_header_names_provider_and_record_mode(pytester, kafka_args):
     pytester.makepyfile("def test_x():\n    pass\n")
     result = pytester.runpytest_subprocess(*kafka_args, "--donki-record-mode=once")
     result.stdout.fnmatch_lines(["donki: kafka provider external (external), bootstrap *; record mode once"])
+
+
+def test_a_configuration_error_is_shown_as_its_message_not_a_traceback(pytester, kafka_args):
+    result = pytester.runpytest_subprocess(*kafka_args, "--donki-scenario=no-such-scenario")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["harness.errors.ScenarioError: no scenario 'no-such-scenario': it is neither a file "
+                                 "nor a built-in scenario; built-ins: a-scalar, all-streams, *"])
+    assert "raise ScenarioError" not in result.stdout.str()
+    verbose = pytester.runpytest_subprocess(*kafka_args, "--donki-scenario=no-such-scenario", "--tb=long")
+    assert "raise ScenarioError" in verbose.stdout.str()

@@ -1,0 +1,41 @@
+"""Every benchmark runs in CI at its reduced (--quick) size and prints its figures.
+
+Nothing here judges speed (this machine is shared; timed tests would be noise): the
+benchmarks print their ratios and verdicts, and these tests keep them runnable.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+EXPECTED = {
+    "kafka_broker.py": ["start nodes=1: ready", "start nodes=3: ready", "raw confluent-kafka 1kB:",
+                        "raw confluent-kafka 8MB:", "Kafka ProducerPerformance"],
+    "orchestra.py": ["raw pyzmq 1 player", "donki 6 players / 3 levels", "ratio donki/raw pyzmq"],
+    "streams.py": ["(a) ev44 generator+serialiser", "(b) producer path, ev44 8 MB", "(b) producer path, f144 1 kB",
+                   "(c) highest events/pulse sustained at 14 Hz"],
+    "recording.py": ["recorder  8 MB:", "recorder  1 kB:", "replay timing   1000 Hz", "replay timing     14 Hz",
+                     "replay fast  8 MB:"],
+    "plugin_overhead.py": ["(a) fixture overhead (setup + teardown) per test",
+                           "(b) pytest --donki-scenario=e-mixed incl. broker start"],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", sorted(EXPECTED))
+def test_benchmark_runs_at_ci_size_and_prints_its_figures(script):
+    result = subprocess.run([sys.executable, str(BENCHMARKS / script), "--quick"], capture_output=True, text=True,
+                            timeout=900, cwd=BENCHMARKS.parent)
+    assert result.returncode == 0, f"{script} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    missing = [line for line in EXPECTED[script] if line not in result.stdout]
+    assert not missing, f"{script} did not print {missing}:\n{result.stdout[-3000:]}"
+
+
+def test_every_benchmark_script_is_covered():
+    assert {p.name for p in BENCHMARKS.glob("*.py") if not p.name.startswith("_")} == set(EXPECTED)

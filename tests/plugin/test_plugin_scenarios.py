@@ -188,3 +188,33 @@ def test_a_configuration_error_is_shown_as_its_message_not_a_traceback(pytester,
     assert "raise ScenarioError" not in result.stdout.str()
     verbose = pytester.runpytest_subprocess(*kafka_args, "--donki-scenario=no-such-scenario", "--tb=long")
     assert "raise ScenarioError" in verbose.stdout.str()
+
+
+def test_recorder_fixture_records_what_a_test_produces(pytester, kafka_args):
+    pytester.makepyfile(
+        """
+        from harness.kafka import make_producer
+        from harness.recording import Recording
+
+        def test_record(donki_kafka, donki_topics, donki_recorder):
+            topic = donki_topics.create("odin_camera")
+            recorder = donki_recorder(topic)
+            producer = make_producer(donki_kafka.client_config)
+            for i in range(5):
+                producer.produce(topic, f"frame {i}".encode(), key=b"cam", headers=[("n", str(i).encode())])
+            assert producer.flush(30) == 0
+            assert recorder.wait_for(5, timeout_s=30)
+            stats = recorder.stop()
+            assert stats.messages == 5
+            with Recording(recorder.path) as recording:
+                records = list(recording.records())
+            assert [r.value for r in records] == [f"frame {i}".encode() for i in range(5)]
+            assert records[4].headers == (("n", b"4"),) and records[0].key == b"cam"
+
+        def test_scenario_fixture_alone(donki_scenario):
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess(*kafka_args)
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*test_scenario_fixture_alone*names none*"])

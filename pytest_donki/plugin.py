@@ -112,8 +112,6 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 def _describe_provider(provider: str, bootstrap: str | None) -> str:
     """Which provider will serve, and the Kafka version where it is known before start."""
-    from harness.errors import DonkiError
-
     chosen = provider
     if provider == "auto":
         from harness.kafka.container import docker_available
@@ -125,10 +123,9 @@ def _describe_provider(provider: str, bootstrap: str | None) -> str:
         from harness.kafka.container import container_spec
 
         return f"provider container ({provider}), image {container_spec().image}"
-    try:
-        from harness.kafka.runtime import locate_runtime
+    from harness.kafka.runtime import runtime_description
 
-        runtime = locate_runtime(fetch="never")
-        return f"provider local ({provider}), Apache Kafka {runtime.version} from {runtime.source}"
-    except DonkiError:
+    found = runtime_description()
+    if found is None:
         return f"provider local ({provider}), Apache Kafka not fetched yet (fetched on first use)"
+    return f"provider local ({provider}), Apache Kafka {found[0]} from {found[1]}"

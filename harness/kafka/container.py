@@ -73,8 +73,18 @@ def container_spec(image: str | None = None, cluster_id: str | None = None) -> C
     )
 
 
+DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
+
+
 def docker_available() -> bool:
-    """True when a Docker daemon answers a ping (the ``auto`` provider asks this)."""
+    """True when a Docker daemon answers a ping (the ``auto`` provider asks this).
+
+    Without ``DOCKER_HOST`` and without the default socket there is nothing to ping, and
+    the Docker client (0.2 s to import) is not loaded: the report header asks this at every
+    pytest start.
+    """
+    if not os.environ.get("DOCKER_HOST") and not os.path.exists(DEFAULT_DOCKER_SOCKET):
+        return False
     try:
         import docker  # installed with testcontainers
     except ImportError:

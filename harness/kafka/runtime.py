@@ -32,6 +32,7 @@ __all__ = [
     "locate_runtime",
     "fetch_runtime",
     "runtime_from_home",
+    "runtime_description",
 ]
 
 DEFAULT_KAFKA_VERSION = "4.3.1"
@@ -128,6 +129,20 @@ def runtime_from_home(kafka_home: str | os.PathLike) -> KafkaRuntime:
             "Unpack a 4.x release or unset KAFKA_HOME and run `donki kafka fetch`."
         )
     return KafkaRuntime(version, libs, find_java(), f"KAFKA_HOME={home}")
+
+
+def runtime_description() -> tuple[str, str] | None:
+    """(version, source) of the runtime a local broker would use, without running Java.
+
+    For report headers: cheap, never fetches, ``None`` when nothing is there yet.
+    """
+    home = os.environ.get("KAFKA_HOME")
+    if home:
+        jars = [m for p in (Path(home) / "libs").glob("kafka_2.1*.jar") if (m := _KAFKA_JAR_RE.match(p.name))]
+        return (jars[0].group(1), f"KAFKA_HOME={home}") if jars else None
+    version = os.environ.get("DONKI_KAFKA_VERSION") or DEFAULT_KAFKA_VERSION
+    directory = cache_root() / version
+    return (version, f"Maven cache {directory}") if (directory / _COMPLETE).exists() else None
 
 
 def _cached(version: str) -> KafkaRuntime | None:

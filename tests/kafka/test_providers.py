@@ -137,3 +137,13 @@ def test_auto_with_nothing_available_says_what_to_install(no_docker, monkeypatch
     message = str(info.value)
     assert "no bootstrap address is set" in message and "no Docker daemon" in message
     assert "Java 17+" in message and "openjdk-17" in message
+
+
+def test_no_docker_host_and_no_socket_means_no_docker_without_a_ping(monkeypatch, tmp_path):
+    import harness.kafka.container as container
+
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.setattr(container, "DEFAULT_DOCKER_SOCKET", str(tmp_path / "no-docker.sock"))
+    t0 = time.monotonic()
+    assert container.docker_available() is False
+    assert time.monotonic() - t0 < 0.05

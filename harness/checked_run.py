@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from harness.checks.result import CheckResult
-from harness.checks.suite import run_checks
+from harness.checks.suite import read_recording, run_checks
 from harness.errors import CheckFailed, ScenarioError
 from harness.reporting.model import RunReport, StreamRow
 
@@ -186,9 +186,10 @@ def run_checked(scenario: Any, broker: Any, workdir: str | Path, *, store: Any =
         comparison = None
         if golden.action == "compared":
             comparison = compare_recordings(golden.path, recording, tolerance=tolerance, namespace=recorded.namespace)
+        read = read_recording(recording)
         checks = run_checks(scenario, recorded.result.journal, recording, problems=recorded.result.problems,
-                            comparison=comparison)
-        times = stream_trigger_times(recording.records())
+                            comparison=comparison, read=read)
+        times = stream_trigger_times(read[0])
     latencies: dict[str, list[float]] = {}
     for event in recorded.result.journal.events:
         if event.kind.value == "ack" and event.latency_s is not None:

@@ -6,16 +6,16 @@ from collections import defaultdict
 from typing import Any, Iterable, Mapping
 
 from harness.checks.acks import check_acks, check_levels
-from harness.checks.digest import digests
+from harness.checks.digest import RecordDigest, digest
 from harness.checks.integrity import check_integrity
 from harness.checks.ordering import check_ordering
 from harness.checks.rates import check_rates, stream_trigger_times
 from harness.checks.result import CheckResult, Finding
-from harness.checks.views import check_views
+from harness.checks.views import ViewsCheck
 from harness.orchestra.journal import EventKind, JournalEvent
 from harness.records import KafkaRecord
 
-__all__ = ["CHECK_NAMES", "run_checks", "golden_check", "run_problems_check", "acked_counts"]
+__all__ = ["CHECK_NAMES", "run_checks", "read_recording", "golden_check", "run_problems_check", "acked_counts"]
 
 #: Every check of a run, in report order.
 CHECK_NAMES = ("run", "acks", "levels", "ordering", "integrity", "views", "rates", "golden")
@@ -74,15 +74,30 @@ def golden_check(comparison: Any) -> CheckResult:
     return CheckResult("golden", findings, metrics, checked=len(comparison.streams))
 
 
-def run_checks(scenario: Any, journal: Iterable[JournalEvent], recording: Any, *,
-               problems: Iterable[str] = (), comparison: Any = None) -> dict[str, CheckResult]:
+def read_recording(recording: Any) -> tuple[list[RecordDigest], CheckResult]:
+    """One pass over a recording: every message's digest, and the NeXus views checked.
+
+    Payloads are dropped once fingerprinted, so memory follows the message count.
+    """
+    views = ViewsCheck(recording)
+    records = []
+    for record in recording.records():
+        views.feed(record)
+        records.append(digest(record))
+    return records, views.result()
+
+
+def run_checks(scenario: Any, journal: Iterable[JournalEvent], recording: Any, *, problems: Iterable[str] = (),
+               comparison: Any = None, read: tuple[list[RecordDigest], CheckResult] | None = None
+               ) -> dict[str, CheckResult]:
     """Run every check; ``recording`` is an open :class:`~harness.recording.Recording`.
 
-    Returns the results by name in :data:`CHECK_NAMES` order (``golden`` only with a
-    ``comparison``).
+    ``read`` is what :func:`read_recording` returned, for a caller that also needs the
+    digests (the recording is then not read again). Returns the results by name in
+    :data:`CHECK_NAMES` order (``golden`` only with a ``comparison``).
     """
     events = sorted(journal, key=lambda e: e.seq)
-    records = list(digests(recording.records()))  # payloads are dropped once fingerprinted
+    records, views = read if read is not None else read_recording(recording)
     allowance: Mapping[str, int] = {p.name: p.expect.max_missed for p in scenario.players}
     expected = {name: sum(counts) for name, counts in acked_counts(events).items()}
     results = {
@@ -91,7 +106,7 @@ def run_checks(scenario: Any, journal: Iterable[JournalEvent], recording: Any, *
         "levels": check_levels(events),
         "ordering": check_ordering(records, expected_counts=expected),
         "integrity": check_integrity(events, records),
-        "views": check_views(recording),
+        "views": views,
         "rates": _rates(scenario, events, records),
     }
     if comparison is not None:

@@ -17,7 +17,7 @@ import numpy as np
 
 from harness.checks.result import CheckResult, Finding
 
-__all__ = ["check_views"]
+__all__ = ["check_views", "ViewsCheck"]
 
 BLOCK = 1 << 18  # view elements read at a time
 
@@ -139,33 +139,53 @@ def _source_of(record: Any) -> str:
 FIELDS = {"ev44": ("event_time_offset", "event_id", "event_time_zero", "event_index"), "f144": ("time", "value")}
 
 
+class ViewsCheck:
+    """The views check fed one message at a time, so it can share a pass over a recording.
+
+    Feed every message of ``recording`` (others than ev44/f144 are ignored), in recording
+    order, then take :meth:`result`.
+    """
+
+    def __init__(self, recording: Any) -> None:
+        self.path = recording.path
+        self.groups = _view_groups(recording.h5)
+        self.views: dict[tuple[str, str, str], _View | None] = {}
+        self.findings: list[Finding] = []
+
+    def feed(self, record: Any) -> None:
+        if record.schema not in FIELDS:
+            return
+        key = (record.schema, record.topic, _source_of(record))
+        if key not in self.views:
+            group = self.groups.get(key)
+            label = f"{key[0]} source {key[2]!r} on topic {key[1]}"
+            if group is None:
+                self.findings.append(Finding(f"{label}: no NeXus view in {self.path}", topic=key[1]))
+            self.views[key] = None if group is None else _View(label, group, FIELDS[key[0]])
+        view = self.views[key]
+        if view is not None:
+            where = f"topic {record.topic} partition {record.partition} offset {record.offset}"
+            (_compare_ev44 if record.schema == "ev44" else _compare_f144)(view, record.value, where)
+
+    def result(self) -> CheckResult:
+        findings = list(self.findings)
+        for key, view in self.views.items():
+            if view is not None and (problem := view.finish()):
+                findings.append(Finding(f"{view.label}: {problem}", topic=key[1]))
+        for key in sorted(set(self.groups) - set(self.views)):
+            findings.append(Finding(f"view {self.groups[key].name} has no messages in the raw log", topic=key[1]))
+        return CheckResult("views", tuple(findings), {"views": len(self.groups)}, checked=len(self.views))
+
+
 def check_views(recording: Any) -> CheckResult:
     """Every ev44/f144 source has a view, and each view equals the decoded raw messages.
 
-    ``recording`` is an open :class:`~harness.recording.Recording`.
+    ``recording`` is an open :class:`~harness.recording.Recording`; only its ev44 and
+    f144 messages are read.
     """
-    groups = _view_groups(recording.h5)
-    views: dict[tuple[str, str, str], _View | None] = {}
-    findings: list[Finding] = []
+    check = ViewsCheck(recording)
     rows = recording.select()
     schemas = recording.index["schema"][rows] if len(rows) else np.zeros(0, "S4")
-    wanted = rows[(schemas == b"ev44") | (schemas == b"f144")]
-    for record in recording.records(wanted):
-        key = (record.schema, record.topic, _source_of(record))
-        if key not in views:
-            group = groups.get(key)
-            label = f"{key[0]} source {key[2]!r} on topic {key[1]}"
-            if group is None:
-                findings.append(Finding(f"{label}: no NeXus view in {recording.path}", topic=key[1]))
-            views[key] = None if group is None else _View(label, group, FIELDS[key[0]])
-        view = views[key]
-        if view is None:
-            continue
-        where = f"topic {record.topic} partition {record.partition} offset {record.offset}"
-        (_compare_ev44 if record.schema == "ev44" else _compare_f144)(view, record.value, where)
-    for key, view in views.items():
-        if view is not None and (problem := view.finish()):
-            findings.append(Finding(f"{view.label}: {problem}", topic=key[1]))
-    for key in sorted(set(groups) - set(views)):
-        findings.append(Finding(f"view {groups[key].name} has no messages in the raw log", topic=key[1]))
-    return CheckResult("views", tuple(findings), {"views": len(groups)}, checked=len(views))
+    for record in recording.records(rows[(schemas == b"ev44") | (schemas == b"f144")]):
+        check.feed(record)
+    return check.result()

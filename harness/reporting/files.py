@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+from harness.errors import ConfigError
 from harness.reporting.model import RunReport
 from harness.reporting.plots import plot_ack_latency, plot_rates
 
@@ -18,7 +19,11 @@ def _slug(text: str) -> str:
 
 def write_report(report: RunReport, directory: Path, *, label: str | None = None, plots: bool = True) -> list[Path]:
     """Write ``<label>.json`` (and ``<label>-rates.png``, ``<label>-ack-latency.png``)."""
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"report directory {directory}: cannot create it ({exc.strerror}); "
+                          "give --donki-report a writable directory") from None
     stem = _slug(label or report.scenario)
     written = [directory / f"{stem}.json"]
     written[0].write_text(json.dumps(report.to_dict(), indent=2, default=str))

@@ -44,3 +44,12 @@ def test_report_directory_gets_json_and_two_pngs(tmp_path):
     assert data["scenario"] == "e-mixed" and data["streams"][0]["messages"] == 400
     for png in written[1:]:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+
+
+def test_a_report_directory_that_cannot_be_made_is_named(tmp_path):
+    from harness.errors import ConfigError
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(ConfigError, match=f"report directory {blocker / 'out'}: cannot create it"):
+        write_report(report(), blocker / "out")

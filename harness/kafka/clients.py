@@ -30,6 +30,9 @@ CONSUMER_DEFAULTS: dict[str, Any] = {
     "receive.message.max.bytes": MAX_MESSAGE_BYTES + 2 * 1024 * 1024,
     "queued.max.messages.kbytes": 1_048_576,
     "enable.partition.eof": False,
+    # librdkafka pauses fetching this long whenever its queue is full enough (default 1 s):
+    # a consumer that works between polls then finds the queue empty and waits
+    "fetch.queue.backoff.ms": 10,
 }
 
 

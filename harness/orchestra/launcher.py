@@ -9,6 +9,7 @@ player abnormally (non-zero exit, exception in a thread) becomes a
 
 from __future__ import annotations
 
+import abc
 import signal
 import subprocess
 import sys
@@ -56,29 +57,31 @@ class PlayerSpec:
         return PlayerConfig(director=director, curve=curve, **values)
 
 
-class PlayerHandle:
+class PlayerHandle(abc.ABC):
     """A started player; ``mode`` is ``process`` or ``thread``."""
 
     name: str
     mode: str
 
+    @abc.abstractmethod
     def alive(self) -> bool:
-        raise NotImplementedError
+        """Whether it still runs."""
 
+    @abc.abstractmethod
     def stop(self, timeout_s: float = STOP_GRACE_S) -> None:
         """Ask it to leave (teardown, bye) and wait; a process is killed after ``timeout_s``."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def wait(self, timeout_s: float) -> bool:
         """Wait until it ended by itself; True if it did."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def failure(self) -> PlayerFailed | None:
         """How it failed, once it ended abnormally."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def log_text(self, lines: int = LOG_TAIL_LINES) -> str:
-        raise NotImplementedError
+        """The tail of its log."""
 
 
 class ProcessPlayer(PlayerHandle):

@@ -21,6 +21,7 @@ from harness.records import KafkaRecord
 from harness.recording.pipeline import WriteBehind
 from harness.recording.positions import StartPosition, resolve_offsets
 from harness.recording.writer import DEFAULT_FLUSH_INTERVAL_S, DEFAULT_MAX_BUFFER_BYTES, RecordingWriter
+from harness.recording.throughput import Throughput
 
 __all__ = ["Recorder", "RecorderStats", "CONSUMER_SETTINGS"]
 
@@ -29,17 +30,17 @@ POLL_S = 0.1
 BATCH = 1000
 #: librdkafka's prefetch queue per recorder: bounds memory, still several 8 MB messages deep.
 QUEUE_KBYTES = 256 * 1024
-#: The recorder's consumer settings. librdkafka stops fetching for ``fetch.queue.backoff.ms``
-#: (default 1 s) whenever its queue holds ``queued.min.messages`` (default 100 000): a
-#: consumer that writes between polls then finds the queue empty and waits (measured: 1 kB
-#: messages at 157k msg/s with the defaults, 290k with these, for a 2 ms pause per 1000).
-CONSUMER_SETTINGS = {"queued.max.messages.kbytes": QUEUE_KBYTES, "queued.min.messages": 1_000_000,
-                     "fetch.queue.backoff.ms": 10}
+#: The recorder's consumer settings, on top of the shared ones (which shorten
+#: ``fetch.queue.backoff.ms``). librdkafka stops fetching whenever its queue holds
+#: ``queued.min.messages`` (default 100 000): a consumer that writes between polls then finds
+#: the queue empty and waits (measured: 1 kB messages at 157k msg/s with the defaults, 290k
+#: with these, for a 2 ms pause per 1000).
+CONSUMER_SETTINGS = {"queued.max.messages.kbytes": QUEUE_KBYTES, "queued.min.messages": 1_000_000}
 STOP_JOIN_S = 60.0
 
 
 @dataclass
-class RecorderStats:
+class RecorderStats(Throughput):
     """What a recorder did so far (or in total, once stopped)."""
 
     path: str
@@ -50,14 +51,6 @@ class RecorderStats:
     lag: int | None = None  # messages on the broker not yet recorded, over all partitions
     lag_by_partition: dict[str, int] = field(default_factory=dict)
     stop_reason: str = ""
-
-    @property
-    def msg_per_s(self) -> float:
-        return self.messages / self.elapsed_s if self.elapsed_s > 0 else 0.0
-
-    @property
-    def mb_per_s(self) -> float:
-        return self.bytes / 1e6 / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
     def line(self) -> str:
         """One line for a progress display."""

@@ -26,6 +26,7 @@ from harness.recording.feed import RecordFeed
 from harness.recording.pacing import DEFAULT_CATCH_UP_S, DEFAULT_SPIN_S, Pacer, TimingError
 from harness.recording.reader import Recording, topic_partitions
 from harness.recording.retime import Retimer
+from harness.recording.throughput import Throughput
 
 __all__ = ["Replayer", "ReplayReport", "CLOCKS", "TopicMap"]
 
@@ -40,7 +41,7 @@ TopicMap = Mapping[str, str] | Callable[[str], str] | None
 
 
 @dataclass
-class ReplayReport:
+class ReplayReport(Throughput):
     """What a replay sent and how closely it kept the recorded timing."""
 
     messages: int = 0
@@ -58,14 +59,6 @@ class ReplayReport:
     resync_s: float = 0.0  # how far the schedule moved in total
     unshifted: int = 0
     topics: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def msg_per_s(self) -> float:
-        return self.messages / self.elapsed_s if self.elapsed_s > 0 else 0.0
-
-    @property
-    def mb_per_s(self) -> float:
-        return self.bytes / 1e6 / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
     def line(self) -> str:
         pace = "as fast as possible" if self.speed is None else f"speed {self.speed:g} by {self.clock}"

@@ -7,7 +7,6 @@ so a director that forgot to send a trigger is caught too.
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Mapping
@@ -15,8 +14,9 @@ from typing import Iterable, Mapping
 from harness.checks.result import CheckResult, Finding
 from harness.checks.stats import distribution
 from harness.orchestra.journal import EventKind, Journal, JournalEvent
+from harness.orchestra.plan import is_due
 
-__all__ = ["check_acks", "assert_acks", "check_levels", "assert_levels", "is_due"]
+__all__ = ["check_acks", "assert_acks", "check_levels", "assert_levels"]
 
 _OUTCOMES = (EventKind.ACK, EventKind.MISSED, EventKind.NACK)
 _PROBLEMS = {
@@ -24,11 +24,6 @@ _PROBLEMS = {
     EventKind.WRONG_ACK: "acked trigger {trigger}, which was never sent to it",
     EventKind.LATE_ACK: "acked trigger {trigger} after its deadline had passed",
 }
-
-
-def is_due(trigger: int, divisor: int) -> bool:
-    """Due on trigger 1 and every ``divisor``-th trigger after it."""
-    return (trigger - 1) % divisor == 0
 
 
 @dataclass
@@ -39,10 +34,7 @@ class _Seat:
 
 
 def _joined(event: JournalEvent) -> _Seat:
-    try:
-        info = json.loads(event.detail or "{}")
-    except ValueError:
-        info = {}
+    info = event.detail_json()
     return _Seat(int(info.get("priority", event.level if event.level is not None else 0)), int(info.get("divisor", 1)))
 
 

@@ -7,7 +7,6 @@ compared with the CRC-32 its producer put in the ``donki.crc32`` header.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from typing import Iterable, Mapping, Sequence
 
@@ -24,10 +23,7 @@ def player_streams(journal: Iterable[JournalEvent]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for e in journal:
         if e.kind is EventKind.PLAYER_JOINED and e.player:
-            try:
-                found[e.player] = list(json.loads(e.detail or "{}").get("streams") or [])
-            except ValueError:
-                found[e.player] = []
+            found[e.player] = list(e.detail_json().get("streams") or [])
     return found
 
 

@@ -19,7 +19,7 @@ from harness.kafka.provider import Broker
 from harness.kafka.readiness import wait_ready
 from harness.kafka.runtime import KafkaRuntime, locate_runtime
 from harness.kafka.storage import format_node, new_uuid
-from harness.procs import Child, spawn
+from harness.procs import Child, spawn, tail_text
 
 __all__ = ["LocalKafka"]
 
@@ -152,7 +152,7 @@ class LocalKafka(Broker):
 
     def logs(self, node: int | None = None, tail: int = 200) -> str:
         chosen = self._nodes if node is None else [self._node(node)]
-        parts = [f"--- node {n.address.node_id} ({n.log}) ---\n{_tail(n.log, tail)}" for n in chosen]
+        parts = [f"--- node {n.address.node_id} ({n.log}) ---\n{tail_text(n.log, tail)}" for n in chosen]
         return "\n".join(parts)
 
     # -- fault injection -------------------------------------------------------------
@@ -236,7 +236,7 @@ class LocalKafka(Broker):
     def _check_alive(self) -> None:
         for node in self._nodes:
             if node.child is not None and not node.child.alive():
-                tail = _tail(node.log, 30)
+                tail = tail_text(node.log, 30)
                 if any(marker in tail for marker in _BIND_FAILURE_MARKERS):
                     raise _PortTaken(f"node {node.address.node_id} ports {node.address.broker_port}/{node.address.controller_port}")
                 raise BrokerStartError(
@@ -272,9 +272,3 @@ class LocalKafka(Broker):
 
 class _PortTaken(Exception):
     """Internal: a node died because its port was grabbed between choosing and binding."""
-
-
-def _tail(path: Path, lines: int) -> str:
-    from harness.procs import tail_text
-
-    return tail_text(path, lines)

@@ -65,6 +65,15 @@ class JournalEvent:
     counts: dict[str, int] = field(default_factory=dict)
     detail: str = ""
 
+    def detail_json(self) -> dict[str, Any]:
+        """``detail`` read as a JSON object (PLAYER_JOINED: priority, streams, divisor...); ``{}``
+        when it is not one."""
+        try:
+            data = json.loads(self.detail or "{}")
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
     def to_row(self) -> dict[str, Any]:
         row = asdict(self)
         row["kind"] = self.kind.value

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-import numpy as np
 
 from harness.errors import BrokerUnreachableError, RecordingError, TopicError
 from harness.records import KafkaRecord

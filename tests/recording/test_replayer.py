@@ -15,7 +15,7 @@ from harness.recording.reader import open_recording
 from harness.recording.recorder import Recorder
 from harness.recording.replayer import Replayer
 from harness.recording.writer import RecordingWriter
-from recording_helpers import T0_MS, mixed_records, produce_records, same_message
+from recording_helpers import T0_MS, mixed_records, same_message
 
 
 def write(path, records):

@@ -6,7 +6,6 @@ import collections
 import json
 import subprocess
 import sys
-from dataclasses import replace
 
 import pytest
 from streaming_data_types import DESERIALISERS

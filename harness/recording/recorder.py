@@ -236,6 +236,8 @@ class Recorder:
                 self._pipeline.submit(good, wall0 + (time.monotonic() - t0), sum(map(len, good)))
                 if pending_ends:
                     self._reached_ends(good, pending_ends)
+            elif not messages and pending_ends:
+                self._reached_ends_by_position(pending_ends)
             if time.monotonic() >= next_report:
                 next_report = time.monotonic() + self._report_s
                 self._report(t0)
@@ -278,6 +280,20 @@ class Recorder:
                 del pending_ends[key]
             if len(seen) == len(self._assigned):
                 break
+
+    def _reached_ends_by_position(self, pending_ends: dict[tuple[str, int], int]) -> None:
+        """Drop the partitions whose position passed their end offset without a message to show it.
+
+        Transaction markers take offsets that no consumer receives: a transactional topic's
+        last message is one before its end offset, but the consumer's position moves past
+        the marker.
+        """
+        from confluent_kafka import TopicPartition
+
+        positions = self._consumer.position([TopicPartition(topic, partition) for topic, partition in pending_ends])
+        for tp in positions:
+            if tp.offset >= 0 and tp.offset >= pending_ends[(tp.topic, tp.partition)]:
+                del pending_ends[(tp.topic, tp.partition)]
 
     def _handle_error(self, error: Any) -> None:
         from confluent_kafka import KafkaError

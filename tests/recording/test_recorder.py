@@ -183,3 +183,24 @@ def test_large_and_null_payloads_round_trip(donki_kafka, donki_topics, tmp_path)
         got = list(recording.records())
     assert [r.value for r in got[:6]] == [r.value for r in sent]
     assert (got[6].key, got[6].value) == (b"tombstone", b"")  # a null value is stored as empty
+
+
+def test_offsets_with_gaps_are_recorded_as_the_broker_gave_them(donki_kafka, donki_topics, tmp_path):
+    """Transaction commit markers take offsets no consumer sees: one batch then has gaps."""
+    from confluent_kafka import Producer
+
+    topic = donki_topics.create("loki_detector")
+    producer = Producer({**donki_kafka.client_config, "transactional.id": f"{topic}-tx"})
+    producer.init_transactions(30)
+    for txn in range(3):
+        producer.begin_transaction()
+        for i in range(4):
+            producer.produce(topic, f"txn {txn} message {i}".encode())
+        producer.commit_transaction(30)
+    stats = Recorder(tmp_path / "r.h5", [topic], donki_kafka.client_config, until_end=True).run()
+    assert stats.messages == 12
+    with open_recording(tmp_path / "r.h5") as recording:
+        got = list(recording.records())
+    # each commit marker takes one offset after its transaction's four messages
+    assert [r.offset for r in got] == [0, 1, 2, 3, 5, 6, 7, 8, 10, 11, 12, 13]
+    assert [r.value for r in got] == [f"txn {t} message {i}".encode() for t in range(3) for i in range(4)]

@@ -37,6 +37,9 @@ QUEUE_KBYTES = 256 * 1024
 #: with these, for a 2 ms pause per 1000).
 CONSUMER_SETTINGS = {"queued.max.messages.kbytes": QUEUE_KBYTES, "queued.min.messages": 1_000_000}
 STOP_JOIN_S = 60.0
+#: Messages whose average size is below this are written by the consuming thread, larger
+#: ones by the write-behind thread (their HDF5 writes then overlap the next fetch).
+INLINE_BELOW_AVERAGE_BYTES = 64 << 10
 
 
 @dataclass
@@ -76,14 +79,15 @@ class Recorder:
         Stop conditions besides :meth:`stop`: the end offsets seen at the start reached,
         a message count, seconds since the start.
     on_record
-        Called with each :class:`KafkaRecord` (in the recorder's writer thread).
+        Called with each :class:`KafkaRecord` (in the thread that writes it).
     progress
         Called with :class:`RecorderStats` every ``report_interval_s``.
     journal, scenario, metadata, units, views
         Stored when the recording is closed (may also be set as attributes before).
     write_behind
-        Write to HDF5 in a second thread, during the consumer's waits for data (default);
-        false writes in the consuming thread.
+        Write large messages to HDF5 in a second thread, during the consumer's waits for
+        data (default; small ones are written by the consuming thread either way); false
+        writes everything in the consuming thread.
     """
 
     def __init__(
@@ -233,7 +237,11 @@ class Recorder:
             good = self._good(messages, taken)
             if good:
                 taken += len(good)
-                self._pipeline.submit(good, wall0 + (time.monotonic() - t0), sum(map(len, good)))
+                received = wall0 + (time.monotonic() - t0)
+                if self._writes_inline():
+                    self._pipeline.write(good, received)
+                else:
+                    self._pipeline.submit(good, received, sum(map(len, good)))
                 if pending_ends:
                     self._reached_ends(good, pending_ends)
             elif not messages and pending_ends:
@@ -241,6 +249,11 @@ class Recorder:
             if time.monotonic() >= next_report:
                 next_report = time.monotonic() + self._report_s
                 self._report(t0)
+
+    def _writes_inline(self) -> bool:
+        """Small messages so far: write in this thread (see :mod:`harness.recording.pipeline`)."""
+        writer = self._writer
+        return writer.bytes < INLINE_BELOW_AVERAGE_BYTES * writer.messages or not writer.messages
 
     def _start_offset(self, key: tuple[str, int]) -> int:
         return next(tp.offset for tp in self._assigned if (tp.topic, tp.partition) == key)

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from harness.errors import RecordingError
 from harness.recording.pipeline import WriteBehind
 
 
@@ -63,3 +64,53 @@ def test_unthreaded_writes_at_once():
     behind.submit(["x"], 0.0, 1)
     assert written == [["x"]]
     behind.close()
+
+
+def test_a_batch_written_in_the_callers_thread_comes_after_the_queued_ones():
+    written, threads = [], []
+    release = threading.Event()
+
+    def write(batch, received):
+        if batch == ["queued"]:
+            release.wait(10)
+        written.append(batch)
+        threads.append(threading.current_thread().name)
+
+    behind = WriteBehind(write, lambda: None, name="behind")
+    behind.submit(["queued"], 0.0, 1)
+    inline = threading.Thread(target=behind.write, args=(["inline"], 0.0), name="consumer")
+    inline.start()
+    time.sleep(0.2)
+    assert written == [], "the inline batch must wait for the queued one"
+    release.set()
+    inline.join(10)
+    behind.close(timeout_s=10)
+    assert written == [["queued"], ["inline"]] and threads == ["behind", "consumer"]
+
+
+def test_writes_and_idle_flushes_never_overlap():
+    inside, overlaps = [0], []
+
+    def exclusive(*_):
+        inside[0] += 1
+        overlaps.append(inside[0] > 1)
+        time.sleep(0.002)
+        inside[0] -= 1
+
+    behind = WriteBehind(exclusive, exclusive)
+    deadline = time.monotonic() + 0.6
+    while time.monotonic() < deadline:
+        behind.write(["x"], 0.0)
+        time.sleep(0.001)
+    behind.close(timeout_s=10)
+    assert len(overlaps) > 10 and not any(overlaps)
+
+
+def test_a_full_backlog_that_never_drains_ends_in_a_timeout():
+    release = threading.Event()
+    behind = WriteBehind(lambda batch, received: release.wait(10), lambda: None, max_bytes=10, wait_s=0.3)
+    behind.submit(["a"], 0.0, 10)  # taken by the writer, which blocks
+    with pytest.raises(RecordingError, match="waited 0.3 s for room in the recording writer's backlog"):
+        behind.submit(["b"], 0.0, 10)
+    release.set()
+    behind.close(timeout_s=10)

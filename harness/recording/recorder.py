@@ -238,7 +238,7 @@ class Recorder:
             if good:
                 taken += len(good)
                 received = wall0 + (time.monotonic() - t0)
-                if self._writes_inline():
+                if self._writes_inline(good):
                     self._pipeline.write(good, received)
                 else:
                     self._pipeline.submit(good, received, sum(map(len, good)))
@@ -250,10 +250,16 @@ class Recorder:
                 next_report = time.monotonic() + self._report_s
                 self._report(t0)
 
-    def _writes_inline(self) -> bool:
-        """Small messages so far: write in this thread (see :mod:`harness.recording.pipeline`)."""
-        writer = self._writer
-        return writer.bytes < INLINE_BELOW_AVERAGE_BYTES * writer.messages or not writer.messages
+    def _writes_inline(self, batch: list[Any]) -> bool:
+        """Small messages so far (or in the first batch): write them in this thread.
+
+        See :mod:`harness.recording.pipeline`. The average so far decides, so that small
+        messages are not measured twice.
+        """
+        messages, size = self._writer.messages, self._writer.bytes
+        if not messages:
+            messages, size = len(batch), sum(map(len, batch))
+        return size < INLINE_BELOW_AVERAGE_BYTES * messages
 
     def _start_offset(self, key: tuple[str, int]) -> int:
         return next(tp.offset for tp in self._assigned if (tp.topic, tp.partition) == key)

@@ -146,4 +146,4 @@ def test_no_docker_host_and_no_socket_means_no_docker_without_a_ping(monkeypatch
     monkeypatch.setattr(container, "DEFAULT_DOCKER_SOCKET", str(tmp_path / "no-docker.sock"))
     t0 = time.monotonic()
     assert container.docker_available() is False
-    assert time.monotonic() - t0 < 0.05
+    assert time.monotonic() - t0 < 1.0  # a ping would wait up to DOCKER_PING_TIMEOUT_S (3 s)

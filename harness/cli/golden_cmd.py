@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
+
+from harness.cli.output import log
 
 __all__ = ["register"]
-
-
-def _log(message: str) -> None:
-    print(f"donki: {message}", file=sys.stderr, flush=True)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -71,7 +68,7 @@ def _broker(args: argparse.Namespace):
     from harness.config import resolve
     from harness.kafka import make_broker
 
-    return make_broker(resolve("kafka"), bootstrap=resolve("bootstrap", option=args.bootstrap), log=_log)
+    return make_broker(resolve("kafka"), bootstrap=resolve("bootstrap", option=args.bootstrap), log=log)
 
 
 def _record(args: argparse.Namespace) -> int:
@@ -82,7 +79,7 @@ def _record(args: argparse.Namespace) -> int:
     failed = 0
     with _broker(args) as broker:
         for scenario in scenarios:
-            written = record_golden(store, scenario, broker, log=_log)
+            written = record_golden(store, scenario, broker, log=log)
             plan = store.plan(scenario.name)
             print(f"{scenario.name}: {'wrote ' + str(written) if written else 'unchanged ' + str(plan.path)}")
             failed += written is None and plan.record and not plan.path.exists()
@@ -99,7 +96,7 @@ def _compare(args: argparse.Namespace) -> int:
     differing = 0
     with _broker(args) as broker:
         for scenario in scenarios:
-            result = compare_with_golden(store, scenario, broker, tolerance=tolerance, log=_log)
+            result = compare_with_golden(store, scenario, broker, tolerance=tolerance, log=log)
             print(result.report())
             differing += not result.ok
     return 1 if differing else 0

@@ -9,9 +9,9 @@ from typing import Any
 __all__ = ["add_bootstrap", "client_config"]
 
 
-def add_bootstrap(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--bootstrap", "-b", metavar="HOST:PORT[,HOST:PORT]", default=None,
-                        help="Kafka bootstrap address (default: $DONKI_BOOTSTRAP)")
+def add_bootstrap(parser: argparse.ArgumentParser,
+                  help: str = "Kafka bootstrap address (default: $DONKI_BOOTSTRAP)") -> None:
+    parser.add_argument("--bootstrap", "-b", metavar="HOST:PORT[,HOST:PORT]", default=None, help=help)
 
 
 def client_config(args: argparse.Namespace) -> dict[str, Any]:

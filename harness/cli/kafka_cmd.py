@@ -7,17 +7,13 @@ import json
 import os
 import shutil
 import signal
-import sys
 import threading
 import time
 
+from harness.cli.output import log
 from harness.errors import DonkiError
 
 __all__ = ["register"]
-
-
-def _log(message: str) -> None:
-    print(f"donki: {message}", file=sys.stderr, flush=True)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _fetch(args: argparse.Namespace) -> int:
     from harness.kafka.runtime import DEFAULT_KAFKA_VERSION, fetch_runtime
 
-    runtime = fetch_runtime(args.kafka_version or DEFAULT_KAFKA_VERSION, log=_log, force=args.force)
+    runtime = fetch_runtime(args.kafka_version or DEFAULT_KAFKA_VERSION, log=log, force=args.force)
     jars = len(list(runtime.libs.glob("*.jar")))
     print(f"Apache Kafka {runtime.version}: {jars} jars in {runtime.libs}")
     return 0
@@ -60,8 +56,8 @@ def _start(args: argparse.Namespace) -> int:
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    broker = LocalKafka(args.nodes, port=args.port, version=args.kafka_version, log=_log)
-    _log(f"starting {args.nodes} node(s) of Apache Kafka ...")
+    broker = LocalKafka(args.nodes, port=args.port, version=args.kafka_version, log=log)
+    log(f"starting {args.nodes} node(s) of Apache Kafka ...")
     with broker:
         specs = []
         for topic in args.topic:
@@ -69,7 +65,7 @@ def _start(args: argparse.Namespace) -> int:
             specs.append(TopicSpec(name, int(partitions or 1)))
         TopicAdmin(broker.client_config).create(specs)
         print(f"bootstrap: {broker.bootstrap_servers}", flush=True)
-        _log(f"Kafka {broker.version} is up; data in {broker.workdir}; Ctrl-C to stop")
+        log(f"Kafka {broker.version} is up; data in {broker.workdir}; Ctrl-C to stop")
         try:
             while not stop.wait(0.5):
                 for node in range(1, args.nodes + 1):
@@ -77,7 +73,7 @@ def _start(args: argparse.Namespace) -> int:
                         raise DonkiError(f"node {node} exited unexpectedly:\n{broker.logs(node, 20)}")
         except KeyboardInterrupt:
             pass
-        _log("stopping")
+        log("stopping")
     return 0
 
 
@@ -118,7 +114,7 @@ def _selftest(args: argparse.Namespace) -> int:
     from harness.kafka import LocalKafka, TopicAdmin, TopicSpec, make_consumer, make_producer
 
     t0 = time.monotonic()
-    with LocalKafka(log=_log) as broker:
+    with LocalKafka(log=log) as broker:
         print(f"started Apache Kafka {broker.version} (local KRaft) at {broker.bootstrap_servers} "
               f"in {time.monotonic() - t0:.1f} s")
         TopicAdmin(broker.client_config).create([TopicSpec("demo_selftest", 1)])

@@ -12,22 +12,18 @@ from __future__ import annotations
 import argparse
 import json
 import signal
-import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from harness.cli.output import log
 from harness.errors import ConfigError, DonkiError
 
 __all__ = ["register", "parse_param"]
 
 POLICIES = ("fail", "skip", "resend")
 WAIT_STEP_S = 0.2  # how often the endless director checks for Ctrl-C / SIGTERM
-
-
-def _log(message: str) -> None:
-    print(f"donki: {message}", file=sys.stderr, flush=True)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -137,7 +133,7 @@ def _director(args: argparse.Namespace) -> int:
 
     keys = _pair(args.curve_secret, args.curve_allowed, "--curve-secret and --curve-allowed")
     if keys is None and args.host not in ("127.0.0.1", "localhost", "::1"):
-        _log(f"warning: binding {args.host} without CURVE: anyone who can reach it can join as a player")
+        log(f"warning: binding {args.host} without CURVE: anyone who can reach it can join as a player")
     plan = RunPlan(count=None if args.endless else args.count, rate_hz=args.rate, ack_timeout_s=args.ack_timeout,
                    policy=args.policy, resends=args.resends)
     stop = threading.Event()
@@ -159,7 +155,7 @@ def _serve_director(args: argparse.Namespace, plan: Any, stop: threading.Event, 
             args.endpoint_file.write_text(director.endpoint + "\n")
         try:
             director.wait_for_players(args.player or args.players, args.register_timeout)
-            _log(f"players: {', '.join(f'{p.name} (priority {p.priority})' for p in director.players())}")
+            log(f"players: {', '.join(f'{p.name} (priority {p.priority})' for p in director.players())}")
             result = _run(director, plan, args.run_timeout, stop)
         except KeyboardInterrupt:
             director.abort("interrupted (Ctrl-C)")
@@ -167,11 +163,11 @@ def _serve_director(args: argparse.Namespace, plan: Any, stop: threading.Event, 
         finally:
             if args.journal is not None:
                 args.journal.write_text(director.journal.to_json())
-                _log(f"journal: {args.journal} ({len(director.journal)} events)")
+                log(f"journal: {args.journal} ({len(director.journal)} events)")
         _summary(director, result)
         errors = director.take_player_errors()
         for error in errors:
-            _log(f"player failure: {error}")
+            log(f"player failure: {error}")
     return 0 if result.ok and not errors else 1
 
 
@@ -209,6 +205,6 @@ def _curve_keys(args: argparse.Namespace) -> int:
 
     public, secret = generate_keypair(args.dir, args.name)
     print(f"public key: {public}\nsecret key: {secret}")
-    _log("give the public key (NAME.key) to the other side; keep NAME.key_secret private. A director "
+    log("give the public key (NAME.key) to the other side; keep NAME.key_secret private. A director "
          "accepts a player whose NAME.key is in its --curve-allowed directory.")
     return 0

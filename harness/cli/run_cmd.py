@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
+from harness.cli.kafka_args import add_bootstrap
+from harness.cli.output import log
+
 __all__ = ["register", "format_summary"]
-
-
-def _log(message: str) -> None:
-    print(f"donki: {message}", file=sys.stderr, flush=True)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,8 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "Kafka broker unless --bootstrap names one; exits 1 when the run lost data or missed its "
                     "rates, 2 on bad input.")
     parser.add_argument("scenario", metavar="SCENARIO", help="built-in scenario name or path of a .toml file")
-    parser.add_argument("--bootstrap", metavar="HOST:PORT", default=None,
-                        help="use this Kafka cluster (default: $DONKI_BOOTSTRAP, else start a broker)")
+    add_bootstrap(parser, help="use this Kafka cluster (default: $DONKI_BOOTSTRAP, else start a broker)")
     parser.add_argument("--kafka", choices=("auto", "local", "container", "external"), default=None,
                         help="broker provider when no --bootstrap is given (default: auto)")
     length = parser.add_mutually_exclusive_group()
@@ -53,7 +50,7 @@ def _broker(args: argparse.Namespace):
 
     bootstrap = resolve("bootstrap", option=args.bootstrap)
     kind = resolve("kafka", option=args.kafka)
-    return make_broker(kind, bootstrap=bootstrap, log=_log)
+    return make_broker(kind, bootstrap=bootstrap, log=log)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -61,15 +58,15 @@ def _run(args: argparse.Namespace) -> int:
     from harness.scenarios.runner import run_scenario
 
     scenario = _scenario(args)
-    _log(f"scenario {scenario.name!r}: {len(scenario.players)} player(s), {scenario.triggers} trigger(s) at "
+    log(f"scenario {scenario.name!r}: {len(scenario.players)} player(s), {scenario.triggers} trigger(s) at "
          f"{scenario.rate_hz:g} Hz")
     with _broker(args) as broker:
-        _log(f"Kafka: {broker.describe()}")
-        result = run_scenario(scenario, broker, topic_prefix=args.topic_prefix, log_dir=args.log_dir, log=_log)
+        log(f"Kafka: {broker.describe()}")
+        result = run_scenario(scenario, broker, topic_prefix=args.topic_prefix, log_dir=args.log_dir, log=log)
     print(format_summary(result))
     if args.json_file:
         Path(args.json_file).write_text(json.dumps(result.to_dict(journal=args.journal), indent=2) + "\n")
-        _log(f"wrote {args.json_file}")
+        log(f"wrote {args.json_file}")
     passed = result.complete if args.ignore_rates else result.ok
     return 0 if passed else EXIT_FAILED
 

@@ -242,10 +242,10 @@ class RecordingWriter:
         self._batch_keys(batch, [m.key() for m in messages])
         self._batch_headers(batch, [m.headers() for m in messages])
         topics, partitions = [m.topic() for m in messages], [m.partition() for m in messages]
-        batch["topic"] = self._batch_topics(topics)
+        one_topic = topics.count(topics[0]) == count
+        batch["topic"] = self._topic_id(topics[0]) if one_topic else self._topic_ids_of(topics)
         first, last = messages[0].offset(), messages[-1].offset()
-        if partitions.count(partitions[0]) == count and topics.count(topics[0]) == count and \
-                last - first == count - 1:
+        if one_topic and partitions.count(partitions[0]) == count and last - first == count - 1:
             # one partition, whose offsets only grow as it is consumed: count messages that
             # span count offsets are exactly those offsets
             batch["partition"] = partitions[0]
@@ -285,10 +285,8 @@ class RecordingWriter:
         batch["key_start"] = self._append_all(self._keys, [k for k in keys if k], np.maximum(lengths, 0))
         batch["key_length"] = lengths
 
-    def _batch_topics(self, topics: Sequence[str]) -> Any:
+    def _topic_ids_of(self, topics: Sequence[str]) -> list[int]:
         ids = self._topic_ids
-        if topics.count(topics[0]) == len(topics):
-            return self._topic_id(topics[0])
         return [ids[t] if t in ids else self._topic_id(t) for t in topics]
 
     def _batch_headers(self, batch: np.ndarray, headers: Sequence[Any]) -> None:

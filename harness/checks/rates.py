@@ -129,6 +129,7 @@ def check_rates(
         m = metrics[stream] = _stream_metrics(got, nominal, statistic)
         deviation = m["achieved_hz"] / nominal - 1.0
         m["deviation"] = deviation
+        m["tolerance"] = allowed  # reports draw the band the verdict used
         if abs(deviation) > allowed:
             findings.append(Finding(
                 f"stream {stream!r}: achieved {m['achieved_hz']:.3g} Hz ({STATISTIC_LABELS[statistic]}), nominal "

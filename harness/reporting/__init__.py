@@ -1,7 +1,8 @@
-"""Reports of scenario runs: a terminal table, JSON and PNG plots."""
+"""Reports of scenario runs: a terminal table, schema-versioned JSON, one figure per run, comparisons."""
 
-from harness.reporting.files import write_report
-from harness.reporting.model import RunReport, StreamRow
+from harness.reporting.files import read_report, render_directory, report_files, write_report
+from harness.reporting.model import SCHEMA, RunReport, StreamRow, package_versions
 from harness.reporting.table import render_run, render_table
 
-__all__ = ["RunReport", "StreamRow", "render_run", "render_table", "write_report"]
+__all__ = ["SCHEMA", "RunReport", "StreamRow", "package_versions", "read_report", "render_directory", "render_run",
+           "render_table", "report_files", "write_report"]

@@ -1,14 +1,21 @@
-"""The per-stream summary table, as plain text for terminals and logs."""
+"""The per-stream summary table (rich), as text for terminals, logs and HTML reports."""
 
 from __future__ import annotations
 
-from typing import Sequence
+import io
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from harness.reporting.model import RunReport, StreamRow
 
-__all__ = ["render_table", "render_run"]
+if TYPE_CHECKING:
+    from rich.table import Table
+
+__all__ = ["HEADERS", "check_lines", "render_run", "render_table", "stream_table", "to_html", "to_text"]
 
 HEADERS = ("stream", "player", "messages", "MB", "rate Hz (nominal)", "ack p99 ms", "integrity")
+NUMERIC = {"messages", "MB", "rate Hz (nominal)", "ack p99 ms"}
+TEXT_WIDTH = 120
 
 
 def _cells(row: StreamRow) -> tuple[str, ...]:
@@ -18,24 +25,49 @@ def _cells(row: StreamRow) -> tuple[str, ...]:
             f"{achieved} ({row.nominal_hz:g})", p99, row.integrity)
 
 
+def stream_table(rows: Sequence[StreamRow], title: str | None = None) -> Table:
+    """The rows as a rich table; a problem in the integrity column is shown in red."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(*HEADERS, title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    for column in table.columns:
+        if column.header in NUMERIC:
+            column.justify = "right"
+    for row in rows:
+        cells = list(_cells(row))
+        if row.integrity != "ok":
+            cells[-1] = f"[red]{cells[-1]}[/red]"
+        table.add_row(*cells)
+    return table
+
+
+def to_text(renderable: object, width: int = TEXT_WIDTH) -> str:
+    """A rich renderable as plain text (no colour codes), lines right-stripped."""
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, color_system=None, force_terminal=False, legacy_windows=False).print(renderable)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()).strip("\n")
+
+
+def to_html(renderable: object, width: int = TEXT_WIDTH) -> str:
+    """A rich renderable as an HTML ``<pre>`` fragment with inline colours."""
+    from rich.console import Console
+
+    console = Console(record=True, file=io.StringIO(), width=width, force_terminal=True, color_system="truecolor")
+    console.print(renderable)
+    return console.export_html(inline_styles=True, code_format='<pre class="donki-table">{code}</pre>')
+
+
 def render_table(rows: Sequence[StreamRow]) -> str:
-    """Aligned columns; numbers right-aligned."""
-    table = [HEADERS, *(_cells(r) for r in rows)]
-    widths = [max(len(line[i]) for line in table) for i in range(len(HEADERS))]
-    numeric = {2, 3, 4, 5}
+    """The table as aligned plain text; numbers right-aligned."""
+    return to_text(stream_table(rows))
+
+
+def check_lines(report: RunReport) -> list[str]:
+    """One line per check (verdict and first finding), then golden and recording."""
     lines = []
-    for n, line in enumerate(table):
-        cells = [c.rjust(w) if i in numeric and n else c.ljust(w) for i, (c, w) in enumerate(zip(line, widths))]
-        lines.append("  ".join(cells).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def render_run(report: RunReport) -> str:
-    """Title line, the table, and one line per check."""
-    verdict = "passed" if report.ok else "FAILED"
-    lines = [f"donki scenario {report.scenario}: {verdict}", render_table(report.rows)]
     for name, check in report.checks.items():
         state = "ok" if check.get("passed") else f"{len(check.get('findings', []))} problem(s)"
         first = check.get("findings") or []
@@ -44,4 +76,11 @@ def render_run(report: RunReport) -> str:
         lines.append(f"  golden recording {report.golden.get('action')}: {report.golden.get('path') or '-'}")
     if report.recording:
         lines.append(f"  run recording {report.recording}")
-    return "\n".join(lines)
+    return lines
+
+
+def render_run(report: RunReport) -> str:
+    """Title line, the table, and one line per check."""
+    verdict = "passed" if report.ok else "FAILED"
+    return "\n".join([f"donki scenario {report.scenario}: {verdict}", render_table(report.rows),
+                      *check_lines(report)])

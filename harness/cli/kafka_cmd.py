@@ -1,4 +1,4 @@
-"""``donki kafka fetch|start|status|selftest``: the broker runtime from the command line."""
+"""``donki kafka fetch|start|status|topics|selftest``: the broker runtime from the command line."""
 
 from __future__ import annotations
 
@@ -34,9 +34,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     start.set_defaults(func=_start)
 
     status = sub.add_parser("status", help="show what a local broker needs and, with --bootstrap, a cluster's health")
-    status.add_argument("--bootstrap", default=None, help="HOST:PORT of a cluster to probe")
+    status.add_argument("--bootstrap", "-b", default=None,
+                        help="HOST:PORT of a cluster to probe (default: $DONKI_BOOTSTRAP)")
     status.add_argument("--json", action="store_true", help="print JSON instead of text")
     status.set_defaults(func=_status)
+
+    from harness.cli.topics_cmd import register as register_topics
+
+    register_topics(sub)
 
     selftest = sub.add_parser("selftest", help="start a local broker, round-trip one message, stop")
     selftest.set_defaults(func=_selftest)
@@ -65,7 +70,9 @@ def _start(args: argparse.Namespace) -> int:
             specs.append(TopicSpec(name, int(partitions or 1)))
         TopicAdmin(broker.client_config).create(specs)
         print(f"bootstrap: {broker.bootstrap_servers}", flush=True)
-        log(f"Kafka {broker.version} is up; data in {broker.workdir}; Ctrl-C to stop")
+        print(f"export DONKI_BOOTSTRAP={broker.bootstrap_servers}", flush=True)
+        log(f"Kafka {broker.version} is up; data in {broker.workdir}; Ctrl-C to stop. In another shell, paste "
+            "the export line above and every donki command (and pytest) uses this broker")
         try:
             while not stop.wait(0.5):
                 for node in range(1, args.nodes + 1):
@@ -83,6 +90,7 @@ def _status(args: argparse.Namespace) -> int:
 
     report: dict[str, object] = {"cache": str(cache_root()), "kafka_home": os.environ.get("KAFKA_HOME"),
                                  "maven": shutil.which("mvn"), "docker": docker_available()}
+    bootstrap = args.bootstrap or os.environ.get("DONKI_BOOTSTRAP") or None
     try:
         report["java"] = find_java()
     except DonkiError as exc:
@@ -94,20 +102,49 @@ def _status(args: argparse.Namespace) -> int:
     except DonkiError as exc:
         report["local_runtime"] = None
         report["local_runtime_error"] = str(exc)
-    if args.bootstrap:
+    if bootstrap:
         from harness.kafka.external import parse_bootstrap
         from harness.kafka.readiness import probe
 
-        health = probe(parse_bootstrap(args.bootstrap, "--bootstrap"), timeout_s=5.0)
-        report["cluster"] = {"bootstrap": args.bootstrap, "ok": health.ok, "brokers": health.brokers,
+        health = probe(parse_bootstrap(bootstrap, "--bootstrap"), timeout_s=2.0)
+        report["cluster"] = {"bootstrap": bootstrap, "ok": health.ok, "brokers": health.brokers,
                              "controller": health.controller_id, "detail": health.detail}
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        for key, value in report.items():
-            print(f"{key:>20}: {value}")
+        from harness.cli.output import print_table
+
+        print_table(_status_table(report))
     cluster = report.get("cluster")
     return 1 if isinstance(cluster, dict) and not cluster["ok"] else 0
+
+
+def _status_table(report: dict[str, object]):
+    """``donki kafka status`` as a two-column table: what is there, what is missing and how to get it."""
+    from rich.table import Table
+
+    table = Table("", "", box=None, show_header=False, pad_edge=False)
+    java = report.get("java")
+    table.add_row("Java", str(java) if java else f"[red]missing[/red]: {report.get('java_error', '')}")
+    table.add_row("Maven", str(report["maven"]) if report["maven"] else "[yellow]not found[/yellow] (needed by "
+                  "`donki kafka fetch` unless the jars are cached)")
+    runtime = report.get("local_runtime")
+    if isinstance(runtime, dict):
+        table.add_row("Kafka jars", f"Apache Kafka {runtime['version']} ({runtime['source']})")
+    else:
+        table.add_row("Kafka jars", f"[yellow]not cached[/yellow]: run `donki kafka fetch` "
+                                    f"({report.get('local_runtime_error', '')})")
+    table.add_row("cache", str(report["cache"]))
+    table.add_row("KAFKA_HOME", str(report["kafka_home"]) if report["kafka_home"] else "not set (the cached jars "
+                  "are used)")
+    table.add_row("Docker", "available (--kafka container)" if report["docker"] else "not available")
+    cluster = report.get("cluster")
+    if isinstance(cluster, dict):
+        state = "[green]up[/green]" if cluster["ok"] else "[red]not reachable[/red]"
+        table.add_row("cluster", f"{cluster['bootstrap']}: {state}, {cluster['detail']}")
+    else:
+        table.add_row("cluster", "none given (--bootstrap HOST:PORT or DONKI_BOOTSTRAP)")
+    return table
 
 
 def _selftest(args: argparse.Namespace) -> int:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import Sequence
 
 from harness import __version__
+from harness.cli.guide import GuidingParser, parse, remember_parsers
 from harness.errors import DonkiError
 
 __all__ = ["main", "build_parser", "COMMANDS", "EXIT_FAILED", "EXIT_ERROR"]
@@ -22,35 +24,48 @@ COMMANDS = (
     "harness.cli.inspect_cmd",
     "harness.cli.replay_cmd",
     "harness.cli.golden_cmd",
+    "harness.cli.report_cmd",
 )
 
 EXIT_FAILED = 1  # the thing ran and failed (a run missed acks, a comparison differed)
 EXIT_ERROR = 2  # bad input or environment: a DonkiError or a usage error
+EXIT_PIPE = 141  # stdout was closed early (`donki scenarios --kinds | head`): 128 + SIGPIPE, as a shell reports it
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = GuidingParser(
         prog="donki",
         description="Record, replay and run ESS-like Kafka data-stream scenarios (pytest-donki).",
     )
     parser.add_argument("--version", action="version", version=f"pytest-donki {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=GuidingParser)
     for module in COMMANDS:
         importlib.import_module(module).register(subparsers)
+    remember_parsers(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = parse(parser, argv)
         return int(args.func(args) or 0)
+    except BrokenPipeError:
+        _drop_stdout()
+        return EXIT_PIPE
     except DonkiError as exc:
         print(f"donki {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print(f"donki {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _drop_stdout() -> None:
+    """The reader of stdout went away: point stdout at /dev/null so the exit flush does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

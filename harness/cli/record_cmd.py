@@ -6,9 +6,12 @@ import argparse
 import json
 import signal
 import sys
+import time
 from typing import Any
 
 from harness.cli.kafka_args import add_bootstrap, client_config
+from harness.cli.output import log
+from harness.durations import duration_arg
 
 __all__ = ["register"]
 
@@ -28,39 +31,83 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--until-end", action="store_true",
                         help="stop when the end offsets seen at the start are reached (dump the topics)")
     parser.add_argument("--count", type=int, default=None, metavar="N", help="stop after N messages")
-    parser.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="stop after SECONDS")
+    parser.add_argument("--duration", type=duration_arg, default=None, metavar="DURATION",
+                        help="stop after this long: seconds or 3s, 500ms, 2m")
+    parser.add_argument("--wait-for-topic", nargs="?", const=float("inf"), default=None, type=duration_arg,
+                        metavar="DURATION", help="wait for missing topics to be created (by the producer), "
+                                                 "until Ctrl-C or DURATION, instead of refusing them")
     parser.add_argument("--flush-interval", type=float, default=1.0, metavar="SECONDS",
                         help="flush at least this often (default: %(default)s)")
     parser.add_argument("--force", action="store_true", help="overwrite FILE.h5 if it exists")
     parser.add_argument("--no-views", action="store_true", help="do not write the NeXus views (/entry)")
-    parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     parser.add_argument("--json", action="store_true", help="print the final statistics as JSON")
     parser.set_defaults(func=_record)
 
 
-def _progress(stats: Any) -> None:
-    print(f"donki record: {stats.line()}", file=sys.stderr, flush=True)
+class _Latest:
+    """The recorder's newest statistics, for the progress line."""
+
+    def __init__(self) -> None:
+        self.stats: Any = None
+
+    def __call__(self, stats: Any) -> None:
+        self.stats = stats
+
+    def sample(self) -> dict[str, Any]:
+        s = self.stats
+        if s is None:
+            return {"messages": 0}
+        return {"messages": s.messages, "msg/s": round(s.msg_per_s, 1), "MB": round(s.bytes / 1e6, 2),
+                "MB/s": round(s.mb_per_s, 2), "lag": "?" if s.lag is None else s.lag}
+
+
+def wait_for_topics(config: dict[str, Any], topics: list[str], timeout_s: float, poll_s: float = 0.5) -> None:
+    """Return once every topic exists; a :class:`TopicError` naming the missing ones after ``timeout_s``."""
+    from harness.errors import TopicError
+    from harness.kafka import TopicAdmin
+
+    admin = TopicAdmin(config)
+    deadline = time.monotonic() + timeout_s
+    missing = [t for t in topics if t not in admin.list()]
+    if missing:
+        log(f"waiting for topic(s) {', '.join(missing)} to be created; Ctrl-C to give up")
+    while missing:
+        if time.monotonic() >= deadline:
+            raise TopicError(f"topic(s) {', '.join(missing)} still missing after {timeout_s:g} s of "
+                             "--wait-for-topic; create them (`donki kafka topics create NAME`) or start the producer")
+        time.sleep(poll_s)
+        missing = [t for t in topics if t not in admin.list()]
 
 
 def _record(args: argparse.Namespace) -> int:
     from harness.errors import ConfigError
     from harness.recording.recorder import Recorder
 
-    for name in ("count", "duration", "flush_interval"):
+    for name in ("count", "flush_interval"):
         value = getattr(args, name)
         if value is not None and value <= 0:
             raise ConfigError(f"--{name.replace('_', '-')} {value}: expected a positive number")
-    recorder = Recorder(args.output, args.topic, client_config(args), start=args.start, until_end=args.until_end,
+    config = client_config(args)
+    if args.wait_for_topic is not None:
+        wait_for_topics(config, args.topic, args.wait_for_topic)
+    latest = _Latest()
+    recorder = Recorder(args.output, args.topic, config, start=args.start, until_end=args.until_end,
                         max_messages=args.count, duration_s=args.duration, flush_interval_s=args.flush_interval,
-                        overwrite=args.force, views=not args.no_views,
-                        progress=None if args.quiet else _progress, metadata={"command": " ".join(sys.argv)})
+                        overwrite=args.force, views=not args.no_views, progress=latest,
+                        metadata={"command": " ".join(sys.argv)})
     recorder.open()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: recorder.request_stop())
-    if not args.quiet:
-        print(f"donki record: recording {', '.join(args.topic)} from {recorder.start_position.describe()} "
-              f"to {args.output}; Ctrl-C to stop", file=sys.stderr, flush=True)
-    stats = recorder.run()
+    if args.quiet:
+        stats = recorder.run()
+    else:
+        log(f"recording {', '.join(args.topic)} from {recorder.start_position.describe()} to {args.output}; "
+            "Ctrl-C to stop")
+        from harness.cli.progress import LiveStatus
+
+        with LiveStatus("record", latest.sample):
+            stats = recorder.run()
     if args.json:
         print(json.dumps({**vars(stats), "msg_per_s": stats.msg_per_s, "mb_per_s": stats.mb_per_s}, indent=2))
     else:

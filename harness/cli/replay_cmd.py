@@ -38,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-gap", type=float, default=None, metavar="SECONDS",
                         help="shorten recorded pauses longer than SECONDS")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     parser.set_defaults(func=_replay)
 
 
@@ -53,6 +54,11 @@ def _topic_map(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
+def _sample(report, total: int) -> dict[str, object]:
+    """Progress figures of a running replay: messages sent (of one loop), MB, failures."""
+    return {"messages": report.messages, "of": total, "MB": round(report.bytes / 1e6, 2), "failed": report.failed}
+
+
 def _replay(args: argparse.Namespace) -> int:
     from harness.errors import ConfigError
     from harness.recording.replayer import Replayer
@@ -65,7 +71,13 @@ def _replay(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: replayer.request_stop())
     print(f"donki replay: {len(replayer.rows)} messages of {args.file}; Ctrl-C to stop", file=sys.stderr, flush=True)
-    report = replayer.run()
+    if args.quiet:
+        report = replayer.run()
+    else:
+        from harness.cli.progress import LiveStatus
+
+        with LiveStatus("replay", lambda: _sample(replayer.report, len(replayer.rows))):
+            report = replayer.run()
     if args.json:
         data = {k: v for k, v in vars(report).items() if k != "timing"}
         data["timing"] = None if report.timing is None else vars(report.timing)

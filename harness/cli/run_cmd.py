@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.cli.kafka_args import add_bootstrap
 from harness.cli.output import log
+from harness.durations import duration_arg
 
-__all__ = ["register", "format_summary"]
+if TYPE_CHECKING:
+    from rich.table import Table
+
+__all__ = ["format_summary", "register", "summary_table", "verdict_line"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="broker provider when no --bootstrap is given (default: auto)")
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--triggers", type=int, metavar="N", help="run N triggers instead of the scenario's length")
-    length.add_argument("--duration", type=float, metavar="SECONDS", help="run this long instead")
+    length.add_argument("--duration", type=duration_arg, metavar="DURATION",
+                        help="run this long instead: seconds or 3s, 500ms, 2m (as `duration` in a scenario file)")
     length.add_argument("--ci", action="store_true", help="the scenario's CI-sized variant ([scenario.ci])")
     parser.add_argument("--json", dest="json_file", metavar="FILE", help="write the summary as JSON to FILE")
     parser.add_argument("--journal", action="store_true", help="include the run journal in the JSON")
@@ -32,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--log-dir", type=Path, default=None, help="keep the players' configs and logs here")
     parser.add_argument("--ignore-rates", action="store_true",
                         help="exit 0 when nothing was lost even if rates were missed (a loaded machine)")
+    parser.add_argument("--no-progress", action="store_true", help="no live progress line on stderr")
     parser.set_defaults(func=_run)
 
 
@@ -45,50 +53,102 @@ def _scenario(args: argparse.Namespace):
 
 
 def _broker(args: argparse.Namespace):
+    from harness.cli.kafka_args import require_reachable
     from harness.config import resolve
     from harness.kafka import make_broker
 
     bootstrap = resolve("bootstrap", option=args.bootstrap)
     kind = resolve("kafka", option=args.kafka)
+    if bootstrap is not None and kind in ("auto", "external"):
+        require_reachable(bootstrap)  # seconds, not the provider's 15 s wait, for a mistyped address
     return make_broker(kind, bootstrap=bootstrap, log=log)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from harness.cli.main import EXIT_FAILED
-    from harness.scenarios.runner import run_scenario
+    from harness.cli.output import console, print_table
+    from harness.scenarios.runner import run_scenario, topic_names
 
     scenario = _scenario(args)
     log(f"scenario {scenario.name!r}: {len(scenario.players)} player(s), {scenario.triggers} trigger(s) at "
-         f"{scenario.rate_hz:g} Hz")
+        f"{scenario.rate_hz:g} Hz")
+    prefix = args.topic_prefix or f"donki-run-{scenario.name}-{uuid.uuid4().hex[:8]}"
     with _broker(args) as broker:
         log(f"Kafka: {broker.describe()}")
-        result = run_scenario(scenario, broker, topic_prefix=args.topic_prefix, log_dir=args.log_dir, log=log)
-    print(format_summary(result))
+        with _progress(args, broker.client_config, list(topic_names(scenario, prefix).values())):
+            result = run_scenario(scenario, broker, topic_prefix=prefix, log_dir=args.log_dir, log=log)
+    out = console()
+    print_table(summary_table(result))
+    out.print(verdict_line(result), soft_wrap=True)
+    for problem in result.all_problems():
+        out.print(f"  problem: {problem}", soft_wrap=True, markup=False)
     if args.json_file:
         Path(args.json_file).write_text(json.dumps(result.to_dict(journal=args.journal), indent=2) + "\n")
         log(f"wrote {args.json_file}")
-    passed = result.complete if args.ignore_rates else result.ok
-    return 0 if passed else EXIT_FAILED
+    return _exit_code(result, args.ignore_rates)
+
+
+def _progress(args: argparse.Namespace, client_config: dict, topics: list[str]):
+    import contextlib
+
+    from harness.cli.progress import LiveStatus, TopicWatcher
+
+    if args.no_progress:
+        return contextlib.nullcontext()
+    stack = contextlib.ExitStack()
+    watcher = TopicWatcher(client_config, topics)
+    stack.enter_context(LiveStatus("run", watcher.sample))
+    stack.enter_context(watcher)  # leaves first: it catches up with the topics before the last line
+    return stack
+
+
+def _exit_code(result, ignore_rates: bool) -> int:
+    """0 passed; 1 failed; a run that lost nothing but missed its rates (SLOW) names --ignore-rates."""
+    from harness.cli.main import EXIT_FAILED
+
+    if result.ok or (ignore_rates and result.complete):
+        return 0
+    if result.complete:
+        log("SLOW: nothing was lost but rates were missed (see the table); on a loaded machine, pass "
+            "--ignore-rates to exit 0 for a complete run")
+    return EXIT_FAILED
 
 
 def _rate(value: float | None) -> str:
     return "-" if value is None else f"{value:.3g}"
 
 
-def format_summary(result) -> str:
-    """The per-stream table and the verdict, as printed by ``donki run``."""
-    header = ("stream", "kind", "messages", "MB", "rate Hz", "nominal", "msg/s", "acks", "delivered", "in Kafka",
-              "status")
-    rows = [header]
+HEADER = ("stream", "kind", "messages", "MB", "rate Hz", "nominal", "msg/s", "acks", "delivered", "in Kafka",
+          "status")
+STATUS_STYLE = {"ok": "green", "SLOW": "yellow", "LOST": "bold red"}
+
+
+def summary_table(result) -> "Table":
+    """The per-stream table of ``donki run`` (rich): status ok, SLOW (rates missed) or LOST."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(*HEADER, box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in table.columns[2:10]:
+        column.justify = "right"
     for s in result.streams:
         status = "ok" if s.ok else ("LOST" if not s.complete else "SLOW")
-        rows.append((s.player, s.stream, str(s.messages), f"{s.bytes / 1e6:.2f}", _rate(s.achieved_rate_hz),
-                     f"{s.nominal_rate_hz:g}", _rate(s.message_rate_hz), f"{s.acks}/{s.triggers_due}",
-                     str(s.delivered), "-" if s.in_kafka is None else str(s.in_kafka), status))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+        table.add_row(s.player, s.stream, str(s.messages), f"{s.bytes / 1e6:.2f}", _rate(s.achieved_rate_hz),
+                      f"{s.nominal_rate_hz:g}", _rate(s.message_rate_hz), f"{s.acks}/{s.triggers_due}",
+                      str(s.delivered), "-" if s.in_kafka is None else str(s.in_kafka),
+                      f"[{STATUS_STYLE[status]}]{status}[/]")
+    return table
+
+
+def verdict_line(result) -> str:
     verdict = "OK" if result.ok else ("COMPLETE BUT SLOW" if result.complete else "FAILED")
-    lines.append(f"run {result.scenario.name}: {verdict} ({result.outcome}, {result.elapsed_s:.1f} s); "
-                 f"topics: {', '.join(result.topics.values())}")
+    return (f"run {result.scenario.name}: {verdict} ({result.outcome}, {result.elapsed_s:.1f} s); "
+            f"topics: {', '.join(result.topics.values())}")
+
+
+def format_summary(result) -> str:
+    """The per-stream table and the verdict as plain text, as ``donki run`` prints them to a pipe."""
+    from harness.reporting.table import to_text
+
+    lines = [to_text(summary_table(result), width=160), verdict_line(result)]
     lines += [f"  problem: {p}" for p in result.all_problems()]
     return "\n".join(lines)

@@ -30,7 +30,7 @@ SPLITS = ("auto", "trigger", "time", "count")
 TIME_BASES = ("timestamp", "received")
 
 CAPTURED_PARAMS = (
-    Param("recording", str, help="path of the recording (HDF5) to replay; relative to the current directory"),
+    Param("recording", str, help="path of the recording (HDF5) to replay; relative to the scenario file"),
     Param("topics", list, [], "recorded topics to replay (empty: all)", item=str),
     Param("streams", list, [], "recorded donki streams to replay (empty: all)", item=str),
     Param("split", str, "auto", "how the recording is cut into one slice per trigger", choices=SPLITS),

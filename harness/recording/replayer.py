@@ -228,7 +228,8 @@ class Replayer:
             info = metadata.topics.get(target)
             if info is None or info.error is not None:
                 raise TopicError(f"replay target topic {target!r} (for recorded {source!r}) does not exist on "
-                                 f"{bootstrap}; create it with at least {partition + 1} partition(s) or remap it")
+                                 f"{bootstrap}; create it (`donki kafka topics create {target} --partitions "
+                                 f"{partition + 1}`) or remap it")
             if partition >= len(info.partitions):
                 raise TopicError(f"replay target topic {target!r} has {len(info.partitions)} partition(s); the "
                                  f"recording of {source!r} needs partition {partition}: add partitions or remap")

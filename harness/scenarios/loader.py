@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import tomllib
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
@@ -12,6 +14,8 @@ from harness.scenarios.model import Scenario
 __all__ = ["load_scenario", "loads_scenario", "builtin_names", "builtin_scenarios", "BUILTIN_PACKAGE"]
 
 BUILTIN_PACKAGE = "harness.scenarios.builtin"
+#: Player parameters that name a file: resolved against the scenario file's folder, checked on load
+FILE_PARAMS = ("recording",)
 
 
 def loads_scenario(text: str, source: str = "<string>") -> Scenario:
@@ -49,6 +53,35 @@ def load_scenario(ref: str | Path) -> Scenario:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ScenarioError(f"{path}: cannot read the scenario file: {exc}") from None
-        return loads_scenario(text, str(path))
-    raise ScenarioError(f"no scenario {str(ref)!r}: it is neither a file nor a built-in scenario; "
-                        f"built-ins: {', '.join(sorted(files))}")
+        return _scenario_file(text, path)
+    raise ScenarioError(f"no scenario {str(ref)!r}: it is neither a file nor a built-in scenario;"
+                        f"{_did_you_mean(str(ref), files)} built-ins: {', '.join(sorted(files))}")
+
+
+def _did_you_mean(ref: str, names: Iterable[str]) -> str:
+    close = difflib.get_close_matches(ref, list(names), n=1, cutoff=0.6)
+    return f" did you mean {close[0]!r}?" if close else ""
+
+
+def _scenario_file(text: str, path: Path) -> Scenario:
+    """A scenario file, its players' file parameters taken relative to the file and checked to exist."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    players = data.get("players")
+    for i, player in enumerate(players if isinstance(players, list) else []):
+        params = player.get("params") if isinstance(player, dict) else None
+        for key in FILE_PARAMS:
+            if isinstance(params, dict) and isinstance(params.get(key), str) and params[key].strip():
+                params[key] = str(_existing(path, params[key], f"{path}: players[{i}].params.{key}"))
+    return Scenario.from_dict(data, str(path))
+
+
+def _existing(scenario_file: Path, value: str, where: str) -> Path:
+    target = Path(value).expanduser()
+    resolved = target if target.is_absolute() else scenario_file.resolve().parent / target
+    if not resolved.is_file():
+        raise ScenarioError(f"{where} = {value!r}: no such file {resolved} (paths in a scenario file are relative "
+                            "to the file)")
+    return resolved

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from harness.errors import ScenarioError
+from harness.durations import parse_duration
+from harness.errors import ConfigError, ScenarioError
 from harness.scenarios.kinds import get_stream_kind
 from harness.scenarios.model import (
     ACK_AFTER,
@@ -64,7 +65,10 @@ def _length(table: Mapping[str, Any], rate: float, where: str, required: bool) -
     if "triggers" in table:
         return take(table, "triggers", int, where, minimum=1)
     if "duration" in table:
-        duration = take(table, "duration", float, where, positive=True)
+        try:  # the syntax of --duration too: 10, 2.5, "3s", "500ms", "2m"
+            duration = parse_duration(table["duration"], f"{where}.duration")
+        except ConfigError as exc:
+            raise ScenarioError(str(exc)) from None
         return max(1, round(duration * rate))
     if required:
         raise ScenarioError(f"{where}: missing the run length: set 'triggers' (a count) or 'duration' (seconds)")

@@ -15,7 +15,8 @@ def pulse(ok: bool) -> RunReport:
             StreamRow("run-control", "run-control", 2, 300, 14, None, None, "ok")]
     f144 = [i / 14 for i in range(140)] if ok else [i / 14 + max(0, i - 70) / 14 for i in range(140)]
     rates = {"ev44": {"nominal_hz": 14, "achieved_hz": 14.0, "tolerance": 0.2},
-             "f144": {"nominal_hz": 14, "achieved_hz": 14.0 if ok else 9.3, "tolerance": 0.2}, "unrated": ["run-control"]}
+             "f144": {"nominal_hz": 14, "achieved_hz": 14.0 if ok else 9.3, "tolerance": 0.2},
+             "unrated": ["run-control"]}
     findings = [] if ok else [{"message": "stream 'f144': achieved 9.3 Hz", "stream": "f144"}]
     checks = {"acks": {"passed": True, "findings": []},
               "rates": {"passed": ok, "findings": findings, "metrics": rates}}

@@ -51,6 +51,9 @@ def pytest_configure(config: pytest.Config) -> None:
     register_profiles()
     config.stash[COLLECTOR] = RunCollector()
     config.pluginmanager.register(config.stash[COLLECTOR], "donki-summary")
+    from pytest_donki.html import register as register_reports
+
+    register_reports(config)  # verdicts into JUnit XML, tables and figures into pytest-html rows
     if _scenario_refs(config):
         # --donki-scenario alone runs just the scenarios; with paths, the scenarios run beside them
         if config.args_source != pytest.Config.ArgsSource.ARGS:

@@ -65,10 +65,12 @@ def build_figure(report: RunReport) -> Figure:
     panels = max(1, len(streams))
     heights = [HEADER_IN] + [RATE_IN] * panels + [LATENCY_IN]
     colour = PASS if report.ok else FAIL
-    total = sum(heights) + 0.4 * len(heights) + 0.6  # panels plus room for titles and the last axis label
-    fig = _figure_class()(figsize=(WIDTH_IN, total), edgecolor=colour, linewidth=10)
-    grid = fig.add_gridspec(len(heights), 1, height_ratios=heights, hspace=0.7, left=0.08, right=0.97,
-                            top=1 - 0.15 / total, bottom=0.6 / total)
+    total = sum(heights) + 0.45 * len(heights)  # panels plus room for their titles and axis labels
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    fig = _figure_class()(figsize=(WIDTH_IN, total), edgecolor=colour, linewidth=10,
+                          layout=ConstrainedLayoutEngine(h_pad=0.12, w_pad=0.15))
+    grid = fig.add_gridspec(len(heights), 1, height_ratios=heights)
     _header(fig.add_subplot(grid[0]), report)
     first: Axes | None = None
     for i, stream in enumerate(streams):
@@ -163,7 +165,7 @@ def _rate_panel(ax: Axes, report: RunReport, stream: str, *, last: bool) -> None
 
 
 def _hz(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3g} Hz"
+    return "-" if value is None else f"{value:.4g} Hz"
 
 
 def _unrated_note(ax: Axes, report: RunReport) -> None:
@@ -192,12 +194,13 @@ def _latency_panel(ax: Axes, report: RunReport) -> None:
         if not values:
             continue
         ms = sorted(v * 1e3 for v in values)
-        cdf = [(i + 1) / len(ms) for i in range(len(ms))]
-        p50, p99 = percentiles(ms)
+        cdf = [0.0] + [(i + 1) / len(ms) for i in range(len(ms))]  # from 0 at the fastest ack
+        ms = [ms[0], *ms]
+        p50, p99 = percentiles(ms[1:])
         level = report.levels.get(player)
         name = f"level {level} · {player}" if level is not None else player
         line, = ax.step(ms, cdf, where="post", linewidth=1.6,
-                        label=f"{name}: p50 {p50:.3g} ms, p99 {p99:.3g} ms ({len(ms)} acks)")
+                        label=f"{name}: p50 {p50:.3g} ms, p99 {p99:.3g} ms ({len(values)} acks)")
         ax.plot([p50], [0.5], "o", color=line.get_color(), markersize=7, gid=f"p50:{player}")
         ax.plot([p99], [0.99], "^", color=line.get_color(), markersize=8, gid=f"p99:{player}")
         drawn = True

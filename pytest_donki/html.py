@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from harness.reporting import RunReport
 
-__all__ = ["DonkiReportsPlugin", "junit_properties", "html_extras", "PLUGIN_NAME"]
+__all__ = ["PLUGIN_NAME", "DonkiReportsPlugin", "html_extras", "junit_properties"]
 
 PLUGIN_NAME = "donki-reports"
 FINDING_CHARS = 200  # a JUnit property is one attribute: the first finding, shortened

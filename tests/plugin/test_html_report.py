@@ -56,8 +56,8 @@ window.addEventListener("load", () => setTimeout(() => {
 def chromium(*args: str, timeout: float = 90) -> str:
     profile = tempfile.mkdtemp(prefix="donki-chromium-")
     try:
-        done = subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args], capture_output=True,
-                              text=True, timeout=timeout)
+        done = subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args], check=False,
+                              capture_output=True, text=True, timeout=timeout)
         return done.stdout
     finally:
         shutil.rmtree(profile, ignore_errors=True)

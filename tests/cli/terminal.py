@@ -28,7 +28,7 @@ def _env(env: dict[str, str] | None) -> dict[str, str]:
 
 
 def in_pipe(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Done:
-    result = subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "harness", *args], check=False, capture_output=True, text=True,
                             timeout=timeout, env=_env(env))
     return Done(result.returncode, result.stdout, result.stdout, result.stderr)
 

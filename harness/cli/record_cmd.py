@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any
 
-from harness.cli.kafka_args import add_bootstrap, client_config
+from harness.cli.kafka_args import add_bootstrap, client_config, require_reachable
 from harness.cli.output import log
 from harness.durations import duration_arg
 
@@ -88,14 +88,15 @@ def _record(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value is not None and value <= 0:
             raise ConfigError(f"--{name.replace('_', '-')} {value}: expected a positive number")
-    config = client_config(args)
-    if args.wait_for_topic is not None:
-        wait_for_topics(config, args.topic, args.wait_for_topic)
+    config = client_config(args, check=False)
     latest = _Latest()
     recorder = Recorder(args.output, args.topic, config, start=args.start, until_end=args.until_end,
                         max_messages=args.count, duration_s=args.duration, flush_interval_s=args.flush_interval,
                         overwrite=args.force, views=not args.no_views, progress=latest,
                         metadata={"command": " ".join(sys.argv)})
+    require_reachable(config["bootstrap.servers"], config)  # after the options are known to be good
+    if args.wait_for_topic is not None:
+        wait_for_topics(config, args.topic, args.wait_for_topic)
     recorder.open()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: recorder.request_stop())

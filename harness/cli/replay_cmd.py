@@ -7,7 +7,7 @@ import json
 import signal
 import sys
 
-from harness.cli.kafka_args import add_bootstrap, client_config
+from harness.cli.kafka_args import add_bootstrap, client_config, require_reachable
 
 __all__ = ["register"]
 
@@ -65,9 +65,11 @@ def _replay(args: argparse.Namespace) -> int:
 
     if args.speed <= 0 or args.loop < 1:
         raise ConfigError(f"--speed {args.speed} / --loop {args.loop}: expected positive values (--fast, --forever)")
-    replayer = Replayer(args.file, client_config(args), topic_map=_topic_map(args.map), topics=args.topic,
+    config = client_config(args, check=False)
+    replayer = Replayer(args.file, config, topic_map=_topic_map(args.map), topics=args.topic,
                         speed=None if args.fast else args.speed, clock=args.clock,
                         loops=0 if args.forever else args.loop, shift_timestamps=args.live, max_gap_s=args.max_gap)
+    require_reachable(config["bootstrap.servers"], config)  # after the file and options are known to be good
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: replayer.request_stop())
     print(f"donki replay: {len(replayer.rows)} messages of {args.file}; Ctrl-C to stop", file=sys.stderr, flush=True)

@@ -168,4 +168,4 @@ class RunReport:
                 rate_series=series.get("rates") or {}, reported=data.get("reported"))
         except (KeyError, TypeError, AttributeError) as exc:
             raise ConfigError(f"{source}: not a donki run report ({type(exc).__name__}: {exc}); expected the "
-                              "JSON that --donki-report or `donki run --report` writes") from None
+                              "JSON that pytest --donki-report DIR writes") from None

@@ -65,10 +65,14 @@ def _store(args: argparse.Namespace, mode: str):
 
 
 def _broker(args: argparse.Namespace):
+    from harness.cli.kafka_args import require_reachable
     from harness.config import resolve
     from harness.kafka import make_broker
 
-    return make_broker(resolve("kafka"), bootstrap=resolve("bootstrap", option=args.bootstrap), log=log)
+    bootstrap, kind = resolve("bootstrap", option=args.bootstrap), resolve("kafka")
+    if bootstrap is not None and kind in ("auto", "external"):
+        require_reachable(bootstrap)  # seconds, not the provider's 15 s wait, for a mistyped address
+    return make_broker(kind, bootstrap=bootstrap, log=log)
 
 
 def _record(args: argparse.Namespace) -> int:

@@ -25,7 +25,9 @@ import pytest
 from pytest_donki.runs import RUN_PROPERTY
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Generator
+
+    from pluggy import Result
 
     from harness.reporting import RunReport
 
@@ -93,7 +95,7 @@ def _escape(text: str) -> str:
 
 
 def _runs(report: pytest.TestReport) -> list[dict[str, Any]]:
-    return [json.loads(value) for key, value in report.user_properties if key == RUN_PROPERTY]
+    return [json.loads(str(value)) for key, value in report.user_properties if key == RUN_PROPERTY]
 
 
 class DonkiReportsPlugin:
@@ -106,7 +108,8 @@ class DonkiReportsPlugin:
         return bool(getattr(self.config.option, "htmlpath", None)) and self.config.pluginmanager.hasplugin("html")
 
     @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]
+                                  ) -> Generator[None, Result[pytest.TestReport], None]:
         outcome = yield
         report: pytest.TestReport = outcome.get_result()
         if report.when == "setup":

@@ -109,6 +109,7 @@ def _record(args: argparse.Namespace) -> int:
 
         with LiveStatus("record", latest.sample):
             stats = recorder.run()
+            latest(stats)  # the last line shows the totals, also of a run shorter than one progress interval
     if args.json:
         print(json.dumps({**vars(stats), "msg_per_s": stats.msg_per_s, "mb_per_s": stats.mb_per_s}, indent=2))
     else:

@@ -49,9 +49,9 @@ def _compare(dir_a: Path, dir_b: Path, *, output: Path) -> int:
         changed = ", ".join(f"{c.name} {_word(c.a)} -> {_word(c.b)}" for c in comparison.changed)
         out.print(f"{comparison.key}: {'checks changed: ' + changed if changed else 'no check changed'}; "
                   f"figures side by side: {figure}", highlight=False, soft_wrap=True)
-    changed = sum(bool(c.changed) for c in comparisons)
-    log(f"{len(comparisons)} run(s) compared, {changed} with a changed check")
-    return EXIT_FAILED if changed else 0
+    runs_changed = sum(bool(c.changed) for c in comparisons)
+    log(f"{len(comparisons)} run(s) compared, {runs_changed} with a changed check")
+    return EXIT_FAILED if runs_changed else 0
 
 
 def _word(value: bool | None) -> str:

@@ -118,7 +118,7 @@ def side_by_side(comparison: RunComparison, directory: Path) -> Path:
 
     from harness.reporting.plots import build_figure
 
-    images = []
+    images: list[np.ndarray | None] = []
     for report in (comparison.a, comparison.b):
         if report is None:
             images.append(None)

@@ -160,3 +160,20 @@ def test_replay_shows_progress_and_missing_targets_name_the_topics_command(env, 
     assert done.returncode == 0, done.err
     last = [line for line in done.err.splitlines() if line.startswith("donki replay: elapsed s")][-1]
     assert "messages 50 · of 50 · MB 0.05 · failed 0" in last
+
+
+def test_record_shows_live_progress_in_a_terminal(env, donki_kafka, tmp_path):
+    from harness.kafka import TopicSpec
+
+    name = "ux_record_progress"
+    TopicAdmin(donki_kafka.client_config).create([TopicSpec(name)], exist_ok=True)
+    producer = make_producer(donki_kafka.client_config)
+    for _ in range(30):
+        producer.produce(name, b"y" * 2000)
+    producer.flush(10)
+    done = in_terminal("record", "-t", name, "-o", str(tmp_path / "p.h5"), "--count", "30", env=env)
+    assert done.returncode == 0, done.out
+    assert "\x1b[" in done.raw
+    progress = [line for line in done.out.splitlines() if line.startswith("donki record elapsed s")]
+    assert progress and "messages 30" in progress[-1] and "MB 0.06" in progress[-1]
+    assert "stopped: message count" in done.out

@@ -78,7 +78,7 @@ def _run(args: argparse.Namespace) -> int:
             result = run_scenario(scenario, broker, topic_prefix=prefix, log_dir=args.log_dir, log=log)
     out = console()
     print_table(summary_table(result))
-    out.print(verdict_line(result), soft_wrap=True)
+    out.print(verdict_line(result), soft_wrap=True, markup=False)
     for problem in result.all_problems():
         out.print(f"  problem: {problem}", soft_wrap=True, markup=False)
     if args.json_file:

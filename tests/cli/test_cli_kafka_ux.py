@@ -177,3 +177,26 @@ def test_record_shows_live_progress_in_a_terminal(env, donki_kafka, tmp_path):
     progress = [line for line in done.out.splitlines() if line.startswith("donki record elapsed s")]
     assert progress and "messages 30" in progress[-1] and "MB 0.06" in progress[-1]
     assert "stopped: message count" in done.out
+
+
+def test_kafka_start_on_a_port_prints_the_export_line_every_command_honours(tmp_path):
+    import signal
+
+    port = free_ports(1)[0]
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "kafka", "start", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_plain_env())
+    try:
+        lines = [proc.stdout.readline().strip() for _ in range(2)]
+        assert lines == [f"bootstrap: 127.0.0.1:{port}", f"export DONKI_BOOTSTRAP=127.0.0.1:{port}"], \
+            proc.stderr.read() if proc.poll() is not None else lines
+        exported = dict([lines[1].removeprefix("export ").split("=", 1)])
+        done = in_pipe("kafka", "topics", "create", "ux_exported", env=exported)
+        assert done.returncode == 0 and done.out.strip() == "ux_exported", done.err
+        assert "ux_exported" in TopicAdmin({"bootstrap.servers": f"127.0.0.1:{port}"}).list()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -7,7 +7,7 @@ import os
 import time
 from typing import Any
 
-__all__ = ["add_bootstrap", "client_config", "require_reachable", "REACH_TIMEOUT_S", "START_HINT"]
+__all__ = ["REACH_TIMEOUT_S", "START_HINT", "add_bootstrap", "client_config", "require_reachable"]
 
 #: How long a command waits for a named cluster before it gives up (a typo should not cost 15 s)
 REACH_TIMEOUT_S = 2.0

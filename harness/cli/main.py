@@ -6,13 +6,13 @@ import argparse
 import importlib
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from harness import __version__
 from harness.cli.guide import GuidingParser, parse, remember_parsers
 from harness.errors import DonkiError
 
-__all__ = ["main", "build_parser", "COMMANDS", "EXIT_FAILED", "EXIT_ERROR"]
+__all__ = ["COMMANDS", "EXIT_ERROR", "EXIT_FAILED", "build_parser", "main"]
 
 #: Subcommand modules; each has ``register(subparsers)`` which sets ``func`` on its parser.
 COMMANDS = (

@@ -122,7 +122,7 @@ HEADER = ("stream", "kind", "messages", "MB", "rate Hz", "nominal", "msg/s", "ac
 STATUS_STYLE = {"ok": "green", "SLOW": "yellow", "LOST": "bold red"}
 
 
-def summary_table(result) -> "Table":
+def summary_table(result) -> Table:
     """The per-stream table of ``donki run`` (rich): status ok, SLOW (rates missed) or LOST."""
     from rich import box
     from rich.table import Table

@@ -71,11 +71,20 @@ def _scenario_file(text: str, path: Path) -> Scenario:
         raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
     players = data.get("players")
     for i, player in enumerate(players if isinstance(players, list) else []):
-        params = player.get("params") if isinstance(player, dict) else None
-        for key in FILE_PARAMS:
-            if isinstance(params, dict) and isinstance(params.get(key), str) and params[key].strip():
-                params[key] = str(_existing(path, params[key], f"{path}: players[{i}].params.{key}"))
+        _resolve_files(path, player.get("params") if isinstance(player, dict) else None, f"players[{i}].params")
+    head = data.get("scenario")
+    ci = head.get("ci") if isinstance(head, dict) else None
+    overrides = ci.get("params") if isinstance(ci, dict) else None
+    for name, params in (overrides.items() if isinstance(overrides, dict) else ()):
+        _resolve_files(path, params, f"scenario.ci.params.{name}")
     return Scenario.from_dict(data, str(path))
+
+
+def _resolve_files(path: Path, params: object, where: str) -> None:
+    """Replace the file parameters of ``params`` (a TOML table) by existing absolute paths."""
+    for key in FILE_PARAMS:
+        if isinstance(params, dict) and isinstance(params.get(key), str) and params[key].strip():
+            params[key] = str(_existing(path, params[key], f"{path}: {where}.{key}"))
 
 
 def _existing(scenario_file: Path, value: str, where: str) -> Path:

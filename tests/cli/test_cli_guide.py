@@ -159,3 +159,16 @@ def test_report_of_a_directory_without_reports_is_one_line(tmp_path, run):
     assert done.returncode == 2
     assert error_lines(done) == [(f"donki report: error: report directory {tmp_path}: no run report (*.json) in it; "
                                  "write one with pytest --donki-report DIR")]
+
+
+def test_ci_overrides_of_file_parameters_are_relative_to_the_file_too(tmp_path):
+    from harness.errors import ScenarioError
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "x.h5").write_bytes(b"")
+    toml = tmp_path / "cap.toml"
+    toml.write_text(CAPTURED + '\n[scenario.ci.params.replay]\nrecording = "data/ci.h5"\n')
+    with pytest.raises(ScenarioError, match=r"scenario\.ci\.params\.replay\.recording = 'data/ci\.h5': no such file"):
+        load_scenario(toml)
+    (tmp_path / "data" / "ci.h5").write_bytes(b"")
+    assert load_scenario(toml).ci().players[0].params["recording"] == str(tmp_path / "data" / "ci.h5")

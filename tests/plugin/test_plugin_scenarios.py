@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -170,8 +171,12 @@ def test_report_directory_gets_json_and_plots(pytester, kafka_args):
                                            "--donki-report=out")
     result.assert_outcomes(passed=1)
     names = sorted(p.name for p in (pytester.path / "out").iterdir())
-    assert len(names) == 3 and names[0].endswith("-ack-latency.png") and names[2].endswith(".json")
-    result.stdout.fnmatch_lines(["*report     *out/*rates.png"])
+    stem = "donki-scenarios-test_scenario-e-mixed"
+    assert names == [f"{stem}.{suffix}" for suffix in ("h5", "json", "png", "svg")]  # recording kept with the report
+    data = json.loads((pytester.path / "out" / f"{stem}.json").read_text())
+    assert data["schema"] >= 2 and data["recording"] == f"{stem}.h5" and data["ok"] is True
+    assert data["series"]["rates"]["e-mixed"]["hz"] and data["series"]["ack_latency_s"]["e-mixed"]
+    result.stdout.fnmatch_lines([f"*report     *out/{stem}.png"])
 
 
 def test_report_header_names_provider_and_record_mode(pytester, kafka_args):

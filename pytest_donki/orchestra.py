@@ -33,7 +33,7 @@ def director_fixture(scope: str = "function", **ensemble_options: Any) -> Callab
 def player_factory_fixture(director: str = "donki_director", broker: str = "donki_kafka") -> Callable[..., Any]:
     """A fixture giving ``make(name, kind="noop", **spec)`` that starts players on ``director``.
 
-    Keywords are those of :class:`~harness.orchestra.PlayerSpec` plus ``mode``
+    Keywords are those of :class:`~harness.orchestra.PlayerConfig` plus ``mode``
     (``"process"``, default, or ``"thread"``), ``action`` (an object, thread mode only) and
     ``wait`` (wait for registration, default true). A player given a ``topic`` but no
     ``bootstrap`` publishes to the ``broker`` fixture's cluster.
@@ -41,7 +41,7 @@ def player_factory_fixture(director: str = "donki_director", broker: str = "donk
 
     @pytest.fixture()
     def _make_player(request: pytest.FixtureRequest) -> Callable[..., Any]:
-        from harness.orchestra import PlayerSpec
+        from harness.orchestra import PlayerConfig
 
         ensemble = request.getfixturevalue(director)
 
@@ -51,7 +51,7 @@ def player_factory_fixture(director: str = "donki_director", broker: str = "donk
                 spec["bootstrap"] = request.getfixturevalue(broker).bootstrap_servers
             if "params" in spec:
                 spec["params"] = dict(spec["params"])
-            return ensemble.add_player(PlayerSpec(name, kind, **spec), mode, action, wait=wait)
+            return ensemble.add_player(PlayerConfig(name, kind, **spec), mode, action, wait=wait)
 
         return make
 

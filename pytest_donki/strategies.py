@@ -22,9 +22,9 @@ from typing import Any, Iterable
 from hypothesis import strategies as st
 
 from harness.errors import ScenarioError
-from harness.scenarios.kinds import StreamKind, get_stream_kind, stream_kinds
+from harness.kinds import StreamKind, get_stream_kind, stream_kinds
 from harness.scenarios.model import ACK_AFTER, ACK_POLICIES, CLOCKS, PlayerSpec, Scenario
-from harness.scenarios.params import Param
+from harness.kinds.params import Param
 
 __all__ = [
     "SIZE_CAPS",

@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Mapping, NamedTuple
 from harness.orchestra.journal import EventKind, Journal
 from harness.orchestra.plan import AckPolicy, RunPlan, Seat
 
-__all__ = ["RunState", "SendTrigger", "RunResult", "TriggerScheduler"]
+__all__ = ["RunState", "SendTrigger", "ScheduleResult", "TriggerScheduler"]
 
 MAX_RETAINED_PAIRS = 200_000  # answers to older triggers are journaled as late without detail
 _EMPTY_TRIGGERS_PER_CALL = 64  # bounds work per call when no player is due for a while
@@ -50,7 +50,7 @@ class SendTrigger(NamedTuple):
 
 
 @dataclass(frozen=True)
-class RunResult:
+class ScheduleResult:
     """Summary of a finished run; the journal has the detail."""
 
     state: RunState
@@ -231,9 +231,9 @@ class TriggerScheduler:
     def last_completed(self) -> int:
         return self._next_trigger - 1
 
-    def result(self) -> RunResult:
+    def result(self) -> ScheduleResult:
         end = self._ended if self._ended is not None else self._started
-        return RunResult(self.state, self.reason, self.plan.first_trigger, self.last_completed,
+        return ScheduleResult(self.state, self.reason, self.plan.first_trigger, self.last_completed,
                          self._tally["acked"], self._tally["nacked"], self._tally["missed"], end - self._started)
 
     # -- internals ----------------------------------------------------------------------

@@ -16,6 +16,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from harness.recording import captured_kind as _captured_kind  # noqa: F401 - registers the kind
+
 __all__ = [
     "FORMAT_VERSION",
     "CapturedAction",

@@ -252,7 +252,7 @@ class CapturedAction:
 
 def captured_action(params: Mapping[str, Any], context: Mapping[str, Any]) -> CapturedAction:
     """The action factory of stream kind ``captured`` (``factory(params, context)``)."""
-    from harness.scenarios.kinds import get_stream_kind
+    from harness.kinds import get_stream_kind
     from harness.streams.actions import PlayerSettings
 
     settings, stream_params = PlayerSettings.from_params(params)

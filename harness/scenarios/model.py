@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from harness.errors import ScenarioError
-from harness.scenarios.kinds import get_stream_kind
-from harness.scenarios.params import Param
+from harness.kinds import get_stream_kind
+from harness.kinds.params import Param
 
 __all__ = [
     "ACK_POLICIES",

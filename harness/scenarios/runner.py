@@ -165,7 +165,7 @@ def _topic_counts(client_config: Mapping[str, Any], scenario: Scenario, topics: 
 
 def _summary(player: PlayerSpec, scenario: Scenario, topics: dict[str, str], journal: Any,
              counts: dict[str, int]) -> StreamSummary:
-    from harness.scenarios.kinds import get_stream_kind
+    from harness.kinds import get_stream_kind
 
     shared = sum(1 for p in scenario.players if p.topic == player.topic) > 1
     in_kafka = None if shared or player.topic not in counts else counts[player.topic]

@@ -6,7 +6,7 @@ import re
 from typing import Any, Mapping
 
 from harness.errors import ScenarioError
-from harness.scenarios.kinds import get_stream_kind
+from harness.kinds import get_stream_kind
 from harness.scenarios.model import (
     ACK_AFTER,
     ACK_PARAMS,
@@ -20,7 +20,7 @@ from harness.scenarios.model import (
     derive_seed,
     divisor_for,
 )
-from harness.scenarios.params import resolve_params
+from harness.kinds.params import resolve_params
 from harness.scenarios.tables import check_keys, check_topic, require_table, take
 
 __all__ = ["scenario_from_dict", "SCENARIO_KEYS", "PLAYER_KEYS", "CI_KEYS"]

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from harness.errors import BrokerError, ScenarioError
+from harness.kinds import get_stream_kind
 from harness.orchestra.action import ActionResult
 from harness.streams.base import StreamGenerator
 from harness.streams.faults import NO_FAULTS, Faults
+from harness.streams.generators import make_generator
 from harness.streams.producer import StreamPublisher, TriggerTally
 
 __all__ = [
@@ -196,9 +198,6 @@ class RunControlAction(StreamAction):
 
 
 def _build(kind: str, params: Mapping[str, Any], context: Mapping[str, Any]) -> tuple:
-    from harness.scenarios.kinds import get_stream_kind
-    from harness.streams.kinds import make_generator
-
     settings, stream_params = PlayerSettings.from_params(params)
     name = str(context.get("name") or kind)
     resolved = get_stream_kind(kind).resolve(stream_params, f"player {name!r} params")
@@ -226,14 +225,3 @@ def run_control_action(params: Mapping[str, Any], context: Mapping[str, Any]) ->
     if not params.get("broker"):
         params["broker"] = str(context.get("bootstrap") or "")
     return RunControlAction(*_build("run-control", params, context))
-
-
-def _register_all_kinds() -> None:
-    # a player process resolves an unknown action kind by importing this module: loading
-    # the stream-kind registry registers every stream kind (plugins too) as an action kind
-    from harness.scenarios.kinds import stream_kinds
-
-    stream_kinds()
-
-
-_register_all_kinds()

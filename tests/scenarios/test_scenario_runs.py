@@ -118,16 +118,13 @@ class _ExplodesAt:
 
 @pytest.fixture
 def exploding_kind():
-    from harness.orchestra import actions as orchestra_actions
-    from harness.scenarios import Param, StreamKind, register_stream_kind
-    from harness.scenarios import kinds as scenario_kinds
+    from harness.kinds import Param, StreamKind, register_stream_kind, unregister_stream_kind
 
     kind = StreamKind("test-explodes", "raises at one trigger", (Param("at", int, 2),),
                       lambda params, context: _ExplodesAt(params["at"]))
     register_stream_kind(kind)
     yield kind.name
-    scenario_kinds._REGISTRY.pop(kind.name)
-    orchestra_actions._KINDS.pop(kind.name)
+    unregister_stream_kind(kind.name)
 
 
 @pytest.mark.parametrize("policy", ["skip", "fail"])

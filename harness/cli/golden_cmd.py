@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from harness.cli.output import log
 
@@ -48,13 +49,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _scenarios(args: argparse.Namespace) -> list:
     from harness.errors import ConfigError
-    from harness.recording.scenario_recording import golden_scenario
+    from harness.runs import golden_variant
     from harness.scenarios import builtin_names
 
     names = builtin_names() if args.all else args.scenarios
     if not names:
         raise ConfigError("name one or more scenarios, or pass --all for every built-in")
-    return [golden_scenario(name) for name in names]
+    return [golden_variant(name) for name in names]
 
 
 def _store(args: argparse.Namespace, mode: str):
@@ -72,14 +73,17 @@ def _broker(args: argparse.Namespace):
 
 
 def _record(args: argparse.Namespace) -> int:
-    from harness.recording.scenario_recording import record_golden
+    import tempfile
+
+    from harness.runs import GoldenRequest, RunRequest, SizedScenario, record_golden
 
     scenarios = _scenarios(args)
     store = _store(args, args.mode)
     failed = 0
-    with _broker(args) as broker:
+    with _broker(args) as broker, tempfile.TemporaryDirectory() as tmp:
         for scenario in scenarios:
-            written = record_golden(store, scenario, broker, log=log)
+            written = record_golden(RunRequest(SizedScenario.as_given(scenario), broker, workdir=Path(tmp),
+                                               golden=GoldenRequest(store, scenario.name), checks=False, log=log))
             plan = store.plan(scenario.name)
             print(f"{scenario.name}: {'wrote ' + str(written) if written else 'unchanged ' + str(plan.path)}")
             failed += written is None and plan.record and not plan.path.exists()
@@ -87,16 +91,20 @@ def _record(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    import tempfile
+
     from harness.recording.compare import Tolerance
-    from harness.recording.scenario_recording import compare_with_golden
+    from harness.runs import GoldenRequest, RunRequest, SizedScenario, compare_golden
 
     scenarios = _scenarios(args)
     store = _store(args, "none")
     tolerance = Tolerance(payloads=args.payloads)
     differing = 0
-    with _broker(args) as broker:
+    with _broker(args) as broker, tempfile.TemporaryDirectory() as tmp:
         for scenario in scenarios:
-            result = compare_with_golden(store, scenario, broker, tolerance=tolerance, log=log)
+            result = compare_golden(RunRequest(SizedScenario.as_given(scenario), broker, workdir=Path(tmp),
+                                               golden=GoldenRequest(store, scenario.name), checks=False,
+                                               tolerance=tolerance, log=log))
             print(result.report())
             differing += not result.ok
     return 1 if differing else 0

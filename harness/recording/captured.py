@@ -25,6 +25,7 @@ import numpy as np
 
 from harness.errors import ScenarioError
 from harness.headers import make_headers
+from harness.orchestra.ack import AckAfter
 from harness.orchestra.action import ActionResult
 from harness.records import KafkaRecord
 from harness.recording import format as fmt
@@ -238,7 +239,7 @@ class CapturedAction:
     def _result(self, trigger: int) -> ActionResult:
         tally = self._publisher.tallies.get(trigger) if self._publisher else None
         sent, size = (tally.sent, tally.bytes) if tally else (0, 0)
-        if self.settings.ack == "delivery":
+        if self.settings.ack is AckAfter.DELIVERY:
             return ActionResult(messages=sent, bytes=size, delivered=tally.delivered if tally else 0,
                                 failed=tally.failed if tally else 0)
         delivered, failed = self._publisher.reports_since_last()

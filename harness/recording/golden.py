@@ -20,11 +20,10 @@ from typing import Any, Iterable
 
 from harness.errors import RecordingError
 from harness.recording.copying import inherited, local_topic, write_records
-from harness.recording.modes import RecordMode
+from harness.recording.modes import DEFAULT_RECORDINGS_DIR, RecordMode
 
 __all__ = ["GoldenStore", "GoldenPlan", "stream_key", "DEFAULT_RECORDINGS_DIR", "RECORD_MODE_FLAG"]
 
-DEFAULT_RECORDINGS_DIR = "recordings"
 RECORD_MODE_FLAG = "--donki-record-mode"
 SUFFIX = ".h5"
 
@@ -80,6 +79,13 @@ class GoldenStore:
                 f"golden recording {path} does not exist and record mode is 'none'; run once with "
                 f"{RECORD_MODE_FLAG}=once (or set donki_record_mode = once) to record it")
         return plan
+
+    def unused(self, used: Iterable[str | Path]) -> list[Path]:
+        """The golden recordings in this store that are not among ``used`` (paths), by name."""
+        if not self.root.is_dir():
+            return []
+        seen = {Path(p).resolve() for p in used}
+        return sorted(p for p in self.root.glob(f"*{SUFFIX}") if p.resolve() not in seen)
 
     def candidate_path(self, plan: GoldenPlan) -> Path:
         """Where the run records before :meth:`commit` (same directory, so the rename is atomic)."""

@@ -16,9 +16,13 @@ from harness.kinds import (
     stream_kinds,
 )
 from harness.scenarios.loader import builtin_names, builtin_scenarios, load_scenario, loads_scenario
-from harness.scenarios.model import AckSettings, Expectations, PlayerSpec, Scenario
+from harness.scenarios.model import Scenario
+from harness.scenarios.players import ACK_AFTER, ACK_POLICIES, CLOCKS, AckSettings, Expectations, PlayerSpec
 
 __all__ = [
+    "ACK_AFTER",
+    "ACK_POLICIES",
+    "CLOCKS",
     "AckSettings",
     "ENTRY_POINT_GROUP",
     "Expectations",

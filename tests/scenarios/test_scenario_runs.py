@@ -13,10 +13,15 @@ from streaming_data_types import DESERIALISERS
 from harness.headers import crc32_hex
 from harness.orchestra import EventKind, check_journal
 from harness.scenarios import builtin_names, load_scenario, loads_scenario
-from harness.scenarios.runner import run_scenario
+from harness.runs import RunRequest, RunSummary, SizedScenario, run
 from harness.streams.readback import read_topic
 
 pytestmark = pytest.mark.timeout(300)
+
+
+def run_scenario(scenario, broker, **options) -> RunSummary:
+    """What the players of an unrecorded run of ``scenario`` did."""
+    return run(RunRequest(SizedScenario.as_given(scenario), broker, **options)).summary
 
 
 def read_back(broker, result):

@@ -6,7 +6,7 @@ ini file through the environment). Candidates are tested with ``is None`` so tha
 values (0, "", False) set on purpose are honoured.
 
 Each package registers the settings it owns (:mod:`harness.kafka.settings`,
-:mod:`harness.recording.settings`); :mod:`harness.runs.settings` gathers them all and
+:mod:`harness.recording.golden.settings`); :mod:`harness.runs.settings` gathers them all and
 reads them once into a frozen :class:`~harness.runs.settings.DonkiSettings`.
 """
 

@@ -232,7 +232,7 @@ def runner_fixture(broker: str = "donki_kafka", recordings: str = "donki_recordi
 
         def _run(request: pytest.FixtureRequest, sized: SizedScenario, options: Mapping[str, Any], workdir: Path,
                  before_run: Callable[[dict[str, str]], None] | None) -> RunOutcome:
-            from harness.recording.golden import GoldenStore
+            from harness.recording.golden.store import GoldenStore
             from harness.runs import GoldenRequest, RunRequest, run as run_pipeline
 
             golden = None

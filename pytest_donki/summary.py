@@ -44,7 +44,7 @@ class RunCollector:
         self._goldens(terminalreporter, config)
 
     def _goldens(self, terminalreporter: Any, config: pytest.Config) -> None:
-        from harness.recording.golden import GoldenStore
+        from harness.recording.golden.store import GoldenStore
 
         goldens = [g for _, d in self.runs if (g := d.get("golden"))]
         for path in sorted({g["path"] for g in goldens if g.get("action") == "written"}):

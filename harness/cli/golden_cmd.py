@@ -11,8 +11,8 @@ __all__ = ["register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from harness.recording.modes import RecordMode
-    from harness.recording.payloads import PAYLOAD_MODES
+    from harness.recording.golden.modes import RecordMode
+    from harness.recording.golden.payloads import PAYLOAD_MODES
 
     golden = subparsers.add_parser("golden", help="record scenarios as golden recordings and compare runs with them")
     sub = golden.add_subparsers(dest="golden_command", metavar="ACTION", required=True)
@@ -60,7 +60,7 @@ def _scenarios(args: argparse.Namespace) -> list:
 
 def _store(args: argparse.Namespace, mode: str):
     from harness.config import resolve
-    from harness.recording.golden import GoldenStore
+    from harness.recording.golden.store import GoldenStore
 
     return GoldenStore(resolve("recordings", option=args.dir), mode)
 
@@ -93,7 +93,7 @@ def _record(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     import tempfile
 
-    from harness.recording.compare import Tolerance
+    from harness.recording.golden.compare import Tolerance
     from harness.runs import GoldenRequest, RunRequest, SizedScenario, compare_golden
 
     scenarios = _scenarios(args)
@@ -111,7 +111,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from harness.recording.compare import Tolerance, compare_recordings
+    from harness.recording.golden.compare import Tolerance, compare_recordings
 
     result = compare_recordings(args.golden, args.run, tolerance=Tolerance(rate=args.rate_tolerance,
                                                                            payloads=args.payloads))

@@ -8,7 +8,7 @@ resolves an action kind it does not know itself here, so a player process starte
 This module sits at the bottom of the house: it imports nothing of the packages that
 register into it. Packages register with :func:`register_stream_kind` when they are
 imported (the built-ins in :mod:`harness.streams.catalog`, ``captured`` in
-:mod:`harness.recording.captured_kind`); a process that has imported neither, such as a
+:mod:`harness.recording.replay.captured_kind`); a process that has imported neither, such as a
 player process, finds every provider through the entry points of the group
 ``donki.stream_kinds``, the same door a third-party plugin uses (the entry point names a
 :class:`StreamKind`, a list of them, or a module that registers on import).

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.recording.golden import GoldenPlan, GoldenStore
+from harness.recording.golden.store import GoldenPlan, GoldenStore
 
 __all__ = ["GoldenAction", "GoldenRequest", "GoldenOutcome", "plan_golden"]
 

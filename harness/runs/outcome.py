@@ -12,7 +12,7 @@ from harness.runs.golden import GoldenOutcome
 
 if TYPE_CHECKING:
     from harness.checks.result import CheckResult
-    from harness.recording.compare import Comparison
+    from harness.recording.golden.compare import Comparison
     from harness.runs.sizing import SizedScenario
     from harness.runs.summary import RunSummary
     from harness.runs.topics import RunTopics

@@ -31,8 +31,8 @@ from harness.runs.topics import RunTopics, create_run_topics
 
 if TYPE_CHECKING:
     from harness.kafka import Broker, TopicNamespace
-    from harness.recording.compare import Comparison, Tolerance
-    from harness.recording.recorder import Recorder
+    from harness.recording.golden.compare import Comparison, Tolerance
+    from harness.recording.writer.recorder import Recorder
     from harness.runs.sizing import SizedScenario
 
 __all__ = ["RunRequest", "run", "record_golden", "compare_golden", "DRAIN_TIMEOUT_S"]
@@ -128,7 +128,7 @@ def _record_while_driving(request: RunRequest, bootstrap: str, client: Mapping[s
 
 
 def _start_recorder(request: RunRequest, workdir: Path, topics: RunTopics, client: Mapping[str, Any]) -> Recorder:
-    from harness.recording.recorder import Recorder
+    from harness.recording.writer.recorder import Recorder
 
     scenario = request.scenario.scenario
     workdir.mkdir(parents=True, exist_ok=True)
@@ -166,9 +166,9 @@ def _check(outcome: RunOutcome, path: Path, request: RunRequest) -> None:
     """Compare with the golden recording and, unless the request says not to, run every check."""
     from harness.checks.rates import stream_trigger_times
     from harness.checks.suite import read_recording, run_checks
-    from harness.recording.compare import compare_recordings
+    from harness.recording.golden.compare import compare_recordings
     from harness.orchestra import EventKind
-    from harness.recording.reader import Recording
+    from harness.recording.reader.reader import Recording
 
     golden: GoldenOutcome = outcome.golden
     with Recording(path) as recording:

@@ -1,7 +1,7 @@
 """Every setting of pytest-donki, read once into a frozen :class:`DonkiSettings`.
 
 The packages register what they own (:mod:`harness.kafka.settings`,
-:mod:`harness.recording.settings`); the settings of scenario runs are registered here.
+:mod:`harness.recording.golden.settings`); the settings of scenario runs are registered here.
 The pytest plugin turns each into ``--donki-<x>`` / ini ``donki_<x>`` / ``DONKI_<X>``;
 the CLI resolves the ones it takes.
 """
@@ -14,8 +14,8 @@ from typing import Callable, Mapping
 
 from harness.config import SETTINGS, Setting, register_setting, resolve
 from harness.kafka import settings as _kafka_settings  # noqa: F401 - registers kafka, bootstrap, kafka_nodes
-from harness.recording import settings as _recording_settings  # noqa: F401 - registers record_mode, recordings
-from harness.recording.modes import RecordMode
+from harness.recording.golden import settings as _recording_settings  # noqa: F401 - registers record_mode, recordings
+from harness.recording.golden.modes import RecordMode
 
 __all__ = ["DonkiSettings", "SETTINGS", "read_settings"]
 

@@ -10,11 +10,11 @@ import pytest
 from harness.errors import ScenarioError
 from harness.headers import crc32_hex, make_headers
 from harness.records import KafkaRecord
-from harness.recording.captured import CapturedOptions, plan_slices
+from harness.recording.replay.captured import CapturedOptions, plan_slices
 from harness.recording.decode import decode_payload
-from harness.recording.reader import open_recording
-from harness.recording.recorder import Recorder
-from harness.recording.writer import RecordingWriter
+from harness.recording.reader.reader import open_recording
+from harness.recording.writer.recorder import Recorder
+from harness.recording.writer.writer import RecordingWriter
 from harness.scenarios import loads_scenario
 from recording_helpers import T0_MS, ev44
 

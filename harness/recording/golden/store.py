@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from harness.errors import RecordingError
-from harness.recording.copying import inherited, local_topic, write_records
-from harness.recording.modes import DEFAULT_RECORDINGS_DIR, RecordMode
+from harness.recording.writer.copying import inherited, local_topic, write_records
+from harness.recording.golden.modes import DEFAULT_RECORDINGS_DIR, RecordMode
 
 __all__ = ["GoldenStore", "GoldenPlan", "stream_key", "DEFAULT_RECORDINGS_DIR", "RECORD_MODE_FLAG"]
 
@@ -114,7 +114,7 @@ class GoldenStore:
 
     def _stage(self, plan: GoldenPlan, candidate: Path, staged: Path, namespace: str | None) -> bool:
         """Write the new golden recording to ``staged``; false if it would not change."""
-        from harness.recording.reader import Recording
+        from harness.recording.reader.reader import Recording
 
         with Recording(candidate) as run:
             if not plan.exists or plan.mode is RecordMode.REWRITE:

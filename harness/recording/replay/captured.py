@@ -171,7 +171,7 @@ class CapturedAction:
     # -- lifetime ---------------------------------------------------------------------
 
     def setup(self) -> None:
-        from harness.recording.reader import Recording
+        from harness.recording.reader.reader import Recording
         from harness.streams.actions import client_config_for
 
         path = Path(self.options.recording)

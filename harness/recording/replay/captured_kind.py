@@ -48,7 +48,7 @@ def _check(params: dict[str, Any], where: str) -> None:
 
 
 def _factory(params: dict[str, Any], context: dict[str, Any]) -> Any:
-    from harness.recording.captured import captured_action
+    from harness.recording.replay.captured import captured_action
 
     return captured_action(params, context)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.config import Setting, register_setting
-from harness.recording.modes import DEFAULT_RECORD_MODE, DEFAULT_RECORDINGS_DIR, RecordMode
+from harness.recording.golden.modes import DEFAULT_RECORD_MODE, DEFAULT_RECORDINGS_DIR, RecordMode
 
 __all__ = ["RECORD_MODE", "RECORDINGS"]
 

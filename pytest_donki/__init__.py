@@ -4,7 +4,8 @@ The plugin only wires the engine (:mod:`harness`) into pytest: options and ini k
 fixtures and their factories, markers and reporting. Every factory is exported here.
 """
 
-from harness import __version__
+from importlib.metadata import version as _version
+
 from pytest_donki.factories import (
     director_fixture,
     kafka_broker_fixture,
@@ -17,6 +18,8 @@ from pytest_donki.factories import (
     start_broker,
     topic_namespace_fixture,
 )
+
+__version__ = _version("pytest-donki")
 
 __all__ = [
     "__version__",

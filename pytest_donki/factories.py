@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal, Mapping
 
 import pytest
 
+from pytest_donki.engine import require_engine
 from pytest_donki.marker import marker_options, no_scenario, runner_options
 from pytest_donki.publish import publish_run
 from pytest_donki.settings import pick, settings_of
@@ -97,6 +98,7 @@ def topic_namespace_fixture(broker_fixture: str = "donki_kafka", scope: ScopeNam
 
     @pytest.fixture(scope=scope)
     def _topics(request: pytest.FixtureRequest) -> Iterator[TopicNamespace]:
+        require_engine()
         from harness.kafka import TopicAdmin, TopicNamespace
 
         broker = request.getfixturevalue(broker_fixture)
@@ -119,6 +121,7 @@ def director_fixture(scope: ScopeName = "function", **ensemble_options: Any) -> 
 
     @pytest.fixture(scope=scope)
     def _director(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ensemble]:
+        require_engine()
         from harness.orchestra import Ensemble
 
         log_dir = tmp_path_factory.mktemp("donki-players")
@@ -163,6 +166,7 @@ def sized_scenario_fixture() -> Callable[..., Any]:
 
     @pytest.fixture()
     def _sized(request: pytest.FixtureRequest) -> SizedScenario:
+        require_engine()
         options = marker_options(request.node)
         ref = getattr(request, "param", None) or options.get("scenario")
         if ref is None:
@@ -215,6 +219,7 @@ def runner_fixture(broker: str = "donki_kafka", recordings: str = "donki_recordi
 
     @pytest.fixture()
     def _runner(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., RunOutcome]]:
+        require_engine()
         from harness.runs import SizedScenario
 
         outcomes: list[RunOutcome] = []
@@ -276,6 +281,7 @@ def recorder_fixture(broker: str = "donki_kafka") -> Callable[..., Any]:
 
     @pytest.fixture()
     def _recorder(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Recorder]]:
+        require_engine()
         from harness.recording import Recorder
 
         started: list[Recorder] = []

@@ -23,6 +23,7 @@ from pytest_donki.factories import (
     sized_scenario_fixture,
     topic_namespace_fixture,
 )
+from pytest_donki.engine import require_engine
 from pytest_donki.settings import from_rootdir, settings_of
 
 
@@ -36,6 +37,7 @@ def donki_recordings_dir(pytestconfig: pytest.Config) -> Path:
 def donki_kafka_security() -> dict[str, Any]:
     """Client security settings for the session's cluster (default: ``DONKI_KAFKA_SECURITY_*``,
     ``DONKI_KAFKA_SASL_*``, ``DONKI_KAFKA_SSL_*``); override to give your own."""
+    require_engine()
     from harness.kafka.external import security_from_env
 
     return security_from_env(os.environ)

@@ -36,8 +36,6 @@ __all__ = [
     "player_specs",
     "scenarios",
     "topic_names",
-    "PROFILES",
-    "register_profiles",
 ]
 
 #: upper bounds that keep one example small (numbers, or list items for shapes)
@@ -167,18 +165,3 @@ def scenarios(draw: st.DrawFn, kinds: Iterable[str] | None = None, max_players: 
         "ack": {"policy": draw(st.sampled_from(ACK_POLICIES)), "timeout": 10.0, "resend": draw(st.integers(0, 3))},
     }
     return Scenario.from_dict({"scenario": head, "players": players}, "<hypothesis>")
-
-
-#: hypothesis settings profiles for tests that run scenarios against a real broker: examples
-#: do I/O, so no deadline; ``donki-ci`` also fixes the seed (``--hypothesis-profile=donki-ci``)
-PROFILES = ("donki", "donki-ci")
-
-
-def register_profiles() -> None:
-    """Register :data:`PROFILES` (the plugin does this at start-up)."""
-    from hypothesis import HealthCheck, settings
-
-    relaxed = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
-    settings.register_profile("donki", deadline=None, suppress_health_check=relaxed)
-    settings.register_profile("donki-ci", deadline=None, suppress_health_check=relaxed, derandomize=True,
-                              print_blob=True)

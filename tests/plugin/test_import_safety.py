@@ -1,0 +1,43 @@
+"""A project's own module named ``harness`` never breaks pytest start-up (issue: the plugin loads in every run)."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.runs.settings import SETTINGS
+from pytest_donki.options import OPTIONS
+
+OWN_HARNESS = "def helper():\n    return 42\n"
+TESTS = ("import harness\n\n"
+         "def test_mine():\n    assert harness.helper() == 42\n\n"
+         "def test_uses_donki(donki_kafka):\n    pass\n")
+
+
+def test_the_plugin_options_mirror_the_engine_settings():
+    assert [(o.name, o.help, o.choices) for o in OPTIONS] == [(s.name, s.help, s.choices) for s in SETTINGS.values()]
+    assert all(o.option == s.option and o.env == s.env and o.dest == s.ini for o, s in zip(OPTIONS, SETTINGS.values()))
+
+
+@pytest.mark.parametrize("layout", ["module in the rootdir", "package in tests/"])
+def test_a_project_harness_runs_its_tests_and_a_donki_fixture_names_the_clash(pytester, layout):
+    if layout == "module in the rootdir":
+        pytester.makepyfile(harness=OWN_HARNESS, test_project=TESTS)
+        shadow = "harness.py"
+    else:
+        tests = pytester.mkdir("tests")
+        (tests / "harness").mkdir()
+        (tests / "harness" / "__init__.py").write_text(OWN_HARNESS)
+        (tests / "test_project.py").write_text(TESTS)
+        shadow = "harness/__init__.py"
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines([f"*pytest-donki: */{shadow} shadows pytest-donki's engine package 'harness'"
+                                 f"*rename your module*"])
+    assert "Traceback" not in result.stdout.str() and "ModuleNotFoundError" not in result.stdout.str()
+
+
+def test_a_donki_setting_with_a_shadowed_engine_is_a_usage_error_at_start_up(pytester):
+    pytester.makepyfile(harness=OWN_HARNESS, test_project="def test_mine():\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--donki-kafka=local")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*harness.py shadows pytest-donki's engine package 'harness'*"])

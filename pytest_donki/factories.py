@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from harness.kafka import Broker, TopicNamespace
     from harness.orchestra import Ensemble, PlayerHandle
     from harness.recording import Recorder
-    from harness.runs import RunOutcome, SizedScenario
+    from harness.recording.replay.into_topics import ReplaySession
+    from harness.runs import GoldenRequest, RunOutcome, SizedScenario
     from harness.scenarios import Scenario
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "kafka_broker_fixture",
     "player_factory_fixture",
     "recorder_fixture",
+    "replay_fixture",
     "run_fixture",
     "runner_fixture",
     "scenario_fixture",
@@ -207,12 +209,15 @@ def _scenario_path(request: pytest.FixtureRequest, ref: object) -> str | Path:
 
 def runner_fixture(broker: str = "donki_kafka", recordings: str = "donki_recordings_dir") -> Callable[..., Any]:
     """A fixture giving ``run(scenario=None, *, before_run=None, length=None, golden=None,
-    record_mode=None, mode=None)`` that runs, records and checks a scenario.
+    record_mode=None, mode=None, source=None)`` that runs, records and checks a scenario.
 
     ``scenario`` is a :class:`~harness.scenarios.Scenario`, a :class:`~harness.runs.SizedScenario`,
     a built-in name or a TOML path (default: the marker's). ``before_run(topics)`` is called
     once the run's topics exist, before the first trigger: start the consumer under test
-    there. The topics stay until the test ends, so a consumer may also read them afterwards.
+    there and return it; it is the outcome's ``started``. The topics stay until the test
+    ends, so a consumer may also read them afterwards. ``golden`` is ``False`` (none), ``True``
+    (the scenario's own) or a golden recording's name; ``source="golden"`` replays the golden
+    recording instead of running players.
     Keywords left out come from ``@pytest.mark.donki(...)``, then the session's settings.
     The golden recording is written at teardown, and only if the test passed.
     """
@@ -224,7 +229,7 @@ def runner_fixture(broker: str = "donki_kafka", recordings: str = "donki_recordi
 
         outcomes: list[RunOutcome] = []
 
-        def run(scenario: object = None, *, before_run: Callable[[dict[str, str]], None] | None = None,
+        def run(scenario: object = None, *, before_run: Callable[[dict[str, str]], object] | None = None,
                 **overrides: Any) -> RunOutcome:
             options = runner_options(request.node, overrides)
             ref = scenario if scenario is not None else options.get("scenario")
@@ -236,17 +241,14 @@ def runner_fixture(broker: str = "donki_kafka", recordings: str = "donki_recordi
             return outcome
 
         def _run(request: pytest.FixtureRequest, sized: SizedScenario, options: Mapping[str, Any], workdir: Path,
-                 before_run: Callable[[dict[str, str]], None] | None) -> RunOutcome:
-            from harness.recording.golden.store import GoldenStore
-            from harness.runs import GoldenRequest, RunRequest, run as run_pipeline
+                 before_run: Callable[[dict[str, str]], object] | None) -> RunOutcome:
+            from harness.runs import RunRequest, RunSource, run as run_pipeline
 
-            golden = None
-            if options.get("golden") is not False:
-                mode = pick(options.get("record_mode"), settings_of(request.config).record_mode)
-                golden = GoldenRequest(GoldenStore(request.getfixturevalue(recordings), mode), sized.golden_name)
-            return run_pipeline(RunRequest(sized, request.getfixturevalue(broker), workdir=workdir, golden=golden,
+            source = RunSource.parse(options.get("source", RunSource.LIVE), f"{request.node.nodeid}: source")
+            return run_pipeline(RunRequest(sized, request.getfixturevalue(broker), workdir=workdir,
+                                           golden=_golden_request(request, sized, options, recordings),
                                            mode=options.get("mode", "process"), before_run=before_run,
-                                           keep_topics=True))
+                                           keep_topics=True, source=source))
 
         yield run
         report = request.node.stash.get(CALL_REPORT, None)
@@ -257,6 +259,24 @@ def runner_fixture(broker: str = "donki_kafka", recordings: str = "donki_recordi
             outcome.close()
 
     return _runner
+
+
+def _golden_request(request: pytest.FixtureRequest, sized: SizedScenario, options: Mapping[str, Any],
+                    recordings: str) -> GoldenRequest | None:
+    """The golden recording a run uses: none (``golden=False``), its own, or one named by the test."""
+    from harness.errors import ConfigError
+    from harness.recording.golden.store import GoldenStore
+    from harness.runs import GoldenRequest
+
+    choice = options.get("golden", True)
+    if choice is False:
+        return None
+    if choice is not True and not (isinstance(choice, str) and choice.strip()):
+        raise ConfigError(f"{request.node.nodeid}: golden={choice!r}; expected True, False or the name of a "
+                          "golden recording (e.g. golden='e-mixed')")
+    name = sized.golden_name if choice is True else str(choice)
+    mode = pick(options.get("record_mode"), settings_of(request.config).record_mode)
+    return GoldenRequest(GoldenStore(request.getfixturevalue(recordings), mode), name)
 
 
 def run_fixture(runner: str = "donki_runner", sized: str = "donki_sized_scenario") -> Callable[..., Any]:
@@ -299,3 +319,56 @@ def recorder_fixture(broker: str = "donki_kafka") -> Callable[..., Any]:
             recorder.stop()
 
     return _recorder
+
+
+def replay_fixture(broker: str = "donki_kafka", topics: str = "donki_topics",
+                   recordings: str = "donki_recordings_dir") -> Callable[..., Any]:
+    """A fixture giving ``replay(recording, *, speed=1.0, loops=1, retime=True, topic_map=None)``.
+
+    ``recording`` is a golden recording's name (``"e-mixed"``: the project's recordings
+    directory, else the packaged built-ins) or the path of a recording file. It is replayed
+    into this test's topics (named as the recording names them, inside the test's
+    namespace), retimed to now unless ``retime=False``; ``speed`` 1 keeps the recorded pace,
+    ``None`` sends as fast as possible; ``loops`` 0 repeats until the test ends. The
+    :class:`~harness.recording.replay.into_topics.ReplaySession` returned has the topic per
+    stream (``.topic("e-mixed")``), ``.messages``, ``.wait()`` and
+    ``.wait_consumed(group_id, timeout_s)``. Replays still running at teardown are stopped.
+    """
+
+    @pytest.fixture()
+    def _replay(request: pytest.FixtureRequest) -> Iterator[Callable[..., ReplaySession]]:
+        require_engine()
+        from harness.recording.replay.into_topics import replay_into
+
+        sessions: list[ReplaySession] = []
+
+        def replay(recording: str | Path, *, speed: float | None = 1.0, loops: int = 1, retime: bool = True,
+                   topic_map: Mapping[str, str] | None = None) -> ReplaySession:
+            path = _recording_path(request, recording, recordings)
+            kafka = request.getfixturevalue(broker)
+            session = replay_into(path, kafka.client_config, request.getfixturevalue(topics), speed=speed,
+                                  loops=loops, retime=retime, topic_map=topic_map)
+            sessions.append(session)
+            return session
+
+        yield replay
+        for session in sessions:
+            session.stop()
+
+    return _replay
+
+
+def _recording_path(request: pytest.FixtureRequest, recording: str | Path, recordings: str) -> Path:
+    """A recording file given by path, or a golden recording given by name."""
+    from harness.recording.golden.store import GoldenStore
+
+    given = Path(recording)
+    if given.suffix == ".h5" or given.is_absolute():
+        for base in (Path.cwd(), request.config.invocation_params.dir, request.config.rootpath):
+            if (base / given).is_file():
+                return base / given
+        from harness.errors import RecordingError
+
+        raise RecordingError(f"recording {recording}: no such file (looked in the working, invocation and root "
+                             "directories); give the path of an .h5 recording or the name of a golden recording")
+    return GoldenStore(request.getfixturevalue(recordings)).plan(str(recording)).path

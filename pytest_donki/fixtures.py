@@ -17,6 +17,7 @@ from pytest_donki.factories import (
     kafka_broker_fixture,
     player_factory_fixture,
     recorder_fixture,
+    replay_fixture,
     run_fixture,
     runner_fixture,
     scenario_fixture,
@@ -69,3 +70,7 @@ donki_run.__doc__ = "The test's scenario run, recorded and checked (a harness.ru
 
 donki_recorder = recorder_fixture("donki_kafka")
 donki_recorder.__doc__ = "record(topics, path=None, **options) starts a recorder, stopped at teardown."
+
+donki_replay = replay_fixture("donki_kafka", "donki_topics")
+donki_replay.__doc__ = ("replay(recording, speed=1.0, loops=1, retime=True, topic_map=None) replays a golden "
+                        "recording (by name) or a file into this test's topics; .wait_consumed(group_id) and more.")

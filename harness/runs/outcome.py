@@ -27,7 +27,8 @@ class RunOutcome:
 
     ``summary`` is what the players did (per stream counts, rates, the journal);
     ``recording`` the run's HDF5 file (``None`` when the run was not recorded); ``checks``
-    every check by name; ``golden`` what was done with the golden recording. The run's
+    every check by name; ``golden`` what was done with the golden recording; ``started``
+    what ``before_run`` returned (the service it started, say). The run's
     topics stay until :meth:`close` when the caller asked to keep them.
     """
 
@@ -40,6 +41,7 @@ class RunOutcome:
     comparison: Comparison | None = None
     ack_latencies_s: dict[str, list[float]] = field(default_factory=dict)
     trigger_times: dict[str, list[float]] = field(default_factory=dict)
+    started: object = None  # what the request's before_run returned (the service under test, say)
 
     @property
     def scenario(self) -> Scenario:

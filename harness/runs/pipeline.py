@@ -8,7 +8,8 @@ Read top to bottom, :func:`run` is the whole story of a run:
    missing golden recording fails before anything starts;
 2. topics: created once, in the caller's namespace or under a fresh prefix;
 3. recorder: subscribed from the topics' empty beginning, before the first trigger;
-4. source: the live players under a director (``before_run`` is called just before);
+4. source: the live players under a director, or the golden recording replayed
+   (``before_run`` is called just before, and what it returns is kept in the outcome);
 5. count: each topic's messages from its offsets, once, for the summary and the recorder;
 6. check: every check over the recording, and the golden comparison;
 7. outcome: one :class:`~harness.runs.outcome.RunOutcome`; the golden recording is
@@ -17,14 +18,15 @@ Read top to bottom, :func:`run` is the whole story of a run:
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from harness.errors import DonkiError, RecordingError, RunError, ScenarioError
+from harness.errors import ConfigError, DonkiError, RecordingError, RunError, ScenarioError
 from harness.runs.golden import GoldenAction, GoldenOutcome, GoldenRequest, plan_golden
-from harness.runs.live import REGISTER_TIMEOUT_S, PlayersRun, drive_players
+from harness.runs.live import REGISTER_TIMEOUT_S, SourceRun, drive_players
 from harness.runs.outcome import RunOutcome
 from harness.runs.summary import RunSummary, summarise_player
 from harness.runs.topics import RunTopics, create_run_topics
@@ -35,13 +37,30 @@ if TYPE_CHECKING:
     from harness.recording.writer.recorder import Recorder
     from harness.runs.sizing import SizedScenario
 
-__all__ = ["RunRequest", "run", "record_golden", "compare_golden", "DRAIN_TIMEOUT_S"]
+__all__ = ["RunRequest", "RunSource", "run", "record_golden", "compare_golden", "DRAIN_TIMEOUT_S"]
 
 DRAIN_TIMEOUT_S = 60.0  # the recorder catches up with what the topics hold
 
 
 def _quiet(_message: str) -> None:
     pass
+
+
+class RunSource(enum.Enum):
+    """Where a run's streams come from."""
+
+    LIVE = "live"  # player processes under a director
+    GOLDEN = "golden"  # the golden recording, replayed: same bytes every run, no players
+
+    @classmethod
+    def parse(cls, value: "RunSource | str", where: str) -> "RunSource":
+        if isinstance(value, RunSource):
+            return value
+        for member in cls:
+            if member.value == value:
+                return member
+        raise ConfigError(f"{where}: source {value!r} is not valid; expected one of: "
+                          f"{', '.join(m.value for m in cls)}")
 
 
 @dataclass(frozen=True)
@@ -54,7 +73,9 @@ class RunRequest:
     golden recording (``None``: none). Topics go into ``namespace`` or under
     ``topic_prefix``; ``keep_topics`` leaves them for the caller (:meth:`RunOutcome.close`).
     ``before_run(topics)`` is called once the topics exist and the recorder listens, before
-    the first trigger: the moment to start a consumer under test.
+    the first trigger: the moment to start a consumer under test; what it returns (the
+    service it started, say) is the outcome's ``started``. ``source`` GOLDEN replays the
+    golden recording (at ``replay_speed``) instead of running players.
     """
 
     scenario: SizedScenario
@@ -67,7 +88,9 @@ class RunRequest:
     namespace: TopicNamespace | None = None
     topic_prefix: str | None = None
     keep_topics: bool = False
-    before_run: Callable[[dict[str, str]], None] | None = None
+    before_run: Callable[[dict[str, str]], object] | None = None
+    source: RunSource = RunSource.LIVE
+    replay_speed: float | None = 1.0
     log_dir: Path | None = None
     register_timeout_s: float = REGISTER_TIMEOUT_S
     log: Callable[[str], None] = _quiet
@@ -80,16 +103,22 @@ def run(request: RunRequest) -> RunOutcome:
     if scenario.triggers is None:
         raise ScenarioError(f"scenario {scenario.name!r} has no run length; use scenario.with_length(...)")
     golden = plan_golden(request.golden)
+    if request.source is RunSource.GOLDEN and golden.plan is None:
+        raise ConfigError(f"{scenario.name}: source 'golden' replays the golden recording, but the run has none "
+                          "(golden=False); name one, or use source 'live'")
+    if request.source is RunSource.GOLDEN and golden.plan is not None and not golden.plan.exists:
+        raise RecordingError(f"source 'golden' replays the golden recording {golden.path}, which does not exist; "
+                             "record it from a live run first (--donki-record-mode=once) or use source 'live'")
     bootstrap, client = _client(request.broker)
     topics = create_run_topics(scenario, client, namespace=request.namespace, prefix=request.topic_prefix)
     request.log(f"topics {', '.join(topics.names.values())}")
     try:
-        players, counts, recording = _record_while_driving(request, bootstrap, client, topics)
+        players, counts, recording, started = _record_while_driving(request, golden, bootstrap, client, topics)
     except BaseException:
         topics.delete()
         raise
     summary = _summarise(request, bootstrap, topics, players, counts)
-    outcome = RunOutcome(request.scenario, summary, topics, recording, golden=golden)
+    outcome = RunOutcome(request.scenario, summary, topics, recording, golden=golden, started=started)
     if recording is not None:
         _check(outcome, recording, request)
     if not request.keep_topics:
@@ -103,16 +132,13 @@ def _client(broker: Broker | str) -> tuple[str, dict[str, Any]]:
     return broker.bootstrap_servers, dict(broker.client_config)
 
 
-def _record_while_driving(request: RunRequest, bootstrap: str, client: Mapping[str, Any],
-                          topics: RunTopics) -> tuple[PlayersRun, dict[str, int], Path | None]:
+def _record_while_driving(request: RunRequest, golden: GoldenOutcome, bootstrap: str, client: Mapping[str, Any],
+                          topics: RunTopics) -> tuple[SourceRun, dict[str, int], Path | None, object]:
     workdir = request.workdir
     recorder = _start_recorder(request, workdir, topics, client) if workdir is not None else None
     try:
-        if request.before_run is not None:
-            request.before_run(dict(topics.names))
-        scenario = request.scenario.scenario
-        players = drive_players(scenario, bootstrap, topics.names, mode=request.mode, log_dir=request.log_dir,
-                                register_timeout_s=request.register_timeout_s, log=request.log)
+        started = request.before_run(dict(topics.names)) if request.before_run is not None else None
+        players = _drive(request, golden, bootstrap, client, topics)
         counts = _count(client, topics)
         if recorder is not None:
             expected = sum(counts.values())
@@ -124,7 +150,18 @@ def _record_while_driving(request: RunRequest, bootstrap: str, client: Mapping[s
         if recorder is not None:
             stats = recorder.stop()
             request.log(f"recorded {stats.messages} messages of {request.scenario.scenario.name!r} into {stats.path}")
-    return players, counts, Path(recorder.path) if recorder is not None else None
+    return players, counts, Path(recorder.path) if recorder is not None else None, started
+
+
+def _drive(request: RunRequest, golden: GoldenOutcome, bootstrap: str, client: Mapping[str, Any],
+           topics: RunTopics) -> SourceRun:
+    if request.source is RunSource.GOLDEN and golden.path is not None:
+        from harness.runs.replayed import replay_source
+
+        request.log(f"replaying {golden.path} into the run's topics")
+        return replay_source(golden.path, client, topics.names, speed=request.replay_speed)
+    return drive_players(request.scenario.scenario, bootstrap, topics.names, mode=request.mode,
+                         log_dir=request.log_dir, register_timeout_s=request.register_timeout_s, log=request.log)
 
 
 def _start_recorder(request: RunRequest, workdir: Path, topics: RunTopics, client: Mapping[str, Any]) -> Recorder:
@@ -148,7 +185,7 @@ def _count(client: Mapping[str, Any], topics: RunTopics) -> dict[str, int]:
         raise RunError(f"the run ended but its topics could not be counted: {exc}") from None
 
 
-def _summarise(request: RunRequest, bootstrap: str, topics: RunTopics, players: PlayersRun,
+def _summarise(request: RunRequest, bootstrap: str, topics: RunTopics, players: SourceRun,
                counts: dict[str, int]) -> RunSummary:
     from harness.kinds import get_stream_kind
 

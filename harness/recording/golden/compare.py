@@ -17,7 +17,7 @@ import numpy as np
 
 from harness.errors import CheckFailed, RecordingError
 from harness.headers import CRC32
-from harness.recording.writer.copying import local_topic
+from harness.recording.names import local_topic
 from harness.recording.golden.payloads import PAYLOAD_MODES, payload_difference
 
 __all__ = ["Tolerance", "Difference", "StreamStats", "Comparison", "compare_recordings"]

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from harness.errors import RecordingError
-from harness.recording.writer.copying import inherited, local_topic, write_records
+from harness.recording.names import local_topic
+from harness.recording.writer.copying import inherited, write_records
 from harness.recording.golden.modes import DEFAULT_RECORDINGS_DIR, RecordMode
 
 __all__ = ["GoldenStore", "GoldenPlan", "stream_key", "DEFAULT_RECORDINGS_DIR", "RECORD_MODE_FLAG"]

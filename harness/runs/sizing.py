@@ -26,6 +26,9 @@ class SizedScenario:
     scenario: Scenario
     golden_name: str
 
+    def __repr__(self) -> str:
+        return f"<SizedScenario {self.scenario!r}, golden {self.golden_name!r}>"
+
     @classmethod
     def as_given(cls, scenario: Scenario) -> "SizedScenario":
         """``scenario`` at its own length, its golden recording named after it."""

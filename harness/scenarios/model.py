@@ -36,6 +36,10 @@ class Scenario:
     ci_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     source: str = "<scenario>"
 
+    def __repr__(self) -> str:  # short: failure reports show it, and the tables are in to_dict()
+        length = "until stopped" if self.triggers is None else f"{self.triggers} triggers"
+        return f"<Scenario {self.name!r}: {len(self.players)} player(s), {length} at {self.rate_hz:g} Hz>"
+
     @property
     def duration_s(self) -> float | None:
         return None if self.triggers is None else self.triggers / self.rate_hz

@@ -12,7 +12,7 @@ from typing import Iterator
 
 import pytest
 
-from pytest_donki.engine import EngineShadowed, engine_loaded
+from pytest_donki.engine import EngineShadowed, engine_loaded, shadowing_module
 from pytest_donki.factories import CALL_REPORT
 from pytest_donki.marker import MARKER_HELP
 from pytest_donki.options import add_options, donki_requested
@@ -38,15 +38,32 @@ def pytest_configure(config: pytest.Config) -> None:
     register_profiles()
     config.stash[COLLECTOR] = RunCollector()
     config.pluginmanager.register(config.stash[COLLECTOR], "donki-summary")
-    if not donki_requested(config):
-        return  # the engine loads when a donki fixture is first used
+    if not donki_requested(config) or shadowing_module() is not None:
+        return  # the engine loads when a donki fixture is first used (which names a shadowing module)
     config.stash[SETTINGS_KEY] = read(config)  # once; a bad value is a usage error now, not in every test
+    _require_report_dependencies(config)
     if config.stash[SETTINGS_KEY].scenarios:
         # --donki-scenario alone runs just the scenarios; with paths, the scenarios run beside them
         if config.args_source != pytest.Config.ArgsSource.ARGS:
             config.args[:] = [str(SCENARIO_MODULE)]
         elif str(SCENARIO_MODULE) not in config.args:
             config.args.append(str(SCENARIO_MODULE))
+
+
+def _require_report_dependencies(config: pytest.Config) -> None:
+    """``--donki-report`` draws plots: without matplotlib that is a usage error now, not one per test."""
+    if settings_of(config).report and not _installed("matplotlib"):
+        raise pytest.UsageError("pytest-donki: --donki-report (donki_report, DONKI_REPORT) draws its plots with "
+                                "matplotlib, which is not installed: pip install 'pytest-donki[report]'")
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules (blocked)
+        return False
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -26,9 +26,9 @@ import textwrap
 import time
 from pathlib import Path
 
-from harness.runs import RunRequest, SizedScenario, run, size_scenario
 from harness.kafka import LocalKafka
 from harness.recording import Recording
+from harness.runs import RunRequest, SizedScenario, run, size_scenario
 from harness.scenarios import load_scenario, loads_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,18 +21,18 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from harness.kafka import TopicAdmin, TopicSpec, consumer_config, make_producer
-from harness.records import KafkaRecord
 from harness.recording.replay.pacing import TimingError
-from harness.recording.writer.recorder import CONSUMER_SETTINGS, Recorder
 from harness.recording.replay.replayer import Replayer
+from harness.recording.writer.recorder import CONSUMER_SETTINGS, Recorder
 from harness.recording.writer.writer import RecordingWriter
+from harness.records import KafkaRecord
 
 MB = 1 << 20
 

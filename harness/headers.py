@@ -13,8 +13,8 @@ Text encodings keep the headers readable by any Kafka tool (kcat, kafka-console-
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from harness.errors import DonkiError
 

@@ -16,15 +16,15 @@ import subprocess
 import threading
 import time
 import weakref
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 __all__ = ["Child", "spawn", "reap_all", "tail_text", "wait_until"]
 
 STOP_GRACE_S = 15.0
 KILL_WAIT_S = 5.0
 
-_LIVE: "weakref.WeakSet[Child]" = weakref.WeakSet()
+_LIVE: weakref.WeakSet[Child] = weakref.WeakSet()
 _LOCK = threading.Lock()
 
 

@@ -50,7 +50,7 @@ class KafkaRecord:
         return parse_headers(self.headers)
 
     @classmethod
-    def from_message(cls, message: Any, received: float) -> "KafkaRecord":
+    def from_message(cls, message: Any, received: float) -> KafkaRecord:
         """From a confluent_kafka ``Message`` (without error)."""
         ts_type, ts = message.timestamp()
         return cls(

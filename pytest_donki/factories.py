@@ -14,8 +14,9 @@ default), which the plugin reads once at start-up.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
@@ -233,7 +234,8 @@ def runner_fixture(broker: str = "donki_kafka", recordings: str = "donki_recordi
         def _run(request: pytest.FixtureRequest, sized: SizedScenario, options: Mapping[str, Any], workdir: Path,
                  before_run: Callable[[dict[str, str]], None] | None) -> RunOutcome:
             from harness.recording.golden.store import GoldenStore
-            from harness.runs import GoldenRequest, RunRequest, run as run_pipeline
+            from harness.runs import GoldenRequest, RunRequest
+            from harness.runs import run as run_pipeline
 
             golden = None
             if options.get("golden") is not False:

@@ -5,8 +5,8 @@ Behaviour lives in :mod:`harness`; this module only connects it to pytest.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

@@ -17,15 +17,16 @@ Every scenario is built through :meth:`Scenario.from_dict`, the path files take.
 from __future__ import annotations
 
 import string
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from hypothesis import strategies as st
 
 from harness.errors import ScenarioError
 from harness.kinds import StreamKind, get_stream_kind, stream_kinds
+from harness.kinds.params import Param
 from harness.orchestra.ack import AckAfter
 from harness.scenarios import ACK_POLICIES, CLOCKS, PlayerSpec, Scenario
-from harness.kinds.params import Param
 
 __all__ = [
     "SIZE_CAPS",

@@ -8,8 +8,8 @@ so a director that forgot to send a trigger is caught too.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 from harness.checks.result import CheckResult, Finding
 from harness.checks.stats import distribution

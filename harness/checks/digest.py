@@ -8,8 +8,9 @@ proportional to the message count, not to the data.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from harness.headers import DonkiHeaders, crc32_hex, parse_headers
 from harness.records import KafkaRecord, schema_id

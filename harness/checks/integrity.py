@@ -8,7 +8,7 @@ compared with the CRC-32 its producer put in the ``donki.crc32`` header.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from harness.checks.digest import payload_crc, payload_length
 from harness.checks.result import CheckResult, Finding

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable
+from collections.abc import Iterable
 
 from harness.checks.digest import ev44_identity, identity_of
 from harness.checks.result import CheckResult, Finding

@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.orchestra.ack import AckAfter
 from harness.cli.output import log
 from harness.errors import ConfigError, DonkiError
+from harness.orchestra.ack import AckAfter
 
 __all__ = ["register", "parse_param"]
 

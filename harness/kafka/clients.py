@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from harness.kafka.nodeconfig import MAX_MESSAGE_BYTES
 from harness.kafka.readiness import quiet_logger

@@ -121,7 +121,7 @@ class ContainerKafka(Broker):
     def version(self) -> str | None:
         return self.spec.image.rpartition(":")[2] or None
 
-    def start(self) -> "ContainerKafka":
+    def start(self) -> ContainerKafka:
         if self._started:
             return self
         try:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from harness.errors import ConfigError
 from harness.kafka.provider import Broker
@@ -77,7 +78,7 @@ class ExternalKafka(Broker):
     def expected_brokers(self) -> int:
         return self._expected
 
-    def start(self) -> "ExternalKafka":
+    def start(self) -> ExternalKafka:
         wait_ready(self._bootstrap, timeout_s=self._connect_timeout_s, expected_brokers=self._expected,
                    client_config=self._security)
         self._started = True

@@ -7,10 +7,10 @@ import shutil
 import signal
 import tempfile
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Mapping
 
 from harness.errors import BrokerStartError, ConfigError
 from harness.kafka.nodeconfig import NodeAddress, node_properties, render_properties
@@ -123,7 +123,7 @@ class LocalKafka(Broker):
     def workdir(self) -> Path | None:
         return self._workdir
 
-    def start(self) -> "LocalKafka":
+    def start(self) -> LocalKafka:
         if self._started:
             return self
         self._runtime = locate_runtime(kafka_home=self._kafka_home, version=self._version, fetch=self._fetch, log=self._log)

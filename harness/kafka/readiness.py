@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import socket
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 from harness.errors import BrokerUnreachableError
 

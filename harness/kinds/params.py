@@ -7,8 +7,9 @@ allowed and, where it helps, the fix, because scenario files are written by hand
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from harness.errors import ScenarioError
 

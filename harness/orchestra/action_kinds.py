@@ -19,7 +19,8 @@ import os
 import re
 import threading
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from harness.errors import ConfigError
 from harness.kinds import find_stream_kind, stream_kinds

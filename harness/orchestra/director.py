@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from harness.errors import ConfigError, PlayerError, PlayerFailed, RunError, RunFailed
 from harness.orchestra.director_loop import DirectorLoop
@@ -37,7 +38,7 @@ RUN_DEADLINE_SLACK_S = 10.0
 class RunHandle:
     """A run in progress: wait for it, or pause, resume, stop or abort it."""
 
-    def __init__(self, director: "Director", future: concurrent.futures.Future, plan: RunPlan) -> None:
+    def __init__(self, director: Director, future: concurrent.futures.Future, plan: RunPlan) -> None:
         self._director = director
         self._future = future
         self.plan = plan
@@ -101,7 +102,7 @@ class Director:
 
     # -- lifecycle ----------------------------------------------------------------------
 
-    def start(self) -> "Director":
+    def start(self) -> Director:
         """Bind and start the I/O thread; ``endpoint`` is then ``tcp://HOST:PORT``."""
         import zmq
 
@@ -146,7 +147,7 @@ class Director:
         self._thread = None
         self._context.term()
 
-    def __enter__(self) -> "Director":
+    def __enter__(self) -> Director:
         return self.start()
 
     def __exit__(self, *exc_info: Any) -> None:

@@ -16,16 +16,25 @@ import queue
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from harness.errors import PlayerError, PlayerFailed, ProtocolError, RunError
 from harness.orchestra.failures import FailureLog
 from harness.orchestra.journal import EventKind, Journal
 from harness.orchestra.plan import RunPlan
 from harness.orchestra.protocol import (
-    PLAYER, PROTOCOL_VERSION, Message, MsgType, UnsupportedVersion, decode, encode, parse_ack, trigger_frames,
+    PLAYER,
+    PROTOCOL_VERSION,
+    Message,
+    MsgType,
+    UnsupportedVersion,
+    decode,
+    encode,
+    parse_ack,
+    trigger_frames,
 )
 from harness.orchestra.registry import PlayerState, Registry
 from harness.orchestra.schedule import ScheduleResult, SendTrigger, TriggerScheduler

@@ -13,16 +13,17 @@ Example
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from harness.errors import PlayerError, PlayerFailed
 from harness.orchestra.director import DEFAULT_HEARTBEAT_S, DEFAULT_LIVENESS, Director
 from harness.orchestra.failures import FailureLog, raise_failures
 from harness.orchestra.journal import Journal
 from harness.orchestra.launcher import PlayerHandle, PlayerPool
-from harness.orchestra.player_config import PlayerConfig
 from harness.orchestra.plan import RunPlan
+from harness.orchestra.player_config import PlayerConfig
 from harness.orchestra.schedule import ScheduleResult
 from harness.orchestra.security import CurveClient, CurveServer
 
@@ -56,7 +57,7 @@ class Ensemble:
         self._log_dir = log_dir
         self.pool: PlayerPool | None = None
 
-    def start(self) -> "Ensemble":
+    def start(self) -> Ensemble:
         self.director.start()
         if self.pool is None:
             self.pool = PlayerPool(self.director.endpoint, failures=self.failures, log_dir=self._log_dir,
@@ -71,7 +72,7 @@ class Ensemble:
         finally:
             self.director.close()
 
-    def __enter__(self) -> "Ensemble":
+    def __enter__(self) -> Ensemble:
         return self.start()
 
     def __exit__(self, *exc_info: Any) -> None:

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from harness.errors import CheckFailed
 from harness.orchestra.journal import EventKind, JournalEvent

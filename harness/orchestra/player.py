@@ -18,11 +18,11 @@ import traceback
 from typing import Any
 
 from harness.errors import ConfigError, PlayerFailed, ProtocolError
+from harness.orchestra import protocol
 from harness.orchestra.ack import AckAfter
 from harness.orchestra.action import ActionResult, PlayerAction
 from harness.orchestra.action_kinds import make_action
 from harness.orchestra.player_config import PlayerConfig
-from harness.orchestra import protocol
 from harness.orchestra.protocol import DIRECTOR, Message, MsgType, ack_frames, decode, encode
 
 __all__ = ["Player", "PlayerExit", "LOG_LINES_KEPT", "EXIT_OK", "EXIT_ERROR", "EXIT_DIRECTOR_LOST"]

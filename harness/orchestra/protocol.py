@@ -16,7 +16,8 @@ from __future__ import annotations
 import enum
 import json
 import re
-from typing import Any, Mapping, NamedTuple, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 from harness.errors import ProtocolError
 

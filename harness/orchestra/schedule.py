@@ -17,8 +17,9 @@ from __future__ import annotations
 import enum
 import json
 from collections import deque
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping, NamedTuple
+from typing import NamedTuple
 
 from harness.orchestra.journal import EventKind, Journal
 from harness.orchestra.plan import AckPolicy, RunPlan, Seat

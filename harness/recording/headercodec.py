@@ -8,7 +8,7 @@ Kafka allows both and a replay must reproduce them.
 from __future__ import annotations
 
 import struct
-from typing import Sequence
+from collections.abc import Sequence
 
 from harness.errors import RecordingError
 

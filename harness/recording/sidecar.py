@@ -8,8 +8,9 @@ readable by any tool.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from harness.errors import RecordingError
 from harness.recording.format import JOURNAL, JOURNAL_EVENTS, SCENARIO, SCENARIO_TEXT

@@ -18,9 +18,10 @@ Read top to bottom, :func:`run` is the whole story of a run:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import DonkiError, RecordingError, RunError, ScenarioError
 from harness.runs.golden import GoldenAction, GoldenOutcome, GoldenRequest, plan_golden
@@ -166,8 +167,8 @@ def _check(outcome: RunOutcome, path: Path, request: RunRequest) -> None:
     """Compare with the golden recording and, unless the request says not to, run every check."""
     from harness.checks.rates import stream_trigger_times
     from harness.checks.suite import read_recording, run_checks
-    from harness.recording.golden.compare import compare_recordings
     from harness.orchestra import EventKind
+    from harness.recording.golden.compare import compare_recordings
     from harness.recording.reader.reader import Recording
 
     golden: GoldenOutcome = outcome.golden

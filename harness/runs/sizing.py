@@ -27,7 +27,7 @@ class SizedScenario:
     golden_name: str
 
     @classmethod
-    def as_given(cls, scenario: Scenario) -> "SizedScenario":
+    def as_given(cls, scenario: Scenario) -> SizedScenario:
         """``scenario`` at its own length, its golden recording named after it."""
         return cls(scenario, scenario.name)
 

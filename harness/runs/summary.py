@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.orchestra.journal import EventKind, Journal, JournalEvent
 from harness.orchestra.ack import AckAfter
+from harness.orchestra.journal import EventKind, Journal, JournalEvent
 from harness.scenarios import PlayerSpec, Scenario
 
 __all__ = ["StreamSummary", "RunSummary", "summarise_player"]

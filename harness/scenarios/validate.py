@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from harness.errors import ScenarioError
-from harness.kinds import get_stream_kind
-from harness.kinds import resolve_params
+from harness.kinds import get_stream_kind, resolve_params
 from harness.orchestra.ack import AckAfter
 from harness.scenarios.players import (
     ACK_AFTER,

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from harness.errors import BrokerError, ScenarioError
 from harness.kinds import get_stream_kind
@@ -63,7 +64,7 @@ class PlayerSettings:
     faults: Faults = NO_FAULTS
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> tuple["PlayerSettings", dict[str, Any]]:
+    def from_params(cls, params: Mapping[str, Any]) -> tuple[PlayerSettings, dict[str, Any]]:
         """Split the action's params into player settings and the stream's own params."""
         stream_params = dict(params)
         raw = dict(stream_params.pop(PLAYER_KEY, None) or {})

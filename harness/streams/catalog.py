@@ -8,7 +8,8 @@ actions build their generators with :func:`harness.streams.generators.make_gener
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from harness.errors import ScenarioError
 from harness.kinds import Param, StreamKind, register_stream_kind

@@ -1,9 +1,8 @@
 import pytest
+from literal_streams import record
 
 from harness.checks import check_integrity
 from harness.errors import CheckFailed
-
-from literal_streams import record
 
 
 def produced(jb, player="b", stream="b-image", triggers=3, per_trigger=2):

@@ -7,9 +7,9 @@ import shutil
 import h5py
 import pytest
 
-from harness.runs import RunRequest, SizedScenario, run
 from harness.checks.suite import run_checks
 from harness.recording import Recording
+from harness.runs import RunRequest, SizedScenario, run
 from harness.scenarios import loads_scenario
 
 BROKEN = """

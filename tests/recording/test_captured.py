@@ -6,17 +6,17 @@ import time
 
 import numpy as np
 import pytest
+from recording_helpers import T0_MS, ev44
 
 from harness.errors import ScenarioError
 from harness.headers import crc32_hex, make_headers
-from harness.records import KafkaRecord
-from harness.recording.replay.captured import CapturedOptions, plan_slices
 from harness.recording.decode import decode_payload
 from harness.recording.reader.reader import open_recording
+from harness.recording.replay.captured import CapturedOptions, plan_slices
 from harness.recording.writer.recorder import Recorder
 from harness.recording.writer.writer import RecordingWriter
+from harness.records import KafkaRecord
 from harness.scenarios import loads_scenario
-from recording_helpers import T0_MS, ev44
 
 
 def capture(path, triggers=3, per_trigger=2):

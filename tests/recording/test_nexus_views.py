@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from recording_helpers import T0_MS, ev44, f144
 
-from harness.records import KafkaRecord
 from harness.recording.decode import decode_payload
 from harness.recording.reader.reader import open_recording
 from harness.recording.writer.writer import RecordingWriter
-from recording_helpers import T0_MS, ev44, f144
+from harness.records import KafkaRecord
 
 
 def text(value):

@@ -9,11 +9,11 @@ import threading
 import time
 
 import pytest
+from recording_helpers import T0_MS, mixed_records, produce_records, same_message
 
 from harness.errors import BrokerUnreachableError, RecordingError, TopicError
 from harness.recording.reader.reader import open_recording
 from harness.recording.writer.recorder import Recorder
-from recording_helpers import T0_MS, mixed_records, produce_records, same_message
 
 
 def by_partition(records):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from recording_helpers import mixed_records, produce_records, same_message
 
 from harness.cli.main import EXIT_ERROR, main
 from harness.recording.reader.reader import open_recording
-from recording_helpers import mixed_records, produce_records, same_message
 
 
 @pytest.fixture

@@ -6,16 +6,16 @@ import time
 
 import numpy as np
 import pytest
+from recording_helpers import T0_MS, mixed_records, same_message
 
 from harness.errors import BrokerUnreachableError, RecordingError, TopicError
 from harness.headers import crc32_hex
-from harness.records import KafkaRecord
 from harness.recording.decode import decode_payload
 from harness.recording.reader.reader import open_recording
-from harness.recording.writer.recorder import Recorder
 from harness.recording.replay.replayer import Replayer
+from harness.recording.writer.recorder import Recorder
 from harness.recording.writer.writer import RecordingWriter
-from recording_helpers import T0_MS, mixed_records, same_message
+from harness.records import KafkaRecord
 
 
 def write(path, records):
@@ -94,8 +94,9 @@ def test_received_clock_and_long_gaps(donki_kafka, donki_topics, tmp_path):
 
 
 def test_loops_and_live_timestamps(donki_kafka, donki_topics, tmp_path):
-    from harness.headers import make_headers
     from recording_helpers import ev44
+
+    from harness.headers import make_headers
 
     payloads = [ev44("det", i, (T0_MS + 10 * i) * 10**6, 4) for i in range(5)]
     write(tmp_path / "r.h5", [KafkaRecord("t", 0, i, T0_MS + 10 * i, 1, None, p, tuple(make_headers("ev", i + 1, i, p)))

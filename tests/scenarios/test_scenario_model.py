@@ -9,8 +9,9 @@ from importlib.metadata import EntryPoint
 
 import pytest
 
-from harness.orchestra.ack import AckAfter
 from harness.errors import ScenarioError
+from harness.kinds import registry as kinds_module
+from harness.orchestra.ack import AckAfter
 from harness.scenarios import (
     Param,
     Scenario,
@@ -23,7 +24,6 @@ from harness.scenarios import (
     register_stream_kind,
     stream_kinds,
 )
-from harness.kinds import registry as kinds_module
 from harness.scenarios.players import derive_seed
 
 BUILTINS = ["a-scalar", "all-streams", "b-image", "c-spectrum", "d-array3d", "e-mixed", "ess-pulse"]

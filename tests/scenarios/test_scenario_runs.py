@@ -12,8 +12,8 @@ from streaming_data_types import DESERIALISERS
 
 from harness.headers import crc32_hex
 from harness.orchestra import EventKind, check_journal
-from harness.scenarios import builtin_names, load_scenario, loads_scenario
 from harness.runs import RunRequest, RunSummary, SizedScenario, run
+from harness.scenarios import builtin_names, load_scenario, loads_scenario
 from harness.streams.readback import read_topic
 
 pytestmark = pytest.mark.timeout(300)

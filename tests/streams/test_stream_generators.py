@@ -173,8 +173,8 @@ class TestEvents:
             assert list(event.reference_time) == [T0 + trigger * 71_428_571]
             assert list(event.reference_time_index) == [0]
             assert len(event.pixel_id) == len(event.time_of_flight) == 5000
-            assert 1 <= event.pixel_id.min() and event.pixel_id.max() <= 64 * 32
-            assert 0 <= event.time_of_flight.min() and event.time_of_flight.max() < 71_428_571
+            assert event.pixel_id.min() >= 1 and event.pixel_id.max() <= 64 * 32
+            assert event.time_of_flight.min() >= 0 and event.time_of_flight.max() < 71_428_571
 
     def test_decoded_events_are_the_generated_ones(self):
         generator = EventGenerator(seed=8, rate_hz=14.0, events_per_pulse=3000)

@@ -9,16 +9,17 @@ message rate within tolerance. The report names the first differing message.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
 from harness.errors import CheckFailed, RecordingError
 from harness.headers import CRC32
-from harness.recording.writer.copying import local_topic
 from harness.recording.golden.payloads import PAYLOAD_MODES, payload_difference
+from harness.recording.writer.copying import local_topic
 
 __all__ = ["Tolerance", "Difference", "StreamStats", "Comparison", "compare_recordings"]
 

@@ -40,7 +40,7 @@ class RecordMode(str, enum.Enum):
         return tuple(mode.value for mode in cls)
 
     @classmethod
-    def parse(cls, value: "str | RecordMode | None") -> "RecordMode":
+    def parse(cls, value: str | RecordMode | None) -> RecordMode:
         """A mode from its value (``None`` is the default, ``none``)."""
         if value is None:
             return DEFAULT_RECORD_MODE

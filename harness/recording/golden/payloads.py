@@ -8,7 +8,8 @@ every field except those that carry run time or run identity.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

@@ -14,13 +14,14 @@ import dataclasses
 import os
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from harness.errors import RecordingError
-from harness.recording.writer.copying import inherited, local_topic, write_records
 from harness.recording.golden.modes import DEFAULT_RECORDINGS_DIR, RecordMode
+from harness.recording.writer.copying import inherited, local_topic, write_records
 
 __all__ = ["GoldenStore", "GoldenPlan", "stream_key", "DEFAULT_RECORDINGS_DIR", "RECORD_MODE_FLAG"]
 

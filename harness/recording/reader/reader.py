@@ -9,18 +9,19 @@ killed recorder) is opened in SWMR read mode and reads up to its last flush, wit
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
 from harness.errors import RecordingError
-from harness.records import KafkaRecord
 from harness.recording import format as fmt
 from harness.recording.headercodec import decode_headers
 from harness.recording.meta import decode_meta
 from harness.recording.reader.selection import select_rows
 from harness.recording.sidecar import ScenarioText, read_journal, read_scenario
+from harness.records import KafkaRecord
 
 __all__ = ["Recording", "open_recording", "topic_partitions"]
 
@@ -46,7 +47,7 @@ def _stream_header(headers: Iterable[tuple[str, bytes | None]]) -> str | None:
     return None
 
 
-def open_recording(path: str | Path) -> "Recording":
+def open_recording(path: str | Path) -> Recording:
     """Open and validate a recording (use as a context manager)."""
     return Recording(path)
 
@@ -313,7 +314,7 @@ class Recording:
         if self._owns_file:
             self._h5.close()
 
-    def __enter__(self) -> "Recording":
+    def __enter__(self) -> Recording:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:

@@ -17,9 +17,10 @@ How a recording is cut into slices (``split``):
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -27,9 +28,9 @@ from harness.errors import ScenarioError
 from harness.headers import make_headers
 from harness.orchestra.ack import AckAfter
 from harness.orchestra.action import ActionResult
-from harness.records import KafkaRecord
 from harness.recording import format as fmt
 from harness.recording.fbtime import shift_times
+from harness.records import KafkaRecord
 
 __all__ = ["CapturedAction", "CapturedOptions", "plan_slices", "captured_action"]
 #: Selections up to this size are read into memory at setup; larger ones per trigger.
@@ -52,7 +53,7 @@ class CapturedOptions:
     shift_timestamps: bool = True
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> "CapturedOptions":
+    def from_params(cls, params: Mapping[str, Any]) -> CapturedOptions:
         return cls(str(params["recording"]), tuple(params.get("topics") or ()), tuple(params.get("streams") or ()),
                    str(params.get("split", "auto")), int(params.get("messages_per_trigger", 1)),
                    str(params.get("time_base", "timestamp")), bool(params.get("loop", True)),

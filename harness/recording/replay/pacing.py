@@ -12,8 +12,8 @@ p99 interval error 3-9 ms at 1 kHz with a 2 ms spin, under 1 ms with 0.2 ms).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -105,7 +105,7 @@ class TimingError:
 
     @classmethod
     def measure(cls, scheduled: Sequence[float], actual: Sequence[float],
-                due: Sequence[float] | None = None) -> "TimingError | None":
+                due: Sequence[float] | None = None) -> TimingError | None:
         """From recorded offsets, actual offsets and due offsets (default: recorded), same start.
 
         ``None`` for fewer than 2 messages.

@@ -13,19 +13,19 @@ from __future__ import annotations
 import gc
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
-
+from typing import Any
 
 from harness.errors import BrokerUnreachableError, RecordingError, TopicError
-from harness.records import KafkaRecord
 from harness.recording.fbtime import data_time_ns
+from harness.recording.reader.reader import Recording, topic_partitions
 from harness.recording.replay.feed import RecordFeed
 from harness.recording.replay.pacing import DEFAULT_CATCH_UP_S, DEFAULT_SPIN_S, Pacer, TimingError
-from harness.recording.reader.reader import Recording, topic_partitions
 from harness.recording.replay.retime import Retimer
 from harness.recording.throughput import Throughput
+from harness.records import KafkaRecord
 
 __all__ = ["Replayer", "ReplayReport", "CLOCKS", "TopicMap"]
 
@@ -298,7 +298,7 @@ class Replayer:
             self.report.timing = TimingError.measure(run.scheduled, run.actual, run.due)
             self.report.resyncs, self.report.resync_s = run.pacer.resyncs, run.pacer.shift_s
 
-    def _send_loop(self, producer: Any, run: "_Run") -> bool:
+    def _send_loop(self, producer: Any, run: _Run) -> bool:
         """One pass over the selection; false if stopped or there was nothing to send."""
         schedule = _Schedule(self.speed, self.max_gap_s) if run.paced else None
         # paced: small blocks read in the gaps between sends; flat out: large blocks, fewer reads
@@ -373,7 +373,7 @@ class Replayer:
 
     # -- background use ---------------------------------------------------------------
 
-    def start(self) -> "Replayer":
+    def start(self) -> Replayer:
         """Replay in a background thread (for endless loops or concurrent recording)."""
         self._thread = threading.Thread(target=self._run_in_thread, name="donki-replayer", daemon=True)
         self._thread.start()

@@ -11,7 +11,8 @@ datasets. As in the file writer, an ev44 message without events adds no pulse.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 

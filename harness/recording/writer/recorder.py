@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from harness.errors import BrokerUnreachableError, DonkiError, RecordingError, TopicError
-from harness.records import KafkaRecord
+from harness.recording.throughput import Throughput
 from harness.recording.writer.pipeline import WriteBehind
 from harness.recording.writer.positions import StartPosition, resolve_offsets
 from harness.recording.writer.writer import DEFAULT_FLUSH_INTERVAL_S, DEFAULT_MAX_BUFFER_BYTES, RecordingWriter
-from harness.recording.throughput import Throughput
+from harness.records import KafkaRecord
 
 __all__ = ["Recorder", "RecorderStats", "CONSUMER_SETTINGS"]
 
@@ -143,7 +144,7 @@ class Recorder:
 
     # -- setting up -------------------------------------------------------------------
 
-    def open(self) -> "Recorder":
+    def open(self) -> Recorder:
         """Connect, check the topics, fix the start offsets and create the file."""
         from harness.kafka.clients import make_consumer
         from harness.kafka.readiness import probe
@@ -373,7 +374,7 @@ class Recorder:
         return RecorderStats(s.path, s.messages, s.bytes, s.elapsed_s, s.flushes, s.lag, dict(s.lag_by_partition),
                              s.stop_reason)
 
-    def start(self) -> "Recorder":
+    def start(self) -> Recorder:
         """Open (offsets fixed when this returns), then record in a background thread."""
         if self._writer is None:
             self.open()
@@ -418,7 +419,7 @@ class Recorder:
             raise error
         return self.stats
 
-    def __enter__(self) -> "Recorder":
+    def __enter__(self) -> Recorder:
         return self.start()
 
     def __exit__(self, *exc_info: Any) -> None:

@@ -11,19 +11,20 @@ adds the journal, the scenario, the end-of-run metadata and the NeXus views.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from harness.errors import RecordingError
-from harness.records import KafkaRecord
 from harness.recording import format as fmt
 from harness.recording.headercodec import encode_headers
-from harness.recording.writer.heap import ByteHeap
 from harness.recording.meta import encode_meta, host_info, iso_time, software_versions
 from harness.recording.sidecar import scenario_text, write_journal, write_scenario
+from harness.recording.writer.heap import ByteHeap
+from harness.records import KafkaRecord
 
 __all__ = ["RecordingWriter", "DEFAULT_FLUSH_INTERVAL_S", "DEFAULT_MAX_BUFFER_BYTES", "DEFAULT_MAX_BUFFER_ROWS"]
 
@@ -348,9 +349,7 @@ class RecordingWriter:
         self._messages += count
         self._bytes += size
         self._unflushed_bytes += size
-        if self._unflushed_bytes >= self._max_bytes or len(self._rows) + self._pending_rows >= self._max_rows:
-            self.flush()
-        elif time.monotonic() >= self._next_flush:
+        if self._unflushed_bytes >= self._max_bytes or len(self._rows) + self._pending_rows >= self._max_rows or time.monotonic() >= self._next_flush:
             self.flush()
 
     def maybe_flush(self) -> bool:
@@ -430,7 +429,7 @@ class RecordingWriter:
             self._closed = True
             self._h5.close()
 
-    def __enter__(self) -> "RecordingWriter":
+    def __enter__(self) -> RecordingWriter:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:

@@ -61,7 +61,9 @@ class ExternalKafka(Broker):
         self._bootstrap = parse_bootstrap(bootstrap)
         unknown = set(security or {}) - set(SECURITY_KEYS)
         if unknown:
-            raise ConfigError(f"unknown client security setting(s) {sorted(unknown)}; allowed: {', '.join(SECURITY_KEYS)}")
+            raise ConfigError(
+                f"unknown client security setting(s) {sorted(unknown)}; allowed: {', '.join(SECURITY_KEYS)}"
+            )
         self._security = dict(security or {})
         self._connect_timeout_s = connect_timeout_s
         self._expected = expected_brokers

@@ -109,7 +109,7 @@ class Param:
         if self.maximum is not None and value > self.maximum:
             raise ScenarioError(f"{where}: {value!r} is above the maximum {self.maximum!r}")
 
-    def _check_list(self, value: list, where: str) -> list:
+    def _check_list(self, value: list[Any], where: str) -> list[Any]:
         n = len(value)
         if self.length is not None and n != self.length:
             raise ScenarioError(f"{where}: expected an array of {self.length} items, found {n}: {value!r}")

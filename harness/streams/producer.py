@@ -180,7 +180,7 @@ class StreamPublisher:
         """Wait up to ``timeout_s`` for every message; returns how many are still pending."""
         if self._producer is None:
             return 0
-        remaining = self._producer.flush(timeout_s)
+        remaining: int = self._producer.flush(timeout_s)
         self._retire_done()
         return remaining
 

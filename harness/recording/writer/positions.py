@@ -49,7 +49,7 @@ class StartPosition:
             ) from None
 
     def describe(self) -> str:
-        if self.kind != "timestamp":
+        if self.kind != "timestamp" or self.timestamp_ms is None:
             return self.kind
         moment = _dt.datetime.fromtimestamp(self.timestamp_ms / 1000, _dt.UTC)
         return f"timestamp {moment.isoformat()}"
@@ -91,6 +91,8 @@ def _resolve(consumer: Any, partitions: Sequence[Any], start: StartPosition, tim
     from confluent_kafka import TopicPartition
 
     if start.kind == "timestamp":
+        if start.timestamp_ms is None:
+            raise ConfigError("a 'timestamp' start position needs timestamp_ms; build it with StartPosition.parse")
         query = [TopicPartition(tp.topic, tp.partition, start.timestamp_ms) for tp in partitions]
         resolved = []
         for tp in consumer.offsets_for_times(query, timeout=timeout_s):

@@ -84,6 +84,10 @@ def _trigger_of(headers: Iterable[tuple[str, bytes | None]]) -> int:
     return fmt.NO_TRIGGER
 
 
+# the writer's ``bytes`` property (a count) hides the builtin inside its class body
+_Bytes = bytes
+
+
 class RecordingWriter:
     """Append Kafka messages to a new recording file.
 
@@ -114,7 +118,7 @@ class RecordingWriter:
         self._flush_interval_s = flush_interval_s
         self._max_bytes = max_buffer_bytes
         self._max_rows = max_buffer_rows
-        self._rows: list[tuple] = []  # single appends (append_fields)
+        self._rows: list[tuple[Any, ...]] = []  # single appends (append_fields)
         self._batches: list[np.ndarray] = []  # batch appends (append_messages)
         self._pending_rows = 0
         self._unflushed_bytes = 0
@@ -262,7 +266,7 @@ class RecordingWriter:
         self._counted(count, int(lengths.sum()))
         return batch
 
-    def _batch_payloads(self, batch: np.ndarray, values: list[bytes], lengths: np.ndarray) -> None:
+    def _batch_payloads(self, batch: np.ndarray, values: list[_Bytes], lengths: np.ndarray) -> None:
         starts = np.zeros(len(lengths), dtype=np.int64)
         np.cumsum(lengths[:-1], out=starts[1:])
         if int(lengths.sum()) <= BATCH_JOIN_BYTES:
@@ -277,7 +281,7 @@ class RecordingWriter:
         batch["payload_start"] = base + starts
         batch["payload_length"] = lengths
 
-    def _batch_keys(self, batch: np.ndarray, keys: Sequence[bytes | None]) -> None:
+    def _batch_keys(self, batch: np.ndarray, keys: Sequence[_Bytes | None]) -> None:
         if keys.count(None) == len(keys):
             batch["key_start"] = self._keys.size
             batch["key_length"] = fmt.NULL_KEY
@@ -302,7 +306,7 @@ class RecordingWriter:
         batch["trigger"] = [_trigger_of(h) if h else fmt.NO_TRIGGER for h in headers]
 
     @staticmethod
-    def _append_all(heap: ByteHeap, parts: list[bytes], lengths: np.ndarray) -> np.ndarray:
+    def _append_all(heap: ByteHeap, parts: list[_Bytes], lengths: np.ndarray) -> np.ndarray:
         """Append the non-empty ``parts`` (``lengths`` per row, 0 for none); start of every row."""
         starts = heap.size + np.concatenate(([0], np.cumsum(lengths)[:-1]))
         total = int(lengths.sum())
@@ -314,7 +318,7 @@ class RecordingWriter:
         return starts
 
     def append_fields(self, topic: str, partition: int, offset: int, timestamp_type: int, timestamp_ms: int,
-                      key: bytes | None, value: bytes | None, headers: Any, received: float) -> None:
+                      key: _Bytes | None, value: _Bytes | None, headers: Any, received: float) -> None:
         """Append one message given field by field."""
         if self._closed:
             raise RecordingError(f"{self.path}: cannot append to a closed recording")
@@ -349,7 +353,8 @@ class RecordingWriter:
         self._messages += count
         self._bytes += size
         self._unflushed_bytes += size
-        if self._unflushed_bytes >= self._max_bytes or len(self._rows) + self._pending_rows >= self._max_rows or time.monotonic() >= self._next_flush:
+        if (self._unflushed_bytes >= self._max_bytes or len(self._rows) + self._pending_rows >= self._max_rows
+                or time.monotonic() >= self._next_flush):
             self.flush()
 
     def maybe_flush(self) -> bool:

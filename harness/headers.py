@@ -53,7 +53,7 @@ class DonkiHeaders:
 
 
 def make_headers(stream: str, trigger: int, seq: int, payload: bytes,
-                 extra: Iterable[tuple[str, bytes]] = ()) -> list[tuple[str, bytes]]:
+                 extra: Iterable[tuple[str, bytes | None]] = ()) -> list[tuple[str, bytes | None]]:
     """Headers for one produced message (``extra`` ones appended)."""
     return [
         (STREAM, stream.encode()),

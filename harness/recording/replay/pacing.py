@@ -34,7 +34,7 @@ def fine_timer_slack() -> bool:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(_PR_SET_TIMERSLACK, 1, 0, 0, 0) == 0
+        return bool(libc.prctl(_PR_SET_TIMERSLACK, 1, 0, 0, 0) == 0)
     except (OSError, AttributeError):
         return False
 
@@ -116,8 +116,9 @@ class TimingError:
             return None
         interval = np.abs(np.diff(real) - np.diff(sched))
         late = real - (sched if due is None else np.asarray(due, dtype=np.float64))
-        return cls(len(sched), *(float(np.percentile(interval, q)) for q in (50, 99)), float(interval.max()),
-                   *(float(np.percentile(late, q)) for q in (50, 99)), float(late.max()))
+        return cls(len(sched), float(np.percentile(interval, 50)), float(np.percentile(interval, 99)),
+                   float(interval.max()), float(np.percentile(late, 50)), float(np.percentile(late, 99)),
+                   float(late.max()))
 
     def line(self) -> str:
         return (f"interval error p50 {self.interval_p50 * 1e3:.3f} ms, p99 {self.interval_p99 * 1e3:.3f} ms, "

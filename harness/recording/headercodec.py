@@ -39,7 +39,7 @@ def encode_headers(headers: Sequence[tuple[str, bytes | None]] | None) -> bytes:
 def decode_headers(blob: bytes | memoryview, where: str = "headers") -> tuple[tuple[str, bytes | None], ...]:
     """Headers from their encoded form; a :class:`RecordingError` naming ``where`` if damaged."""
     data = memoryview(blob)
-    out = []
+    out: list[tuple[str, bytes | None]] = []
     pos = 0
     try:
         while pos < len(data):

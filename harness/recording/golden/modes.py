@@ -49,7 +49,8 @@ class RecordMode(str, enum.Enum):
         try:
             return cls(str(value).strip().lower())
         except ValueError:
-            raise ConfigError(f"record mode {value!r} is not valid; expected one of: {', '.join(cls.choices())}") from None
+            choices = ", ".join(cls.choices())
+            raise ConfigError(f"record mode {value!r} is not valid; expected one of: {choices}") from None
 
     @property
     def records_missing(self) -> bool:

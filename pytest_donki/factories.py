@@ -142,7 +142,7 @@ def player_factory_fixture(director: str = "donki_director", broker: str = "donk
     def _make_player(request: pytest.FixtureRequest) -> Callable[..., PlayerHandle]:
         from harness.orchestra import PlayerConfig
 
-        ensemble = request.getfixturevalue(director)
+        ensemble: Ensemble = request.getfixturevalue(director)
 
         def make(name: str, kind: str = "noop", *, mode: str = "process", action: object = None,
                  wait: bool = True, **config: Any) -> PlayerHandle:
@@ -178,7 +178,8 @@ def scenario_fixture(sized: str = "donki_sized_scenario") -> Callable[..., Any]:
 
     @pytest.fixture()
     def _scenario(request: pytest.FixtureRequest) -> Scenario:
-        return request.getfixturevalue(sized).scenario
+        value: SizedScenario = request.getfixturevalue(sized)
+        return value.scenario
 
     return _scenario
 

@@ -26,10 +26,10 @@ class RunCollector:
         if report.when != "teardown":
             return
         for key, value in report.user_properties:
-            if key == RUN_PROPERTY:
+            if key == RUN_PROPERTY and isinstance(value, str):  # publish_run stores JSON text
                 self.runs.append((report.nodeid, json.loads(value)))
 
-    def pytest_terminal_summary(self, terminalreporter: Any, config: pytest.Config) -> None:
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
         if not self.runs:
             return
         from harness.reporting import RunReport, render_run
@@ -43,7 +43,7 @@ class RunCollector:
                 terminalreporter.write_line(f"  report     {path}")
         self._goldens(terminalreporter, config)
 
-    def _goldens(self, terminalreporter: Any, config: pytest.Config) -> None:
+    def _goldens(self, terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
         from harness.recording.golden.store import GoldenStore
 
         goldens = [g for _, d in self.runs if (g := d.get("golden"))]

@@ -183,7 +183,7 @@ def _check(outcome: RunOutcome, path: Path, request: RunRequest) -> None:
                                     problems=outcome.summary.problems, comparison=outcome.comparison, read=read)
         outcome.trigger_times = stream_trigger_times(read[0])
     for event in outcome.summary.journal.events:
-        if event.kind is EventKind.ACK and event.latency_s is not None:
+        if event.kind is EventKind.ACK and event.player is not None and event.latency_s is not None:
             outcome.ack_latencies_s.setdefault(event.player, []).append(event.latency_s)
 
 
@@ -209,5 +209,6 @@ def compare_golden(request: RunRequest) -> Comparison:
     """Run ``request`` (recorded, golden named, record mode ``none``) and compare it with its golden recording."""
     outcome = run(request)
     if outcome.comparison is None:
-        raise RecordingError(f"{outcome.scenario.name}: no golden recording was compared ({outcome.golden.action.value})")
+        raise RecordingError(
+            f"{outcome.scenario.name}: no golden recording was compared ({outcome.golden.action.value})")
     return outcome.comparison

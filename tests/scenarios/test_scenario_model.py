@@ -160,7 +160,8 @@ def test_cross_parameter_checks():
 
 
 def test_ci_overrides_must_name_players_and_valid_params():
-    text = MINIMAL.replace("triggers = 5", "triggers = 5\n[scenario.ci]\ntriggers = 2\n[scenario.ci.params.nobody]\nx = 1")
+    text = MINIMAL.replace("triggers = 5",
+                           "triggers = 5\n[scenario.ci]\ntriggers = 2\n[scenario.ci.params.nobody]\nx = 1")
     with pytest.raises(ScenarioError, match="scenario.ci.params: no player 'nobody'"):
         loads_scenario(text, "ci.toml")
     text = MINIMAL.replace("triggers = 5", "triggers = 5\n[scenario.ci.params.a-scalar]\nnoise = -1.0")

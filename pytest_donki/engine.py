@@ -13,8 +13,6 @@ import importlib.util
 import sys
 from pathlib import Path
 
-import pytest
-
 __all__ = ["ENGINE_DIR", "EngineShadowed", "shadowing_module", "require_engine", "engine_loaded"]
 
 #: where our engine is installed: beside this package (a wheel, an editable install, a checkout)
@@ -46,7 +44,7 @@ def engine_loaded() -> bool:
     return "harness" in sys.modules and shadowing_module() is None
 
 
-class EngineShadowed(pytest.UsageError):
+class EngineShadowed(Exception):
     """A project module named ``harness`` hides pytest-donki's engine."""
 
 

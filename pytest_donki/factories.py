@@ -14,8 +14,9 @@ default), which the plugin reads once at start-up.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
@@ -146,7 +147,7 @@ def player_factory_fixture(director: str = "donki_director", broker: str = "donk
     def _make_player(request: pytest.FixtureRequest) -> Callable[..., PlayerHandle]:
         from harness.orchestra import PlayerConfig
 
-        ensemble = request.getfixturevalue(director)
+        ensemble: Ensemble = request.getfixturevalue(director)
 
         def make(name: str, kind: str = "noop", *, mode: str = "process", action: object = None,
                  wait: bool = True, **config: Any) -> PlayerHandle:
@@ -183,7 +184,8 @@ def scenario_fixture(sized: str = "donki_sized_scenario") -> Callable[..., Any]:
 
     @pytest.fixture()
     def _scenario(request: pytest.FixtureRequest) -> Scenario:
-        return request.getfixturevalue(sized).scenario
+        value: SizedScenario = request.getfixturevalue(sized)
+        return value.scenario
 
     return _scenario
 
@@ -242,7 +244,8 @@ def runner_fixture(broker: str = "donki_kafka", recordings: str = "donki_recordi
 
         def _run(request: pytest.FixtureRequest, sized: SizedScenario, options: Mapping[str, Any], workdir: Path,
                  before_run: Callable[[dict[str, str]], object] | None) -> RunOutcome:
-            from harness.runs import RunRequest, RunSource, run as run_pipeline
+            from harness.runs import RunRequest, RunSource
+            from harness.runs import run as run_pipeline
 
             source = RunSource.parse(options.get("source", RunSource.LIVE), f"{request.node.nodeid}: source")
             return run_pipeline(RunRequest(sized, request.getfixturevalue(broker), workdir=workdir,

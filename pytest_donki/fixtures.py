@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from pytest_donki.engine import require_engine
 from pytest_donki.factories import (
     director_fixture,
     kafka_broker_fixture,
@@ -24,7 +25,6 @@ from pytest_donki.factories import (
     sized_scenario_fixture,
     topic_namespace_fixture,
 )
-from pytest_donki.engine import require_engine
 from pytest_donki.settings import from_rootdir, settings_of
 
 

@@ -7,8 +7,8 @@ value is a usage error at start-up) or a donki fixture is used (:mod:`pytest_don
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -82,7 +82,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report: pytest.TestReport = yield
     if report.when == "call":
         item.stash[CALL_REPORT] = report  # donki_run writes golden recordings only for passed tests

@@ -33,10 +33,10 @@ class RunCollector:
         if report.when != "teardown":
             return
         for key, value in report.user_properties:
-            if key == RUN_PROPERTY:
+            if key == RUN_PROPERTY and isinstance(value, str):  # publish_run stores JSON text
                 self.runs.append((report.nodeid, json.loads(value)))
 
-    def pytest_terminal_summary(self, terminalreporter: Any, config: pytest.Config) -> None:
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
         if not self.runs:
             return
         from harness.reporting import RunReport, render_line, render_run

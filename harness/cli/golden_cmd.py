@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.cli.output import log
+
+if TYPE_CHECKING:
+    from harness.kafka import Broker
+    from harness.recording.golden.store import GoldenStore
+    from harness.scenarios import Scenario
 
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from harness.recording.golden.modes import RecordMode
     from harness.recording.golden.payloads import PAYLOAD_MODES
 
@@ -47,7 +53,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bootstrap", "-b", default=None, help="Kafka cluster (default: start a local broker)")
 
 
-def _scenarios(args: argparse.Namespace) -> list:
+def _scenarios(args: argparse.Namespace) -> list[Scenario]:
     from harness.errors import ConfigError
     from harness.runs import golden_variant
     from harness.scenarios import builtin_names
@@ -58,14 +64,14 @@ def _scenarios(args: argparse.Namespace) -> list:
     return [golden_variant(name) for name in names]
 
 
-def _store(args: argparse.Namespace, mode: str):
+def _store(args: argparse.Namespace, mode: str) -> GoldenStore:
     from harness.config import resolve
     from harness.recording.golden.store import GoldenStore
 
     return GoldenStore(resolve("recordings", option=args.dir), mode)
 
 
-def _broker(args: argparse.Namespace):
+def _broker(args: argparse.Namespace) -> Broker:
     from harness.config import resolve
     from harness.kafka import make_broker
 

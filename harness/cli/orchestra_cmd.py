@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.orchestra.ack import AckAfter
 from harness.cli.output import log
 from harness.errors import ConfigError, DonkiError
+from harness.orchestra.ack import AckAfter
 
 __all__ = ["register", "parse_param"]
 
@@ -27,7 +27,7 @@ POLICIES = ("fail", "skip", "resend")
 WAIT_STEP_S = 0.2  # how often the endless director checks for Ctrl-C / SIGTERM
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _register_director(subparsers)
     _register_player(subparsers)
     keys = subparsers.add_parser("curve-keys", help="create a CURVE key pair for a director or a player")
@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     keys.set_defaults(func=_curve_keys)
 
 
-def _register_director(subparsers: argparse._SubParsersAction) -> None:
+def _register_director(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("director", help="bind a director, wait for players, run a trigger sequence")
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: loopback)")
     p.add_argument("--port", type=int, default=0, help="port to bind (default: a free one)")
@@ -63,7 +63,7 @@ def _register_director(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_director)
 
 
-def _register_player(subparsers: argparse._SubParsersAction) -> None:
+def _register_player(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("player", help="join a director and run an action kind per trigger")
     p.add_argument("--director", required=True, metavar="tcp://HOST:PORT", help="the director's endpoint")
     p.add_argument("--name", required=True, help="unique player name")
@@ -114,7 +114,7 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
 def _pair(secret: Path | None, other: Path | None, flags: str) -> tuple[Path, Path] | None:
     if (secret is None) != (other is None):
         raise ConfigError(f"CURVE needs both {flags}, or neither")
-    return None if secret is None else (secret, other)
+    return None if secret is None or other is None else (secret, other)
 
 
 def _player(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ from harness.cli.kafka_args import add_bootstrap, client_config
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "record", help="record Kafka topics to a recording file (HDF5)",
         description="Record any Kafka topics (any bytes, any schema) into a versioned HDF5 recording. "

@@ -12,7 +12,7 @@ from harness.cli.kafka_args import add_bootstrap, client_config
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from harness.recording.replay.replayer import CLOCKS
 
     parser = subparsers.add_parser(

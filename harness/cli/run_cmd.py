@@ -11,12 +11,14 @@ from harness.cli.kafka_args import add_bootstrap
 from harness.cli.output import log
 
 if TYPE_CHECKING:
+    from harness.kafka import Broker
     from harness.runs import RunSummary
+    from harness.scenarios import Scenario
 
 __all__ = ["register", "format_summary"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "run", help="run a scenario: director, players and Kafka, then a per-stream summary",
         description="Run a built-in scenario (see `donki scenarios`) or a scenario file. Starts the embedded "
@@ -39,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run)
 
 
-def _scenario(args: argparse.Namespace):
+def _scenario(args: argparse.Namespace) -> Scenario:
     from harness.scenarios import load_scenario
 
     scenario = load_scenario(args.scenario)
@@ -48,7 +50,7 @@ def _scenario(args: argparse.Namespace):
     return scenario.with_length(triggers=args.triggers, duration_s=args.duration)
 
 
-def _broker(args: argparse.Namespace):
+def _broker(args: argparse.Namespace) -> Broker:
     from harness.config import resolve
     from harness.kafka import make_broker
 
@@ -93,7 +95,7 @@ def format_summary(result: RunSummary) -> str:
                      f"{s.nominal_rate_hz:g}", _rate(s.message_rate_hz), f"{s.acks}/{s.triggers_due}",
                      str(s.delivered), "-" if s.in_kafka is None else str(s.in_kafka), status))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     verdict = "OK" if result.ok else ("COMPLETE BUT SLOW" if result.complete else "FAILED")
     lines.append(f"run {result.scenario.name}: {verdict} ({result.outcome}, {result.elapsed_s:.1f} s); "
                  f"topics: {', '.join(result.topics.values())}")

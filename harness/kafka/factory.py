@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from harness.errors import BrokerError, ConfigError, KafkaRuntimeError
 from harness.kafka.container import ContainerKafka, docker_available

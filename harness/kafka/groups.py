@@ -7,7 +7,8 @@ service's group committed everything that was sent?"
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from harness.errors import BrokerUnreachableError
 from harness.kafka.clients import consumer_config

@@ -7,8 +7,9 @@ allowed and, where it helps, the fix, because scenario files are written by hand
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from harness.errors import ScenarioError
 
@@ -108,7 +109,7 @@ class Param:
         if self.maximum is not None and value > self.maximum:
             raise ScenarioError(f"{where}: {value!r} is above the maximum {self.maximum!r}")
 
-    def _check_list(self, value: list, where: str) -> list:
+    def _check_list(self, value: list[Any], where: str) -> list[Any]:
         n = len(value)
         if self.length is not None and n != self.length:
             raise ScenarioError(f"{where}: expected an array of {self.length} items, found {n}: {value!r}")

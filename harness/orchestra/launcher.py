@@ -16,9 +16,8 @@ import sys
 import tempfile
 import threading
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from harness.errors import ConfigError, DonkiError, PlayerError, PlayerFailed
 from harness.orchestra.failures import FailureLog
@@ -204,7 +203,7 @@ class PlayerPool:
         try:
             return self._players[name]
         except KeyError:
-            raise PlayerError(f"no player named {name!r} was started here; started: {sorted(self._players)}")
+            raise PlayerError(f"no player named {name!r} was started here; started: {sorted(self._players)}") from None
 
     def handles(self) -> list[PlayerHandle]:
         return list(self._players.values())
@@ -218,8 +217,10 @@ class PlayerPool:
         handle = self[name]
         if isinstance(handle, ProcessPlayer):
             handle.kill()
-        else:
+        elif isinstance(handle, ThreadPlayer):
             handle.vanish()
+        else:
+            raise PlayerError(f"cannot kill player {name!r}: a {type(handle).__name__} is neither process nor thread")
 
     def collect(self) -> list[PlayerFailed]:
         """Report players that ended abnormally since the last call (each once)."""

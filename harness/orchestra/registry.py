@@ -10,8 +10,9 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from harness.orchestra.ack import AckAfter
 from harness.orchestra.plan import Seat

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from harness.reporting.model import RunReport, StreamRow
 
@@ -25,7 +25,8 @@ def render_table(rows: Sequence[StreamRow]) -> str:
     numeric = {2, 3, 4, 5}
     lines = []
     for n, line in enumerate(table):
-        cells = [c.rjust(w) if i in numeric and n else c.ljust(w) for i, (c, w) in enumerate(zip(line, widths))]
+        cells = [c.rjust(w) if i in numeric and n else c.ljust(w)
+                 for i, (c, w) in enumerate(zip(line, widths, strict=True))]
         lines.append("  ".join(cells).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))

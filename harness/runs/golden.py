@@ -42,7 +42,7 @@ class GoldenOutcome:
     plan: GoldenPlan | None = None
 
     @classmethod
-    def disabled(cls) -> "GoldenOutcome":
+    def disabled(cls) -> GoldenOutcome:
         """No golden recording for this run."""
         return cls("", GoldenAction.DISABLED)
 

@@ -8,9 +8,10 @@ by :mod:`harness.runs.summary`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from harness.errors import DonkiError
 from harness.orchestra import (
@@ -61,7 +62,7 @@ def last_due_trigger(triggers: int | None, divisor: int) -> int | None:
     return triggers - (triggers - 1) % divisor
 
 
-def player_config_for(player: "PlayerSpec", scenario: "Scenario", topic: str, bootstrap: str,
+def player_config_for(player: PlayerSpec, scenario: Scenario, topic: str, bootstrap: str,
                       start_ns: int) -> PlayerConfig:
     """The orchestra's :class:`~harness.orchestra.PlayerConfig` that runs scenario player ``player``."""
     producer = {**(LOW_LATENCY_PRODUCER if player.ack is AckAfter.DELIVERY else {}), **player.producer}
@@ -76,7 +77,7 @@ def player_config_for(player: "PlayerSpec", scenario: "Scenario", topic: str, bo
     )
 
 
-def drive_players(scenario: "Scenario", bootstrap: str, topics: dict[str, str], *, mode: str = "process",
+def drive_players(scenario: Scenario, bootstrap: str, topics: dict[str, str], *, mode: str = "process",
                   log_dir: Path | None = None, register_timeout_s: float = REGISTER_TIMEOUT_S,
                   log: Callable[[str], None] = lambda _message: None) -> SourceRun:
     """Launch, trigger and stop one player per scenario player; problems are collected, not raised."""
@@ -97,7 +98,7 @@ def drive_players(scenario: "Scenario", bootstrap: str, topics: dict[str, str], 
         return SourceRun(outcome, elapsed, drain, ensemble.journal, problems, logs)
 
 
-def _trigger(ensemble: Ensemble, scenario: "Scenario", problems: list[str]) -> tuple[str, float]:
+def _trigger(ensemble: Ensemble, scenario: Scenario, problems: list[str]) -> tuple[str, float]:
     policy = AckPolicy(scenario.ack.policy)
     plan = RunPlan(count=scenario.triggers, rate_hz=scenario.rate_hz, ack_timeout_s=scenario.ack.timeout_s,
                    policy=policy, resends=scenario.ack.resend if policy is AckPolicy.RESEND else 0)

@@ -82,7 +82,7 @@ class RunOutcome:
                 f"({', '.join(c.name for c in failed)}); recording {self.recording}")
         return "\n".join([head, *(c.report(limit) for c in failed)])
 
-    def assert_ok(self) -> "RunOutcome":
+    def assert_ok(self) -> RunOutcome:
         """Raise :class:`CheckFailed` with :meth:`failure_report` unless every check passed."""
         __tracebackhide__ = True
         if not self.ok:

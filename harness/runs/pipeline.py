@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError, DonkiError, RecordingError, RunError, ScenarioError
 from harness.runs.golden import GoldenAction, GoldenOutcome, GoldenRequest, plan_golden
@@ -53,7 +54,7 @@ class RunSource(enum.Enum):
     GOLDEN = "golden"  # the golden recording, replayed: same bytes every run, no players
 
     @classmethod
-    def parse(cls, value: "RunSource | str", where: str) -> "RunSource":
+    def parse(cls, value: RunSource | str, where: str) -> RunSource:
         if isinstance(value, RunSource):
             return value
         for member in cls:
@@ -203,8 +204,8 @@ def _check(outcome: RunOutcome, path: Path, request: RunRequest) -> None:
     """Compare with the golden recording and, unless the request says not to, run every check."""
     from harness.checks.rates import stream_trigger_times
     from harness.checks.suite import read_recording, run_checks
-    from harness.recording.golden.compare import compare_recordings
     from harness.orchestra import EventKind
+    from harness.recording.golden.compare import compare_recordings
     from harness.recording.reader.reader import Recording
 
     golden: GoldenOutcome = outcome.golden
@@ -219,7 +220,7 @@ def _check(outcome: RunOutcome, path: Path, request: RunRequest) -> None:
                                     problems=outcome.summary.problems, comparison=outcome.comparison, read=read)
         outcome.trigger_times = stream_trigger_times(read[0])
     for event in outcome.summary.journal.events:
-        if event.kind is EventKind.ACK and event.latency_s is not None:
+        if event.kind is EventKind.ACK and event.player is not None and event.latency_s is not None:
             outcome.ack_latencies_s.setdefault(event.player, []).append(event.latency_s)
 
 
@@ -245,5 +246,6 @@ def compare_golden(request: RunRequest) -> Comparison:
     """Run ``request`` (recorded, golden named, record mode ``none``) and compare it with its golden recording."""
     outcome = run(request)
     if outcome.comparison is None:
-        raise RecordingError(f"{outcome.scenario.name}: no golden recording was compared ({outcome.golden.action.value})")
+        raise RecordingError(
+            f"{outcome.scenario.name}: no golden recording was compared ({outcome.golden.action.value})")
     return outcome.comparison

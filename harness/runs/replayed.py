@@ -8,8 +8,9 @@ and the replay keeps the recorded pace and timestamps (so rates read as recorded
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from harness.orchestra import Journal
 from harness.recording.names import local_topic

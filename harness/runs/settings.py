@@ -9,8 +9,8 @@ the CLI resolves the ones it takes.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 from harness.config import SETTINGS, Setting, register_setting, resolve
 from harness.kafka import settings as _kafka_settings  # noqa: F401 - registers kafka, bootstrap, kafka_nodes

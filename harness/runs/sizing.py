@@ -30,7 +30,7 @@ class SizedScenario:
         return f"<SizedScenario {self.scenario!r}, golden {self.golden_name!r}>"
 
     @classmethod
-    def as_given(cls, scenario: Scenario) -> "SizedScenario":
+    def as_given(cls, scenario: Scenario) -> SizedScenario:
         """``scenario`` at its own length, its golden recording named after it."""
         return cls(scenario, scenario.name)
 

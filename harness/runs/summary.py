@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.orchestra.journal import EventKind, Journal, JournalEvent
 from harness.orchestra.ack import AckAfter
+from harness.orchestra.journal import EventKind, Journal, JournalEvent
 from harness.scenarios import PlayerSpec, Scenario
 
 __all__ = ["StreamSummary", "RunSummary", "summarise_player"]
@@ -153,17 +153,20 @@ def summarise_player(spec: PlayerSpec, scenario: Scenario, topic: str, schemas: 
     events = _events_of(journal, spec.name)
     sent = sorted(e.mono for e in events if e.kind is EventKind.TRIGGER_SENT)
     acks = [e for e in events if e.kind is EventKind.ACK]
-    totals = {key: sum(int(e.counts.get(key, 0)) for e in acks) for key in ("messages", "bytes", "delivered", "failed")}
+    def total(key: str) -> int:
+        return sum(int(e.counts.get(key, 0)) for e in acks)
+
     nominal = spec.rate_hz(scenario.rate_hz)
     achieved = _rate(sent)
-    message_rate = None if achieved is None or not acks else achieved * totals["messages"] / len(acks)
+    message_rate = None if achieved is None or not acks else achieved * total("messages") / len(acks)
     summary = StreamSummary(
         player=spec.name, stream=spec.stream, topic=topic, schemas=schemas, nominal_rate_hz=nominal,
         achieved_rate_hz=achieved, message_rate_hz=message_rate,
         triggers_due=_due_count(spec, scenario), acks=len(acks),
         nacks=sum(1 for e in events if e.kind is EventKind.NACK),
         missed=sum(1 for e in events if e.kind is EventKind.MISSED),
-        in_kafka=in_kafka, **totals,
+        in_kafka=in_kafka, messages=total("messages"), bytes=total("bytes"), delivered=total("delivered"),
+        failed=total("failed"),
     )
     return _with_problems(summary, spec)
 

@@ -5,7 +5,6 @@ kinds (:mod:`harness.streams.catalog`), so they are registered wherever scenario
 """
 
 import harness.streams.catalog  # noqa: F401 - registers the built-in stream kinds
-
 from harness.kinds import (
     ENTRY_POINT_GROUP,
     REQUIRED,

@@ -8,8 +8,9 @@ back, so a scenario survives a round trip through TOML or JSON unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any
 
 from harness.errors import ScenarioError
 from harness.kinds import get_stream_kind
@@ -54,7 +55,7 @@ class Scenario:
         """Local topic name -> partitions, in order of first use."""
         return {p.topic: p.partitions for p in self.players}
 
-    def with_length(self, *, triggers: int | None = None, duration_s: float | None = None) -> "Scenario":
+    def with_length(self, *, triggers: int | None = None, duration_s: float | None = None) -> Scenario:
         """The same scenario run for ``triggers`` triggers or ``duration_s`` seconds."""
         if triggers is not None and duration_s is not None:
             raise ScenarioError("give a trigger count or a duration, not both")
@@ -68,7 +69,7 @@ class Scenario:
             raise ScenarioError(f"triggers={triggers}: expected 1 or more")
         return replace(self, triggers=int(triggers))
 
-    def ci(self) -> "Scenario":
+    def ci(self) -> Scenario:
         """The CI-sized variant: the ``[scenario.ci]`` length and parameter overrides."""
         players = []
         for player in self.players:
@@ -100,6 +101,6 @@ class Scenario:
         return {"scenario": head, "players": [p.to_dict() for p in self.players]}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], source: str = "<scenario>") -> "Scenario":
+    def from_dict(cls, data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
         """Validate ``data`` (the layout of a scenario file) into a :class:`Scenario`."""
         return cls(**scenario_fields(data, source))

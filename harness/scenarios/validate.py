@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from harness.errors import ScenarioError
-from harness.kinds import get_stream_kind
-from harness.kinds import resolve_params
+from harness.kinds import get_stream_kind, resolve_params
 from harness.orchestra.ack import AckAfter
 from harness.scenarios.players import (
     ACK_AFTER,
@@ -65,9 +65,10 @@ def _length(table: Mapping[str, Any], rate: float, where: str, required: bool) -
     if "triggers" in table and "duration" in table:
         raise ScenarioError(f"{where}: give either 'triggers' or 'duration', not both")
     if "triggers" in table:
-        return take(table, "triggers", int, where, minimum=1)
+        triggers: int = take(table, "triggers", int, where, minimum=1)
+        return triggers
     if "duration" in table:
-        duration = take(table, "duration", float, where, positive=True)
+        duration: float = take(table, "duration", float, where, positive=True)
         return max(1, round(duration * rate))
     if required:
         raise ScenarioError(f"{where}: missing the run length: set 'triggers' (a count) or 'duration' (seconds)")
@@ -151,10 +152,12 @@ def _divisor(table: Mapping[str, Any], rate: float, where: str) -> int:
         raise ScenarioError(f"{where}: give either 'rate' or 'divisor', not both")
     if "rate" in table:
         return divisor_for(take(table, "rate", float, where, positive=True), rate, f"{where}.rate")
-    return take(table, "divisor", int, where, 1, minimum=1, maximum=1_000_000)
+    divisor: int = take(table, "divisor", int, where, 1, minimum=1, maximum=1_000_000)
+    return divisor
 
 
-def _ci(table: Any, rate: float, players: tuple[PlayerSpec, ...], where: str):
+def _ci(table: Any, rate: float, players: tuple[PlayerSpec, ...],
+        where: str) -> tuple[int | None, dict[str, dict[str, Any]]]:
     table = require_table(table, where)
     check_keys(table, CI_KEYS, where)
     triggers = _length(table, rate, where, required=False)

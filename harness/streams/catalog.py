@@ -8,7 +8,8 @@ actions build their generators with :func:`harness.streams.generators.make_gener
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from harness.errors import ScenarioError
 from harness.kinds import Param, StreamKind, register_stream_kind
@@ -66,7 +67,9 @@ def _check_json(*keys: str) -> Callable[[dict[str, Any], str], None]:
             try:
                 json.loads(params[key])
             except ValueError as exc:
-                raise ScenarioError(f"{where}.{key}: not valid JSON ({exc}); write a JSON text such as '{{}}'") from None
+                raise ScenarioError(
+                    f"{where}.{key}: not valid JSON ({exc}); write a JSON text such as '{{}}'"
+                ) from None
     return check
 
 
@@ -145,7 +148,7 @@ RUN_CONTROL_PARAMS = (
 
 def _kinds() -> tuple[StreamKind, ...]:
     def kind(name: str, description: str, params: tuple[Param, ...], schemas: tuple[str, ...],
-             rate: float | None, check=None) -> StreamKind:
+             rate: float | None, check: Callable[[dict[str, Any], str], None] | None = None) -> StreamKind:
         return StreamKind(name, description, params, generator_action_factory(name), schemas, rate, check)
 
     return (

@@ -7,9 +7,9 @@ import shutil
 import h5py
 import pytest
 
-from harness.runs import RunRequest, SizedScenario, run
 from harness.checks.suite import run_checks
 from harness.recording import Recording
+from harness.runs import RunRequest, SizedScenario, run
 from harness.scenarios import loads_scenario
 
 BROKEN = """
@@ -74,7 +74,8 @@ def test_a_broken_stream_fails_naming_the_stream_and_the_first_bad_message(case,
             donki_run.assert_ok()
         """
     )
-    result = pytester.runpytest_subprocess("--donki-kafka=external", f"--donki-bootstrap={donki_kafka.bootstrap_servers}",
+    result = pytester.runpytest_subprocess("--donki-kafka=external",
+                                           f"--donki-bootstrap={donki_kafka.bootstrap_servers}",
                                            "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*CheckFailed: scenario 'broken': * checks failed*", *expected])

@@ -15,7 +15,8 @@ TESTS = ("import harness\n\n"
 
 def test_the_plugin_options_mirror_the_engine_settings():
     assert [(o.name, o.help, o.choices) for o in OPTIONS] == [(s.name, s.help, s.choices) for s in SETTINGS.values()]
-    assert all(o.option == s.option and o.env == s.env and o.dest == s.ini for o, s in zip(OPTIONS, SETTINGS.values()))
+    pairs = zip(OPTIONS, SETTINGS.values(), strict=True)
+    assert all(o.option == s.option and o.env == s.env and o.dest == s.ini for o, s in pairs)
 
 
 @pytest.mark.parametrize("layout", ["module in the rootdir", "package in tests/"])

@@ -116,7 +116,8 @@ def test_unknown_marker_keywords_are_named(pytester, kafka_args):
     pytester.makepyfile(
         "import pytest\n@pytest.mark.donki(scenario='e-mixed', golen=False)\ndef test_x(donki_run):\n    pass\n")
     result = pytester.runpytest_subprocess(*kafka_args)
-    result.stdout.fnmatch_lines(["*unknown keyword(s) ?'golen'?; allowed: scenario, record_mode, length, golden, mode*"])
+    result.stdout.fnmatch_lines(
+        ["*unknown keyword(s) ?'golen'?; allowed: scenario, record_mode, length, golden, mode*"])
 
 
 def test_record_once_writes_the_golden_then_none_compares_with_it(pytester, kafka_args):

@@ -58,8 +58,8 @@ def test_donki_replay_feeds_a_service_and_knows_when_it_consumed_everything(pyte
             replay.wait()
             assert not replay.wait_consumed("nobody", timeout_s=1)
     ''')
-    result = pytester.runpytest_subprocess("--donki-kafka=external", f"--donki-bootstrap={donki_kafka.bootstrap_servers}",
-                                           "-p", "no:cacheprovider")
+    bootstrap = f"--donki-bootstrap={donki_kafka.bootstrap_servers}"
+    result = pytester.runpytest_subprocess("--donki-kafka=external", bootstrap, "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
 
 
@@ -71,7 +71,8 @@ def test_source_golden_replays_the_golden_recording_and_runs_every_check(pyteste
         def test_replayed(donki_run):
             donki_run.assert_ok()
             assert donki_run.summary.outcome == "replayed"  # no player ran
-            assert {"run", "acks", "levels", "ordering", "integrity", "views", "rates", "golden"} <= set(donki_run.checks)
+            every = {"run", "acks", "levels", "ordering", "integrity", "views", "rates", "golden"}
+            assert every <= set(donki_run.checks)
             assert donki_run.check("golden").passed  # the same bytes as the golden recording
 
         @pytest.mark.donki(scenario="e-mixed", source="golden", golden=False)
@@ -83,7 +84,8 @@ def test_source_golden_replays_the_golden_recording_and_runs_every_check(pyteste
             run = donki_runner(before_run=lambda topics: {"started on": topics["donki_mixed"]})
             assert run.started == {"started on": run.topics["donki_mixed"]}
     ''')
-    result = pytester.runpytest_subprocess("--donki-kafka=external", f"--donki-bootstrap={donki_kafka.bootstrap_servers}",
-                                           "-p", "no:cacheprovider", "-v")
+    bootstrap = f"--donki-bootstrap={donki_kafka.bootstrap_servers}"
+    result = pytester.runpytest_subprocess("--donki-kafka=external", bootstrap, "-p", "no:cacheprovider", "-v")
     result.assert_outcomes(passed=2, errors=1)
-    result.stdout.fnmatch_lines(["*test_needs_a_golden*source 'golden' replays the golden recording, but the run has none (golden=False)*"])
+    result.stdout.fnmatch_lines(["*test_needs_a_golden*source 'golden' replays the golden recording, but the run "
+                                 "has none (golden=False)*"])

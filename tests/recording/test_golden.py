@@ -5,17 +5,17 @@ from __future__ import annotations
 import argparse
 
 import pytest
+from recording_helpers import T0_MS, ev44, f144
 
-from harness.runs.settings import SETTINGS
 from harness.errors import CheckFailed, ConfigError, RecordingError
 from harness.headers import make_headers
-from harness.records import KafkaRecord
 from harness.recording.golden.compare import Tolerance, compare_recordings
-from harness.recording.golden.store import GoldenStore
 from harness.recording.golden.modes import RecordMode
+from harness.recording.golden.store import GoldenStore
 from harness.recording.reader.reader import open_recording
 from harness.recording.writer.writer import RecordingWriter
-from recording_helpers import T0_MS, ev44, f144
+from harness.records import KafkaRecord
+from harness.runs.settings import SETTINGS
 
 NS = "donki-test-1234"
 

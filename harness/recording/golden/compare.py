@@ -9,16 +9,17 @@ message rate within tolerance. The report names the first differing message.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
 from harness.errors import CheckFailed, RecordingError
 from harness.headers import CRC32
-from harness.recording.names import local_topic
 from harness.recording.golden.payloads import PAYLOAD_MODES, payload_difference
+from harness.recording.names import local_topic
 
 __all__ = ["Tolerance", "Difference", "StreamStats", "Comparison", "compare_recordings"]
 
@@ -95,8 +96,9 @@ class Comparison:
     def report(self, limit: int = 20) -> str:
         if self.ok:
             return f"{self.run} matches golden recording {self.golden} ({len(self.streams)} streams)"
+        first = self.first_difference
         lines = [f"{self.run} differs from golden recording {self.golden}:",
-                 f"first difference: {self.first_difference.line()}"]
+                 f"first difference: {first.line() if first is not None else 'none'}"]
         ordered = sorted(self.differences, key=lambda d: (d.order, d.stream))
         if len(ordered) > 1:
             lines.append(f"all {len(ordered)} differences:")
@@ -116,7 +118,7 @@ def _streams(recording: Any, namespace: str | None) -> dict[str, np.ndarray]:
     index = recording.index
     names = recording.stream_names()
     keys = [name if name is not None else f"{local_topic(recording.topics[t], namespace)}[{p}]"
-            for name, t, p in zip(names, index["topic"].tolist(), index["partition"].tolist())]
+            for name, t, p in zip(names, index["topic"].tolist(), index["partition"].tolist(), strict=True)]
     groups: dict[str, list[int]] = {}
     for row, key in enumerate(keys):
         groups.setdefault(key, []).append(row)
@@ -170,7 +172,7 @@ def _compare_stream(name: str, golden: Any, g_rows: np.ndarray, run: Any, r_rows
                     tolerance: Tolerance) -> Iterator[Difference]:
     mode = tolerance.payload_mode(name)
     common = min(len(g_rows), len(r_rows))
-    for i, (g, r) in enumerate(zip(golden.records(g_rows[:common]), run.records(r_rows[:common]))):
+    for i, (g, r) in enumerate(zip(golden.records(g_rows[:common]), run.records(r_rows[:common]), strict=True)):
         found = _pair_difference(g, r, mode)
         if found:
             yield Difference(name, found[0], found[1], i, _place(g), _place(r), float(g_rows[i]))
@@ -205,19 +207,21 @@ def compare_recordings(golden: Any, run: Any, *, tolerance: Tolerance | None = N
         stats = []
         for name in sorted(set(g_streams) | set(r_streams)):
             g_rows, r_rows = g_streams.get(name), r_streams.get(name)
-            if r_rows is None:
+            if g_rows is not None and r_rows is None:
                 differences.append(Difference(name, "missing stream", f"{len(g_rows)} golden messages, none in the run",
                                               0, order=float(g_rows[0])))
                 continue
-            if g_rows is None:
+            if r_rows is not None and g_rows is None:
                 differences.append(Difference(name, "extra stream", f"{len(r_rows)} messages not in the golden "
                                                                     f"recording"))
                 continue
+            if g_rows is None or r_rows is None:
+                continue  # not reached: every name comes from one of the two recordings
             differences.extend(_compare_stream(name, g, g_rows, r, r_rows, tolerance))
             stats.append(StreamStats(name, len(g_rows), len(r_rows), _rate(g, g_rows, tolerance.min_span_s),
                                      _rate(r, r_rows, tolerance.min_span_s)))
         return Comparison(str(Path(g.path)), str(Path(r.path)), stats, differences)
     finally:
-        for given, recording in zip((golden, run), opened):
+        for given, recording in zip((golden, run), opened, strict=True):
             if recording is not given:
                 recording.close()

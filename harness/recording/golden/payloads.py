@@ -8,7 +8,8 @@ every field except those that carry run time or run identity.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -64,7 +65,7 @@ def _first_difference(a: Any, b: Any, path: str) -> str | None:
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         if len(a) != len(b):
             return f"{path}: length {len(a)} != {len(b)}"
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
             found = _first_difference(x, y, f"{path}[{i}]")
             if found:
                 return found
@@ -92,7 +93,7 @@ def _exact(golden: bytes, run: bytes) -> str | None:
         return None
     if len(golden) != len(run):
         return f"payload length {len(golden)} != {len(run)}"
-    at = next(i for i, (x, y) in enumerate(zip(golden, run)) if x != y)
+    at = next(i for i, (x, y) in enumerate(zip(golden, run, strict=True)) if x != y)
     return f"payload byte {at}: 0x{golden[at]:02x} != 0x{run[at]:02x}"
 
 

@@ -14,14 +14,15 @@ import dataclasses
 import os
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from harness.errors import RecordingError
+from harness.recording.golden.modes import DEFAULT_RECORDINGS_DIR, RecordMode
 from harness.recording.names import local_topic
 from harness.recording.writer.copying import inherited, write_records
-from harness.recording.golden.modes import DEFAULT_RECORDINGS_DIR, RecordMode
 
 __all__ = ["GoldenStore", "GoldenPlan", "stream_key", "DEFAULT_RECORDINGS_DIR", "RECORD_MODE_FLAG"]
 
@@ -33,7 +34,7 @@ def stream_key(record: Any, namespace: str | None = None) -> str:
     """The stream a message belongs to: its ``donki.stream`` header, else ``<local topic>[<partition>]``."""
     for key, value in record.headers:
         if key == "donki.stream" and value is not None:
-            return value.decode(errors="replace")
+            return str(value.decode(errors="replace"))
     return f"{local_topic(record.topic, namespace)}[{record.partition}]"
 
 
@@ -93,7 +94,8 @@ class GoldenStore:
         plan.path.parent.mkdir(parents=True, exist_ok=True)
         return plan.path.with_name(f".{plan.path.stem}.{uuid.uuid4().hex[:8]}.candidate{SUFFIX}")
 
-    def commit(self, plan: GoldenPlan, candidate: str | Path, *, passed: bool, namespace: str | None = None) -> Path | None:
+    def commit(self, plan: GoldenPlan, candidate: str | Path, *, passed: bool,
+               namespace: str | None = None) -> Path | None:
         """Make ``candidate`` the golden recording if the mode says so and the test passed.
 
         ``namespace`` is the run's topic prefix, removed from topic names. Returns the

@@ -9,18 +9,19 @@ killed recorder) is opened in SWMR read mode and reads up to its last flush, wit
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
 from harness.errors import RecordingError
-from harness.records import KafkaRecord
 from harness.recording import format as fmt
 from harness.recording.headercodec import decode_headers
 from harness.recording.meta import decode_meta
 from harness.recording.reader.selection import select_rows
 from harness.recording.sidecar import ScenarioText, read_journal, read_scenario
+from harness.records import KafkaRecord
 
 __all__ = ["Recording", "open_recording", "topic_partitions"]
 
@@ -46,7 +47,7 @@ def _stream_header(headers: Iterable[tuple[str, bytes | None]]) -> str | None:
     return None
 
 
-def open_recording(path: str | Path) -> "Recording":
+def open_recording(path: str | Path) -> Recording:
     """Open and validate a recording (use as a context manager)."""
     return Recording(path)
 
@@ -234,7 +235,7 @@ class Recording:
         (a namedtuple, ``None`` for a payload of unknown schema); ``filters`` as :meth:`select`."""
         from harness.recording.decode import decode_payload
 
-        for row, record in zip(self.select(**filters).tolist(), self.records(**filters)):
+        for row, record in zip(self.select(**filters).tolist(), self.records(**filters), strict=True):
             yield record, decode_payload(record.value, f"{self.path} message #{row}")
 
     def record(self, row: int) -> KafkaRecord:
@@ -254,7 +255,8 @@ class Recording:
         if length <= 0:
             return b""
         try:
-            return self._h5[name][start:start + length].tobytes()
+            data: bytes = self._h5[name][start:start + length].tobytes()
+            return data
         except (OSError, ValueError) as exc:
             raise self._damaged(f"bytes {start}..{start + length} of /{name} cannot be read ({exc})") from None
 
@@ -281,9 +283,9 @@ class Recording:
         low = int(starts[nonempty].min())
         high = int((starts + lengths)[nonempty].max())
         if high - low > READ_BLOCK_BYTES + int(lengths.max()):
-            return [self._read_bytes(name, int(s), int(n)) for s, n in zip(starts, lengths)]
+            return [self._read_bytes(name, int(s), int(n)) for s, n in zip(starts, lengths, strict=True)]
         data = self._read_bytes(name, low, high - low)
-        return [data[s - low:s - low + n] if n else b"" for s, n in zip(starts.tolist(), lengths.tolist())]
+        return [data[s - low:s - low + n] if n else b"" for s, n in zip(starts.tolist(), lengths.tolist(), strict=True)]
 
     def _read_block(self, rows: np.ndarray) -> Iterator[KafkaRecord]:
         entries = self.index[rows]
@@ -293,7 +295,7 @@ class Recording:
         null_keys = (entries["key_length"] == fmt.NULL_KEY).tolist()
         columns = zip(rows.tolist(), entries["topic"].tolist(), entries["partition"].tolist(),
                       entries["offset"].tolist(), entries["timestamp"].tolist(), entries["timestamp_type"].tolist(),
-                      entries["receive_time"].tolist(), payloads, keys, headers, null_keys)
+                      entries["receive_time"].tolist(), payloads, keys, headers, null_keys, strict=True)
         for row, topic, partition, offset, ts, ts_type, received, payload, key, blob, null_key in columns:
             yield KafkaRecord(
                 topic=self.topics[topic],
@@ -313,7 +315,7 @@ class Recording:
         if self._owns_file:
             self._h5.close()
 
-    def __enter__(self) -> "Recording":
+    def __enter__(self) -> Recording:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:

@@ -8,9 +8,10 @@ which topic each recorded topic and stream went to.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import RecordingError
 from harness.recording.names import local_topic

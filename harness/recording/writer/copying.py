@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from harness.errors import RecordingError
-from harness.records import KafkaRecord
 from harness.recording.names import local_topic
 from harness.recording.writer.writer import RecordingWriter
+from harness.records import KafkaRecord
 
 __all__ = ["local_topic", "write_records", "recover"]
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from harness.errors import ConfigError, TopicError
 
@@ -23,12 +24,12 @@ class StartPosition:
     timestamp_ms: int | None = None
 
     @classmethod
-    def parse(cls, value: Any) -> "StartPosition":
+    def parse(cls, value: Any) -> StartPosition:
         """From ``"earliest"``, ``"latest"``, epoch seconds, an ISO 8601 time or a datetime."""
         if isinstance(value, StartPosition):
             return value
         if isinstance(value, _dt.datetime):
-            moment = value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
+            moment = value if value.tzinfo else value.replace(tzinfo=_dt.UTC)
             return cls("timestamp", int(moment.timestamp() * 1000))
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return cls("timestamp", int(value * 1000))
@@ -48,9 +49,9 @@ class StartPosition:
             ) from None
 
     def describe(self) -> str:
-        if self.kind != "timestamp":
+        if self.kind != "timestamp" or self.timestamp_ms is None:
             return self.kind
-        moment = _dt.datetime.fromtimestamp(self.timestamp_ms / 1000, _dt.timezone.utc)
+        moment = _dt.datetime.fromtimestamp(self.timestamp_ms / 1000, _dt.UTC)
         return f"timestamp {moment.isoformat()}"
 
 
@@ -90,6 +91,8 @@ def _resolve(consumer: Any, partitions: Sequence[Any], start: StartPosition, tim
     from confluent_kafka import TopicPartition
 
     if start.kind == "timestamp":
+        if start.timestamp_ms is None:
+            raise ConfigError("a 'timestamp' start position needs timestamp_ms; build it with StartPosition.parse")
         query = [TopicPartition(tp.topic, tp.partition, start.timestamp_ms) for tp in partitions]
         resolved = []
         for tp in consumer.offsets_for_times(query, timeout=timeout_s):

@@ -11,19 +11,20 @@ adds the journal, the scenario, the end-of-run metadata and the NeXus views.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from harness.errors import RecordingError
-from harness.records import KafkaRecord
 from harness.recording import format as fmt
 from harness.recording.headercodec import encode_headers
-from harness.recording.writer.heap import ByteHeap
 from harness.recording.meta import encode_meta, host_info, iso_time, software_versions
 from harness.recording.sidecar import scenario_text, write_journal, write_scenario
+from harness.recording.writer.heap import ByteHeap
+from harness.records import KafkaRecord
 
 __all__ = ["RecordingWriter", "DEFAULT_FLUSH_INTERVAL_S", "DEFAULT_MAX_BUFFER_BYTES", "DEFAULT_MAX_BUFFER_ROWS"]
 
@@ -83,6 +84,10 @@ def _trigger_of(headers: Iterable[tuple[str, bytes | None]]) -> int:
     return fmt.NO_TRIGGER
 
 
+# the writer's ``bytes`` property (a count) hides the builtin inside its class body
+_Bytes = bytes
+
+
 class RecordingWriter:
     """Append Kafka messages to a new recording file.
 
@@ -113,7 +118,7 @@ class RecordingWriter:
         self._flush_interval_s = flush_interval_s
         self._max_bytes = max_buffer_bytes
         self._max_rows = max_buffer_rows
-        self._rows: list[tuple] = []  # single appends (append_fields)
+        self._rows: list[tuple[Any, ...]] = []  # single appends (append_fields)
         self._batches: list[np.ndarray] = []  # batch appends (append_messages)
         self._pending_rows = 0
         self._unflushed_bytes = 0
@@ -261,7 +266,7 @@ class RecordingWriter:
         self._counted(count, int(lengths.sum()))
         return batch
 
-    def _batch_payloads(self, batch: np.ndarray, values: list[bytes], lengths: np.ndarray) -> None:
+    def _batch_payloads(self, batch: np.ndarray, values: list[_Bytes], lengths: np.ndarray) -> None:
         starts = np.zeros(len(lengths), dtype=np.int64)
         np.cumsum(lengths[:-1], out=starts[1:])
         if int(lengths.sum()) <= BATCH_JOIN_BYTES:
@@ -276,7 +281,7 @@ class RecordingWriter:
         batch["payload_start"] = base + starts
         batch["payload_length"] = lengths
 
-    def _batch_keys(self, batch: np.ndarray, keys: Sequence[bytes | None]) -> None:
+    def _batch_keys(self, batch: np.ndarray, keys: Sequence[_Bytes | None]) -> None:
         if keys.count(None) == len(keys):
             batch["key_start"] = self._keys.size
             batch["key_length"] = fmt.NULL_KEY
@@ -301,7 +306,7 @@ class RecordingWriter:
         batch["trigger"] = [_trigger_of(h) if h else fmt.NO_TRIGGER for h in headers]
 
     @staticmethod
-    def _append_all(heap: ByteHeap, parts: list[bytes], lengths: np.ndarray) -> np.ndarray:
+    def _append_all(heap: ByteHeap, parts: list[_Bytes], lengths: np.ndarray) -> np.ndarray:
         """Append the non-empty ``parts`` (``lengths`` per row, 0 for none); start of every row."""
         starts = heap.size + np.concatenate(([0], np.cumsum(lengths)[:-1]))
         total = int(lengths.sum())
@@ -313,7 +318,7 @@ class RecordingWriter:
         return starts
 
     def append_fields(self, topic: str, partition: int, offset: int, timestamp_type: int, timestamp_ms: int,
-                      key: bytes | None, value: bytes | None, headers: Any, received: float) -> None:
+                      key: _Bytes | None, value: _Bytes | None, headers: Any, received: float) -> None:
         """Append one message given field by field."""
         if self._closed:
             raise RecordingError(f"{self.path}: cannot append to a closed recording")
@@ -348,9 +353,8 @@ class RecordingWriter:
         self._messages += count
         self._bytes += size
         self._unflushed_bytes += size
-        if self._unflushed_bytes >= self._max_bytes or len(self._rows) + self._pending_rows >= self._max_rows:
-            self.flush()
-        elif time.monotonic() >= self._next_flush:
+        if (self._unflushed_bytes >= self._max_bytes or len(self._rows) + self._pending_rows >= self._max_rows
+                or time.monotonic() >= self._next_flush):
             self.flush()
 
     def maybe_flush(self) -> bool:
@@ -430,7 +434,7 @@ class RecordingWriter:
             self._closed = True
             self._h5.close()
 
-    def __enter__(self) -> "RecordingWriter":
+    def __enter__(self) -> RecordingWriter:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:

@@ -55,10 +55,10 @@ class RunCollector:
                 terminalreporter.write_line(f"  report     {path}")
         self._goldens(terminalreporter, config)
 
-    def _every_test_ran(self, terminalreporter: Any) -> bool:
+    def _every_test_ran(self, terminalreporter: pytest.TerminalReporter) -> bool:
         return not terminalreporter.stats.get("deselected") and len(self.outcomes) >= self.collected
 
-    def _goldens(self, terminalreporter: Any, config: pytest.Config) -> None:
+    def _goldens(self, terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
         from harness.recording.golden.store import GoldenStore
 
         goldens = [g for _, d in self.runs if (g := d.get("golden"))]

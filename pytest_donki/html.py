@@ -1,7 +1,7 @@
 """Scenario runs in the reports people already read: pytest-html rows and JUnit XML properties.
 
 A scenario run's report reaches the test's teardown report as the ``donki_run`` user
-property (see :mod:`pytest_donki.runs`). This plugin, registered by ``pytest_configure``,
+property (see :mod:`pytest_donki.publish`). This plugin, registered by ``pytest_configure``,
 adds to that teardown report:
 
 - JUnit XML properties (``record_property`` style): ``donki_verdict``, ``donki_scenario``
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_donki.runs import RUN_PROPERTY
+from pytest_donki.publish import RUN_PROPERTY
 
 if TYPE_CHECKING:
     from collections.abc import Generator

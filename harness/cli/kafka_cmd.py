@@ -9,14 +9,18 @@ import shutil
 import signal
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from harness.cli.output import log
 from harness.errors import DonkiError
 
+if TYPE_CHECKING:
+    from rich.table import Table
+
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     kafka = subparsers.add_parser("kafka", help="fetch, start or inspect the local Apache Kafka broker")
     sub = kafka.add_subparsers(dest="kafka_command", metavar="ACTION", required=True)
 
@@ -119,7 +123,7 @@ def _status(args: argparse.Namespace) -> int:
     return 1 if isinstance(cluster, dict) and not cluster["ok"] else 0
 
 
-def _status_table(report: dict[str, object]):
+def _status_table(report: dict[str, object]) -> Table:
     """``donki kafka status`` as a two-column table: what is there, what is missing and how to get it."""
     from rich.table import Table
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from harness import __version__
 from harness.cli.guide import GuidingParser, parse, remember_parsers
 from harness.errors import DonkiError
+from harness.runs import settings as _settings  # noqa: F401 - registers every setting the commands resolve
 
 __all__ = ["COMMANDS", "EXIT_ERROR", "EXIT_FAILED", "build_parser", "main"]
 

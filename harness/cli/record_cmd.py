@@ -16,7 +16,7 @@ from harness.durations import duration_arg
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "record", help="record Kafka topics to a recording file (HDF5)",
         description="Record any Kafka topics (any bytes, any schema) into a versioned HDF5 recording. "
@@ -82,7 +82,7 @@ def wait_for_topics(config: dict[str, Any], topics: list[str], timeout_s: float,
 
 def _record(args: argparse.Namespace) -> int:
     from harness.errors import ConfigError
-    from harness.recording.recorder import Recorder
+    from harness.recording.writer.recorder import Recorder
 
     for name in ("count", "flush_interval"):
         value = getattr(args, name)

@@ -6,14 +6,18 @@ import argparse
 import json
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 from harness.cli.kafka_args import add_bootstrap, client_config, require_reachable
+
+if TYPE_CHECKING:
+    from harness.recording.replay.replayer import ReplayReport
 
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    from harness.recording.replayer import CLOCKS
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from harness.recording.replay.replayer import CLOCKS
 
     parser = subparsers.add_parser(
         "replay", help="publish a recording into Kafka",
@@ -54,14 +58,14 @@ def _topic_map(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
-def _sample(report, total: int) -> dict[str, object]:
+def _sample(report: ReplayReport, total: int) -> dict[str, object]:
     """Progress figures of a running replay: messages sent (of one loop), MB, failures."""
     return {"messages": report.messages, "of": total, "MB": round(report.bytes / 1e6, 2), "failed": report.failed}
 
 
 def _replay(args: argparse.Namespace) -> int:
     from harness.errors import ConfigError
-    from harness.recording.replayer import Replayer
+    from harness.recording.replay.replayer import Replayer
 
     if args.speed <= 0 or args.loop < 1:
         raise ConfigError(f"--speed {args.speed} / --loop {args.loop}: expected positive values (--fast, --forever)")

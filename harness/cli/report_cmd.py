@@ -10,7 +10,7 @@ from harness.cli.output import log
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "report", help="draw a report directory's figures again, or compare two report directories",
         description="Re-render the figures (PNG and SVG) of every run report JSON in DIR, as written by "

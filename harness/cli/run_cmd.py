@@ -13,12 +13,18 @@ from harness.cli.output import log
 from harness.durations import duration_arg
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from rich.table import Table
+
+    from harness.kafka import Broker
+    from harness.runs import RunSummary
+    from harness.scenarios import Scenario
 
 __all__ = ["format_summary", "register", "summary_table", "verdict_line"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "run", help="run a scenario: director, players and Kafka, then a per-stream summary",
         description="Run a built-in scenario (see `donki scenarios`) or a scenario file. Starts the embedded "
@@ -43,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run)
 
 
-def _scenario(args: argparse.Namespace):
+def _scenario(args: argparse.Namespace) -> Scenario:
     from harness.scenarios import load_scenario
 
     scenario = load_scenario(args.scenario)
@@ -52,7 +58,7 @@ def _scenario(args: argparse.Namespace):
     return scenario.with_length(triggers=args.triggers, duration_s=args.duration)
 
 
-def _broker(args: argparse.Namespace):
+def _broker(args: argparse.Namespace) -> Broker:
     from harness.cli.kafka_args import require_reachable
     from harness.config import resolve
     from harness.kafka import make_broker
@@ -66,16 +72,19 @@ def _broker(args: argparse.Namespace):
 
 def _run(args: argparse.Namespace) -> int:
     from harness.cli.output import console, print_table
-    from harness.scenarios.runner import run_scenario, topic_names
+    from harness.runs import RunRequest, SizedScenario, run
 
     scenario = _scenario(args)
     log(f"scenario {scenario.name!r}: {len(scenario.players)} player(s), {scenario.triggers} trigger(s) at "
         f"{scenario.rate_hz:g} Hz")
-    prefix = args.topic_prefix or f"donki-run-{scenario.name}-{uuid.uuid4().hex[:8]}"
+    prefix = args.topic_prefix or f"donki-run-{scenario.name}-{uuid.uuid4().hex[:8]}"  # known before: progress
     with _broker(args) as broker:
         log(f"Kafka: {broker.describe()}")
-        with _progress(args, broker.client_config, list(topic_names(scenario, prefix).values())):
-            result = run_scenario(scenario, broker, topic_prefix=prefix, log_dir=args.log_dir, log=log)
+        with _progress(args, broker.client_config, [f"{prefix}.{local}" for local in scenario.topics()]):
+            # the topics stay for the user to inspect, as the summary names them
+            outcome = run(RunRequest(SizedScenario.as_given(scenario), broker, topic_prefix=prefix,
+                                     keep_topics=True, log_dir=args.log_dir, log=log))
+    result = outcome.summary
     out = console()
     print_table(summary_table(result))
     out.print(verdict_line(result), soft_wrap=True, markup=False)
@@ -87,7 +96,8 @@ def _run(args: argparse.Namespace) -> int:
     return _exit_code(result, args.ignore_rates)
 
 
-def _progress(args: argparse.Namespace, client_config: dict, topics: list[str]):
+def _progress(args: argparse.Namespace, client_config: dict[str, object], topics: list[str]
+              ) -> AbstractContextManager[object]:
     import contextlib
 
     from harness.cli.progress import LiveStatus, TopicWatcher
@@ -101,7 +111,7 @@ def _progress(args: argparse.Namespace, client_config: dict, topics: list[str]):
     return stack
 
 
-def _exit_code(result, ignore_rates: bool) -> int:
+def _exit_code(result: RunSummary, ignore_rates: bool) -> int:
     """0 passed; 1 failed; a run that lost nothing but missed its rates (SLOW) names --ignore-rates."""
     from harness.cli.main import EXIT_FAILED
 
@@ -122,7 +132,7 @@ HEADER = ("stream", "kind", "messages", "MB", "rate Hz", "nominal", "msg/s", "ac
 STATUS_STYLE = {"ok": "green", "SLOW": "yellow", "LOST": "bold red"}
 
 
-def summary_table(result) -> Table:
+def summary_table(result: RunSummary) -> Table:
     """The per-stream table of ``donki run`` (rich): status ok, SLOW (rates missed) or LOST."""
     from rich import box
     from rich.table import Table
@@ -139,13 +149,13 @@ def summary_table(result) -> Table:
     return table
 
 
-def verdict_line(result) -> str:
+def verdict_line(result: RunSummary) -> str:
     verdict = "OK" if result.ok else ("COMPLETE BUT SLOW" if result.complete else "FAILED")
     return (f"run {result.scenario.name}: {verdict} ({result.outcome}, {result.elapsed_s:.1f} s); "
             f"topics: {', '.join(result.topics.values())}")
 
 
-def format_summary(result) -> str:
+def format_summary(result: RunSummary) -> str:
     """The per-stream table and the verdict as plain text, as ``donki run`` prints them to a pipe."""
     from harness.reporting.table import to_text
 

@@ -11,7 +11,7 @@ from harness.cli.output import console, log, print_table
 __all__ = ["register"]
 
 
-def register(kafka_sub: argparse._SubParsersAction) -> None:
+def register(kafka_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     topics = kafka_sub.add_parser("topics", help="create, list, delete or describe a cluster's topics",
                                   description="Manage topics on the cluster at --bootstrap (default: "
                                               "$DONKI_BOOTSTRAP), e.g. before `donki record` or `donki replay --map`.")

@@ -12,12 +12,16 @@ from __future__ import annotations
 import os
 import shlex
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from harness.errors import BrokerError, BrokerStartError
 from harness.kafka.nodeconfig import ESS_BROKER_SETTINGS, cluster_settings
 from harness.kafka.provider import Broker
 from harness.kafka.readiness import wait_ready
 from harness.kafka.storage import new_uuid
+
+if TYPE_CHECKING:
+    from testcontainers.core.container import DockerContainer
 
 __all__ = ["ContainerKafka", "ContainerSpec", "container_spec", "docker_available", "settings_to_env"]
 
@@ -108,7 +112,7 @@ class ContainerKafka(Broker):
         super().__init__()
         self.spec = container_spec(image)
         self._start_timeout_s = start_timeout_s
-        self._container = None
+        self._container: DockerContainer | None = None
         self._bootstrap: str | None = None
 
     @property
@@ -121,7 +125,7 @@ class ContainerKafka(Broker):
     def version(self) -> str | None:
         return self.spec.image.rpartition(":")[2] or None
 
-    def start(self) -> "ContainerKafka":
+    def start(self) -> ContainerKafka:
         if self._started:
             return self
         try:
@@ -144,7 +148,8 @@ class ContainerKafka(Broker):
             host = container.get_container_host_ip()
             port = int(container.get_exposed_port(CLIENT_PORT))
             env_file = self.spec.advertised_env_file(host, port)
-            container.exec(["sh", "-c", f"printf %s {shlex.quote(env_file)} > {ENV_FILE}.part && mv {ENV_FILE}.part {ENV_FILE}"])
+            write_env = f"printf %s {shlex.quote(env_file)} > {ENV_FILE}.part && mv {ENV_FILE}.part {ENV_FILE}"
+            container.exec(["sh", "-c", write_env])
             self._bootstrap = f"{host}:{port}"
             wait_ready(self._bootstrap, timeout_s=self._start_timeout_s)
         except BaseException:

@@ -112,9 +112,11 @@ def comparison_table(comparison: RunComparison) -> Table:
 def side_by_side(comparison: RunComparison, directory: Path) -> Path:
     """Both runs' figures, A left and B right, drawn again from their reports, as
     ``compare-<key>.png`` in ``directory``."""
+    import io
+
     import numpy as np
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.image import imread
 
     from harness.reporting.plots import build_figure
 
@@ -123,12 +125,13 @@ def side_by_side(comparison: RunComparison, directory: Path) -> Path:
         if report is None:
             images.append(None)
             continue
-        canvas = FigureCanvasAgg(build_figure(report))
-        canvas.draw()
-        images.append(np.asarray(canvas.buffer_rgba()))
+        figure, buffer = build_figure(report), io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=100, edgecolor=figure.get_edgecolor())
+        buffer.seek(0)
+        images.append(np.asarray(imread(buffer)))
     height = max(img.shape[0] for img in images if img is not None) / 100
     out = Figure(figsize=(22, height + 0.5))
-    for i, (img, side) in enumerate(zip(images, "AB")):
+    for i, (img, side) in enumerate(zip(images, "AB", strict=True)):
         ax = out.add_subplot(1, 2, i + 1)
         ax.set_axis_off()
         ax.set_title(f"{side}", fontsize=16, loc="left")

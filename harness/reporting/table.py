@@ -11,7 +11,8 @@ from harness.reporting.model import RunReport, StreamRow
 if TYPE_CHECKING:
     from rich.table import Table
 
-__all__ = ["HEADERS", "check_lines", "render_run", "render_table", "stream_table", "to_html", "to_text"]
+__all__ = ["HEADERS", "check_lines", "render_line", "render_run", "render_table", "stream_table", "to_html", "to_text",
+           "verdict"]
 
 HEADERS = ("stream", "player", "messages", "MB", "rate Hz (nominal)", "ack p99 ms", "integrity")
 NUMERIC = {"messages", "MB", "rate Hz (nominal)", "ack p99 ms"}
@@ -79,8 +80,25 @@ def check_lines(report: RunReport) -> list[str]:
     return lines
 
 
-def render_run(report: RunReport) -> str:
+def verdict(report: RunReport, test_passed: bool | None = None) -> str:
+    """``passed``, ``FAILED``, or, when the checks failed in a test that passed (it asserted the
+    failure), ``checks failed, as the test expected``."""
+    if report.ok:
+        return "passed"
+    return "checks failed, as the test expected" if test_passed else "FAILED"
+
+
+def render_line(report: RunReport, test_passed: bool | None = None) -> str:
+    """One line: the verdict, the messages and the failed checks."""
+    failed = [name for name, check in report.checks.items() if not check.get("passed")]
+    messages = sum(row.messages for row in report.rows)
+    detail = f"{messages} messages, {len(report.checks) - len(failed)} of {len(report.checks)} checks ok"
+    if failed:
+        detail += f" (failed: {', '.join(failed)})"
+    return f"donki scenario {report.scenario}: {verdict(report, test_passed)}; {detail}"
+
+
+def render_run(report: RunReport, test_passed: bool | None = None) -> str:
     """Title line, the table, and one line per check."""
-    verdict = "passed" if report.ok else "FAILED"
-    return "\n".join([f"donki scenario {report.scenario}: {verdict}", render_table(report.rows),
+    return "\n".join([f"donki scenario {report.scenario}: {verdict(report, test_passed)}", render_table(report.rows),
                       *check_lines(report)])

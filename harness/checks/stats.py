@@ -1,11 +1,12 @@
-"""Small statistics shared by the checks (percentiles without numpy on tiny inputs)."""
+"""Small statistics shared by the checks (percentiles without numpy on tiny inputs, Student's t)."""
 
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
+from statistics import NormalDist
 
-__all__ = ["percentile", "distribution"]
+__all__ = ["percentile", "distribution", "t_quantile"]
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -31,3 +32,31 @@ def distribution(values: Sequence[float]) -> dict[str, float]:
         "max": max(values),
         "mean": sum(values) / len(values),
     }
+
+
+def t_quantile(confidence: float, dof: int) -> float:
+    """Two-sided Student's t factor: ``|T| <= t`` with probability ``confidence`` at ``dof`` degrees of freedom.
+
+    Exact for 1 and 2 degrees of freedom, the Cornish-Fisher series beyond (Abramowitz and
+    Stegun 26.7.5; within 1 % of the table from 3 on), so no scipy is needed.
+    ``confidence=0`` gives 0.
+
+    Parameters
+    ----------
+    confidence
+        In [0, 1).
+    dof
+        At least 1.
+    """
+    if not 0.0 <= confidence < 1.0 or dof < 1:
+        raise ValueError(f"t_quantile({confidence!r}, {dof!r}): expected 0 <= confidence < 1 and dof >= 1")
+    p = (1.0 + confidence) / 2.0  # one-sided
+    if dof == 1:
+        return math.tan(math.pi * (p - 0.5))
+    if dof == 2:
+        return (2.0 * p - 1.0) / math.sqrt(2.0 * p * (1.0 - p))
+    z = NormalDist().inv_cdf(p)
+    v = float(dof)
+    return (z + (z**3 + z) / (4 * v) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * v**2)
+            + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * v**3)
+            + (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / (92160 * v**4))

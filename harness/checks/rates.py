@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.checks.config import STATISTICS
+from harness.checks.config import CONFIDENCE, STATISTICS
 from harness.checks.digest import RecordDigest
 from harness.checks.result import CheckResult, Finding
 from harness.checks.stats import percentile, t_quantile
@@ -24,8 +24,6 @@ __all__ = ["stream_trigger_times", "check_rates", "assert_rates", "rate_verdict"
            "CLOCKS", "CONFIDENCE", "MIN_TRIGGERS", "STATISTICS"]
 
 CLOCKS = ("timestamp", "received")
-#: Default two-sided confidence of the jitter bound (0: the tolerance alone decides)
-CONFIDENCE = 0.99
 #: Fewer trigger times than this give no jitter estimate (two points fit any line): unrated
 MIN_TRIGGERS = 3
 
@@ -143,7 +141,7 @@ def _verdict(m: dict[str, float], tolerance: float, confidence: float, statistic
     return (f"achieved {achieved:.3g} Hz ({STATISTIC_LABELS[statistic]}), nominal {nominal:g} Hz "
             f"({deviation:+.1%}, tolerance +-{tolerance:.0%}); outside the bound +-{bound:.3g} Hz "
             f"(+-{bound / nominal:.1%}: tolerance + {factor:.3g} x stderr {m['rate_stderr_hz']:.3g} Hz, "
-            f"{confidence:.0%} confidence) over {int(m['triggers'])} triggers in {m['span_s']:.3g} s")
+            f"{confidence * 100:.3g}% confidence) over {int(m['triggers'])} triggers in {m['span_s']:.3g} s")
 
 
 def check_rates(
@@ -167,7 +165,8 @@ def check_rates(
     A stream fails when ``|achieved - nominal| > tolerance * nominal + t * stderr``:
     ``stderr`` is the achieved rate's standard error from the residuals about the robust
     line (:func:`period_stderr`), ``t`` Student's two-sided factor at ``confidence`` with
-    ``triggers - 2`` degrees of freedom (5.8 for 5 triggers, 2.9 for 20 at 99 %). A short,
+    ``triggers - 2`` degrees of freedom (12.9 for 5 triggers, 3.9 for 20 at the default
+    99.9 %, see :data:`~harness.checks.config.CONFIDENCE`). A short,
     jittery run thus needs a larger deviation to fail than a long, steady one.
 
     Parameters

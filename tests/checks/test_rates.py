@@ -2,7 +2,7 @@ import pytest
 from literal_streams import record
 
 from harness.checks import check_rates, stream_trigger_times
-from harness.checks.stats import t_quantile
+from harness.checks.stats import t_confidence, t_quantile
 from harness.errors import CheckFailed
 
 
@@ -104,7 +104,7 @@ def test_a_jittery_but_correct_five_trigger_stream_passes():
     assert result.passed, result.findings
     m = result.metrics["ess-events"]
     assert abs(m["deviation"]) > 0.05 and m["bound_hz"] > abs(m["achieved_hz"] - 14)
-    assert m["t_factor"] == pytest.approx(5.84, rel=0.01)  # 3 degrees of freedom, 99 %
+    assert m["t_factor"] == pytest.approx(12.92, rel=0.001)  # 3 degrees of freedom, 99.9 %
     assert not check_rates({"ess-events": times}, {"ess-events": 14}, tolerance=0.05, confidence=0).passed
 
 
@@ -112,6 +112,14 @@ def test_the_late_level_two_stream_seen_in_ci_passes_at_five_triggers():
     # intervals 75, 130, 76 ms at 10 Hz, and a fifth trigger back on time
     times = from_intervals([75, 130, 76, 119])
     assert check_rates({"pressure": times}, {"pressure": 10}, tolerance=0.05).passed
+
+
+def test_the_slowest_correct_run_seen_at_load_18_passes_at_the_default_confidence():
+    # 3 of 30 default-length ess-pulse runs beside a decoding consumer read 8-10 Hz at 99 %;
+    # the slowest: intervals 58, 126, 131, 156 ms (benchmarks/rate_verdicts.py, load 17.7)
+    times = from_intervals([58, 126, 131, 156])
+    assert check_rates({"ess-events": times}, {"ess-events": 14}, tolerance=0.05).passed
+    assert not check_rates({"ess-events": times}, {"ess-events": 14}, tolerance=0.05, confidence=0.99).passed
 
 
 def test_a_stream_twenty_percent_slow_fails_at_twenty_triggers():
@@ -123,7 +131,7 @@ def test_a_stream_twenty_percent_slow_fails_at_twenty_triggers():
     message = finding.message
     assert message.startswith("stream 'ess-events': achieved 11.2 Hz (robust slope), nominal 14 Hz (-20.0%, "
                               "tolerance +-5%); outside the bound +-")
-    assert "x stderr" in message and "99% confidence) over 20 triggers" in message
+    assert "x stderr" in message and "99.9% confidence) over 20 triggers" in message
     m = result.metrics["ess-events"]
     assert m["bound_hz"] < 0.1 * 14  # twenty triggers pin the rate down
 
@@ -138,8 +146,11 @@ def test_confidence_outside_its_range_is_refused():
         check_rates({"e": ticks(10, 5)}, {"e": 10}, confidence=1)
 
 
-@pytest.mark.parametrize("dof, table", [(1, 63.657), (2, 9.925), (3, 5.841), (4, 4.604), (10, 3.169), (18, 2.878),
-                                        (120, 2.617)])
-def test_t_quantile_matches_the_table(dof, table):
-    assert t_quantile(0.99, dof) == pytest.approx(table, rel=0.01)
+@pytest.mark.parametrize("dof, at_99, at_999", [(1, 63.657, 636.62), (2, 9.925, 31.599), (3, 5.841, 12.924),
+                                                (4, 4.604, 8.610), (10, 3.169, 4.587), (18, 2.878, 3.922),
+                                                (30, 2.750, 3.646), (120, 2.617, 3.373)])
+def test_t_quantile_matches_the_table(dof, at_99, at_999):
+    assert t_quantile(0.99, dof) == pytest.approx(at_99, rel=1e-3)
+    assert t_quantile(0.999, dof) == pytest.approx(at_999, rel=1e-3)
     assert t_quantile(0, dof) == 0
+    assert t_confidence(at_99, dof) == pytest.approx(0.99, abs=1e-4)

@@ -136,10 +136,10 @@ def _verdict(m: dict[str, float], tolerance: float, confidence: float, statistic
     bound = tolerance * nominal + factor * m["rate_stderr_hz"]
     deviation = achieved / nominal - 1.0
     m.update(deviation=deviation, tolerance=tolerance, confidence=confidence, t_factor=factor, bound_hz=bound)
-    if abs(achieved - nominal) <= bound:
+    if math.isfinite(achieved) and abs(achieved - nominal) <= bound:  # all triggers at one instant: infinite
         return ""
     return (f"achieved {achieved:.3g} Hz ({STATISTIC_LABELS[statistic]}), nominal {nominal:g} Hz "
-            f"({deviation:+.1%}, tolerance +-{tolerance:.0%}); outside the bound +-{bound:.3g} Hz "
+            f"({deviation:+.1%}, tolerance +-{tolerance * 100:.3g}%); outside the bound +-{bound:.3g} Hz "
             f"(+-{bound / nominal:.1%}: tolerance + {factor:.3g} x stderr {m['rate_stderr_hz']:.3g} Hz, "
             f"{confidence * 100:.3g}% confidence) over {int(m['triggers'])} triggers in {m['span_s']:.3g} s")
 

@@ -154,3 +154,8 @@ def test_t_quantile_matches_the_table(dof, at_99, at_999):
     assert t_quantile(0.999, dof) == pytest.approx(at_999, rel=1e-3)
     assert t_quantile(0, dof) == 0
     assert t_confidence(at_99, dof) == pytest.approx(0.99, abs=1e-4)
+
+
+def test_triggers_all_at_one_instant_fail_rather_than_hide_behind_an_infinite_bound():
+    result = check_rates({"e": [5.0, 5.0, 5.0, 5.0]}, {"e": 10}, tolerance=0.025)
+    assert "achieved inf Hz" in result.findings[0].message and "tolerance +-2.5%" in result.findings[0].message

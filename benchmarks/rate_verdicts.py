@@ -38,7 +38,7 @@ def log(text: str) -> None:
 
 def loadavg() -> str:
     try:
-        return Path("/proc/loadavg").read_text().split(" ", 3)[:3].__str__()
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
     except OSError:
         return "n/a"
 

@@ -22,6 +22,8 @@ EXPECTED = {
                    "(c) highest events/pulse sustained at 14 Hz"],
     "recording.py": ["recorder  8 MB:", "recorder  1 kB:", "replay timing   1000 Hz", "replay timing     14 Hz",
                      "replay fast  8 MB:"],
+    "rate_verdicts.py": ["correct ess-pulse, 3 runs of 5 triggers with a decoding consumer:",
+                         "ess-pulse at 80% of its rate, 1 runs of 20 triggers checked against 14 Hz: 1 of 1 failed"],
     "plugin_overhead.py": ["(a) fixture overhead (setup + teardown) per test",
                            "(b) pytest --donki-scenario=e-mixed incl. broker start"],
 }

@@ -114,6 +114,14 @@ class ChecksConfig:
                 options[name] = _options(name, setting, where)
         return cls(frozenset(disabled), RateOptions(**options.get("rates", {})))
 
+    @classmethod
+    def only(cls, *names: str) -> ChecksConfig:
+        """Just the checks ``names`` (e.g. ``only("golden")`` to compare with a golden recording alone)."""
+        unknown = sorted(set(names) - set(CHECK_NAMES))
+        if unknown:
+            raise ConfigError(f"checks {unknown}: unknown; expected some of: {', '.join(CHECK_NAMES)}")
+        return cls(frozenset(CHECK_NAMES) - frozenset(names))
+
     def enabled(self, name: str) -> bool:
         """Whether check ``name`` runs."""
         return name not in self.disabled

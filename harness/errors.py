@@ -11,6 +11,7 @@ __all__ = [
     "ConfigError",
     "BrokerError",
     "KafkaRuntimeError",
+    "ImageBuildError",
     "BrokerStartError",
     "BrokerUnreachableError",
     "TopicError",
@@ -40,6 +41,10 @@ class BrokerError(DonkiError):
 
 class KafkaRuntimeError(BrokerError):
     """Java or the Apache Kafka jars needed for a local broker are missing or broken."""
+
+
+class ImageBuildError(BrokerError):
+    """The Kafka Docker image could not be built (``donki kafka image build``)."""
 
 
 class BrokerStartError(BrokerError):

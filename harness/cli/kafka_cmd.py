@@ -1,4 +1,4 @@
-"""``donki kafka fetch|start|status|selftest``: the broker runtime from the command line."""
+"""``donki kafka fetch|start|status|selftest|image``: the broker runtime from the command line."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import signal
 import threading
 import time
 
+from harness.cli.kafka_image_cmd import register_image
 from harness.cli.output import log
 from harness.errors import DonkiError
 
@@ -40,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     selftest = sub.add_parser("selftest", help="start a local broker, round-trip one message, stop")
     selftest.set_defaults(func=_selftest)
+
+    register_image(sub)
 
 
 def _fetch(args: argparse.Namespace) -> int:

@@ -195,6 +195,7 @@ class ContainerKafka(Broker):
         self._bootstrap: str | None = None
         self._labels: Mapping[str, str] | None = None
         self._final_log = ""
+        self.container_id: str | None = None  # kept after stop, to check that the container is gone
 
     @property
     def bootstrap_servers(self) -> str:
@@ -274,6 +275,7 @@ class ContainerKafka(Broker):
                 "build the image here with `donki kafka image build` (used by default once built), or set "
                 "DONKI_KAFKA_IMAGE to an image this Docker daemon holds."
             ) from None
+        self.container_id = container.get_wrapped_container().id
         host = container.get_container_host_ip()
         port = int(container.get_exposed_port(CLIENT_PORT))
         env_file = self.spec.advertised_env_file(host, port)

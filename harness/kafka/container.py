@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import os
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, cast
 
 from harness.errors import BrokerError, BrokerStartError
 from harness.kafka.images import choose_image, image_labels, official_image, version_of
@@ -160,7 +161,7 @@ def publish_on_loopback() -> bool:
     return (not docker_host or docker_host.startswith("unix://")) and not os.path.exists("/.dockerenv")
 
 
-def _client(timeout_s: int = DOCKER_PING_TIMEOUT_S) -> "docker.DockerClient":
+def _client(timeout_s: int = DOCKER_PING_TIMEOUT_S) -> docker.DockerClient:
     import docker
 
     return docker.from_env(timeout=timeout_s)
@@ -216,7 +217,7 @@ class ContainerKafka(Broker):
         version = f" Kafka {self.version}" if self.version else ""
         return f"{self.provider}{version} ({self.spec.image}) at {self.bootstrap_servers}"
 
-    def start(self) -> "ContainerKafka":
+    def start(self) -> ContainerKafka:
         if self._started:
             return self
         try:
@@ -233,8 +234,11 @@ class ContainerKafka(Broker):
         self._choose_image()
         container = DockerContainer(self.spec.image).with_exposed_ports(*self.spec.ports)
         if publish_on_loopback():
-            for port in self.spec.ports:  # a random host port on 127.0.0.1 only, not on every interface
-                container.ports[port] = ("127.0.0.1",)
+            # docker-py reads (host_ip,) as "a random host port on host_ip"; testcontainers' annotation
+            # of its port map knows only port numbers
+            bindings = cast("dict[object, object]", container.ports)
+            for port in self.spec.ports:
+                bindings[port] = ("127.0.0.1",)
         container = container.with_kwargs(entrypoint=self.spec.entrypoint).with_command(self.spec.command)
         for key, value in self.spec.env.items():
             container = container.with_env(key, value)
@@ -259,7 +263,7 @@ class ContainerKafka(Broker):
         finally:
             client.close()
 
-    def _run(self, container: "DockerContainer") -> None:
+    def _run(self, container: DockerContainer) -> None:
         import docker.errors
 
         try:

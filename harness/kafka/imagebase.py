@@ -13,8 +13,9 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from harness.errors import ImageBuildError
 from harness.kafka.runtime import cache_lock, cache_root
@@ -66,7 +67,7 @@ class BaseRecipe:
 
 def _run(argv: list[str], what: str, timeout_s: float) -> None:
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s)
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired:
         raise ImageBuildError(f"{what} did not finish within {timeout_s:.0f} s: {' '.join(argv)}") from None
     if proc.returncode != 0:
@@ -98,7 +99,7 @@ def _make_tar(recipe: BaseRecipe, log: Callable[[str], None]) -> Path:
     return recipe.tar_path
 
 
-def ensure_base_image(client: "docker.DockerClient", recipe: BaseRecipe, log: Callable[[str], None]) -> str:
+def ensure_base_image(client: docker.DockerClient, recipe: BaseRecipe, log: Callable[[str], None]) -> str:
     """The base image's tag, importing (and first building) it when the daemon lacks it."""
     import docker.errors
 

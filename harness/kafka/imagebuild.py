@@ -14,10 +14,11 @@ import hashlib
 import io
 import tarfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from harness.errors import ImageBuildError
 from harness.kafka.imagebase import APP_UID, BaseRecipe, ensure_base_image
@@ -54,7 +55,7 @@ class BuiltImage:
     seconds: float
 
 
-def docker_client(timeout_s: int = BUILD_TIMEOUT_S) -> "docker.DockerClient":
+def docker_client(timeout_s: int = BUILD_TIMEOUT_S) -> docker.DockerClient:
     """A Docker client from the environment, or an error that says how to get a daemon."""
     try:
         import docker
@@ -75,7 +76,7 @@ def _data(name: str) -> bytes:
     return resources.files("harness.kafka").joinpath(f"data/{name}").read_bytes()
 
 
-def _jars(runtime: "KafkaRuntime") -> list[Path]:
+def _jars(runtime: KafkaRuntime) -> list[Path]:
     jars = sorted(runtime.libs.glob("*.jar"))
     if not jars:
         raise ImageBuildError(f"no jars in {runtime.libs}; run `donki kafka fetch --force`")
@@ -113,7 +114,7 @@ def _context(base: str, version: str, jars: list[Path]) -> io.BytesIO:
     return buffer
 
 
-def _docker_build(client: "docker.DockerClient", context: io.BytesIO, tag: str, labels: dict[str, str],
+def _docker_build(client: docker.DockerClient, context: io.BytesIO, tag: str, labels: dict[str, str],
                   log: Callable[[str], None]) -> None:
     import docker.errors
 
@@ -123,7 +124,7 @@ def _docker_build(client: "docker.DockerClient", context: io.BytesIO, tag: str, 
             if "error" in chunk:
                 raise ImageBuildError(f"docker build of {tag} failed: {chunk['error'].strip()}")
             line = str(chunk.get("stream", "")).strip()
-            if line.startswith("Step ") or line.startswith("Successfully"):
+            if line.startswith(("Step ", "Successfully")):
                 log(f"build: {line}")
     except docker.errors.APIError as exc:
         raise ImageBuildError(f"docker build of {tag} failed: {exc}") from None
@@ -135,7 +136,7 @@ def build_image(
     *,
     force: bool = False,
     log: Callable[[str], None] = lambda _msg: None,
-    client: "docker.DockerClient | None" = None,
+    client: docker.DockerClient | None = None,
 ) -> BuiltImage:
     """Build the Kafka image ``tag`` (default ``pytest-donki/kafka:<version>``) unless cached.
 

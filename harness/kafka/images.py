@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from harness.kafka.runtime import DEFAULT_KAFKA_VERSION
 
@@ -54,7 +55,7 @@ def local_image(version: str | None = None) -> str:
     return f"{LOCAL_REPOSITORY}:{version or kafka_version()}"
 
 
-def image_labels(client: "docker.DockerClient", image: str) -> Mapping[str, str] | None:
+def image_labels(client: docker.DockerClient, image: str) -> Mapping[str, str] | None:
     """The labels of ``image`` in this daemon, or ``None`` when the daemon does not hold it."""
     import docker.errors
 
@@ -64,7 +65,7 @@ def image_labels(client: "docker.DockerClient", image: str) -> Mapping[str, str]
         return None
 
 
-def choose_image(explicit: str | None = None, client: "docker.DockerClient | None" = None) -> str:
+def choose_image(explicit: str | None = None, client: docker.DockerClient | None = None) -> str:
     """The image to run (see the module docstring for the order).
 
     Parameters

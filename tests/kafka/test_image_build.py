@@ -20,7 +20,7 @@ TEST_TAG = "pytest-donki/kafka:contract-test"
 
 
 def donki(*args: str, timeout: float = BUILD_TIMEOUT_S, env: dict[str, str] | None = None):
-    return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True, check=False,
                           timeout=timeout, env=env)
 
 

@@ -15,10 +15,17 @@ from harness.kafka.container import (
     describe_container_image,
     publish_on_loopback,
 )
-from harness.kafka.images import LABEL_KAFKA_VERSION, choose_image, image_labels, local_image, official_image, version_of
-from harness.kafka.runtime import DEFAULT_KAFKA_VERSION
 from harness.kafka.external import parse_bootstrap, security_from_env
+from harness.kafka.images import (
+    LABEL_KAFKA_VERSION,
+    choose_image,
+    image_labels,
+    local_image,
+    official_image,
+    version_of,
+)
 from harness.kafka.ports import free_ports
+from harness.kafka.runtime import DEFAULT_KAFKA_VERSION
 
 
 @pytest.fixture()
@@ -205,7 +212,7 @@ def test_auto_with_nothing_available_says_what_to_install(no_docker, monkeypatch
 
 
 def test_no_docker_host_and_no_socket_means_no_docker_without_a_ping(monkeypatch, tmp_path):
-    import harness.kafka.container as container
+    from harness.kafka import container
 
     monkeypatch.delenv("DOCKER_HOST", raising=False)
     monkeypatch.setattr(container, "DEFAULT_DOCKER_SOCKET", str(tmp_path / "no-docker.sock"))

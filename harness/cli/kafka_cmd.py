@@ -97,6 +97,10 @@ def _status(args: argparse.Namespace) -> int:
     except DonkiError as exc:
         report["local_runtime"] = None
         report["local_runtime_error"] = str(exc)
+    if report["docker"]:
+        from harness.kafka.container import describe_container_image
+
+        report["container_image"] = describe_container_image()
     if args.bootstrap:
         from harness.kafka.external import parse_bootstrap
         from harness.kafka.readiness import probe

@@ -36,12 +36,14 @@ _DOCKERFILE = """FROM {base}
 COPY --chown={uid}:{uid} libs/ /opt/kafka/libs/
 COPY --chown={uid}:{uid} docker/ /etc/kafka/docker/
 USER appuser
+RUN /etc/kafka/docker/make-cds
 WORKDIR /home/appuser
 EXPOSE 9092
 CMD ["/etc/kafka/docker/run"]
 """
+_EXECUTABLES = ("image/run", "image/make-cds")
 # files of data/image copied to /etc/kafka/docker, and the broker log configuration beside them
-_SCRIPT_FILES = ("image/run", "image/server.properties", "log4j2.properties")
+_SCRIPT_FILES = ("image/run", "image/make-cds", "image/server.properties", "log4j2.properties")
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ def _context(base: str, version: str, jars: list[Path]) -> io.BytesIO:
 
         add_bytes("Dockerfile", _DOCKERFILE.format(base=base, uid=APP_UID).encode())
         for name in _SCRIPT_FILES:
-            add_bytes(f"docker/{Path(name).name}", _data(name), 0o755 if name.endswith("/run") else 0o644)
+            add_bytes(f"docker/{Path(name).name}", _data(name), 0o755 if name in _EXECUTABLES else 0o644)
         add_bytes("docker/kafka-version", f"{version}\n".encode())
         for jar in jars:
             tar.add(str(jar), arcname=f"libs/{jar.name}")
@@ -124,10 +126,23 @@ def _docker_build(client: docker.DockerClient, context: io.BytesIO, tag: str, la
             if "error" in chunk:
                 raise ImageBuildError(f"docker build of {tag} failed: {chunk['error'].strip()}")
             line = str(chunk.get("stream", "")).strip()
-            if line.startswith(("Step ", "Successfully")):
+            if line.startswith(("Step ", "Successfully", "make-cds:")):
                 log(f"build: {line}")
     except docker.errors.APIError as exc:
         raise ImageBuildError(f"docker build of {tag} failed: {exc}") from None
+
+
+def _drop_replaced(client: docker.DockerClient, previous: str | None, tag: str, log: Callable[[str], None]) -> None:
+    """Remove the image ``tag`` named before this build, now untagged, unless a container still uses it."""
+    import docker.errors
+
+    if previous is None or client.images.get(tag).id == previous:
+        return
+    try:
+        client.images.remove(previous)
+        log(f"removed the replaced image {previous[:19]}")
+    except docker.errors.APIError:
+        pass  # still tagged elsewhere or used by a container: leave it
 
 
 def build_image(
@@ -169,9 +184,11 @@ def build_image(
         return BuiltImage(tag, version, inputs, True, time.monotonic() - t0)
     why = "forced" if force else "not in the daemon" if labels is None else "its inputs changed"
     log(f"building {tag}: Apache Kafka {version}, {len(jars)} jars from {runtime.source} ({why}, inputs {inputs})")
+    previous = client.images.get(tag).id if labels is not None else None
     base = ensure_base_image(client, recipe, log)
     context = _context(base, version, jars)
     _docker_build(client, context, tag, {LABEL_KAFKA_VERSION: version, LABEL_INPUTS: inputs}, log)
+    _drop_replaced(client, previous, tag, log)
     seconds = time.monotonic() - t0
     log(f"built {tag} in {seconds:.0f} s")
     return BuiltImage(tag, version, inputs, False, seconds)

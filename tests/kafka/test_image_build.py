@@ -62,6 +62,18 @@ def test_another_tag_is_built_from_the_cached_base_with_version_and_inputs_label
         client.close()
 
 
+def test_the_image_runs_as_appuser_and_holds_its_class_data_sharing_archive(built):
+    import docker
+
+    client = docker.from_env()
+    try:
+        out = client.containers.run(local_image(), entrypoint=["sh", "-c", "id -un; test -s /opt/kafka/kafka.jsa && echo jsa"],
+                                    remove=True)
+    finally:
+        client.close()
+    assert out.decode().split() == ["appuser", "jsa"]
+
+
 def test_inputs_change_with_the_kafka_version_the_jars_and_the_base(tmp_path):
     jar = tmp_path / "kafka_2.13-4.3.1.jar"
     jar.write_bytes(b"x")

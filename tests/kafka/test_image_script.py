@@ -125,3 +125,13 @@ def test_bad_input_is_one_clear_line(tmp_path, env, args, says):
     result = run_script(image_root(tmp_path), env, *args)
     assert result.returncode != 0
     assert says in result.stderr
+
+
+def test_the_class_data_sharing_archive_made_at_build_time_is_mapped_when_present(tmp_path):
+    root = image_root(tmp_path)
+    assert "SharedArchiveFile" not in run_script(root, {}).stdout
+    (root / "opt/kafka").mkdir(parents=True, exist_ok=True)
+    (root / "opt/kafka/kafka.jsa").write_bytes(b"archive")
+    launch = run_script(root, {}).stdout
+    assert f"-XX:SharedArchiveFile={root}/opt/kafka/kafka.jsa" in launch
+    assert "SharedArchiveFile" not in run_script(root, {"DONKI_NO_CDS": "1"}).stdout  # make-cds writes it

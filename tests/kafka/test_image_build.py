@@ -28,6 +28,9 @@ def donki(*args: str, timeout: float = BUILD_TIMEOUT_S, env: dict[str, str] | No
 def built(docker_required):
     """The default image, built (or found cached) once for this module."""
     result = donki("kafka", "image", "build")
+    cannot = [why for why in ("needs `debootstrap`", "needs root") if why in result.stderr]
+    if result.returncode != 0 and cannot:  # e.g. a laptop with Docker Desktop: it pulls apache/kafka instead
+        pytest.skip(f"the Kafka image cannot be built here: {result.stderr.strip().splitlines()[-1]}")
     assert result.returncode == 0, result.stderr
     return result
 

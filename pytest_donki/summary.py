@@ -1,4 +1,4 @@
-"""The terminal summary: a table per scenario run, golden recordings written and unused."""
+"""The terminal summary: a line or a table per scenario run, golden recordings written and unused."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from pytest_donki.runs import RUN_PROPERTY
+from pytest_donki.publish import RUN_PROPERTY
+from pytest_donki.settings import from_rootdir, settings_of
 
 __all__ = ["RunCollector", "COLLECTOR"]
 
@@ -16,46 +17,57 @@ COLLECTOR = pytest.StashKey["RunCollector"]()
 
 
 class RunCollector:
-    """Gathers run reports from test reports (on the xdist controller too)."""
+    """Gathers run reports from test reports (on the xdist controller too), and how each test ended."""
 
     def __init__(self) -> None:
         self.runs: list[tuple[str, dict[str, Any]]] = []
+        self.outcomes: dict[str, bool] = {}  # nodeid -> the test passed
+        self.collected = 0
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.collected = len(session.items)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self.outcomes[report.nodeid] = report.passed
         if report.when != "teardown":
             return
         for key, value in report.user_properties:
-            if key == RUN_PROPERTY:
+            if key == RUN_PROPERTY and isinstance(value, str):  # publish_run stores JSON text
                 self.runs.append((report.nodeid, json.loads(value)))
 
-    def pytest_terminal_summary(self, terminalreporter: Any, config: pytest.Config) -> None:
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
         if not self.runs:
             return
-        from harness.reporting import RunReport, StreamRow, render_run
+        from harness.reporting import RunReport, render_line, render_run
 
         terminalreporter.section("donki scenario runs")
+        quiet = config.get_verbosity() < 0
         for nodeid, data in self.runs:
-            rows = [StreamRow(**row) for row in data["streams"]]
-            report = RunReport(data["scenario"], data["ok"], rows, data["checks"], recording=data.get("recording"),
-                               golden=data.get("golden"))
+            report, passed = RunReport.from_dict(data), self.outcomes.get(nodeid)
+            if quiet:
+                terminalreporter.write_line(f"{nodeid}: {render_line(report, passed)}")
+                continue
             terminalreporter.write_line(f"{nodeid}")
-            for line in render_run(report).splitlines():
+            for line in render_run(report, passed).splitlines():
                 terminalreporter.write_line("  " + line)
             for path in data.get("files", []):
                 terminalreporter.write_line(f"  report     {path}")
         self._goldens(terminalreporter, config)
 
-    def _goldens(self, terminalreporter: Any, config: pytest.Config) -> None:
-        from pytest_donki.settings import setting
+    def _every_test_ran(self, terminalreporter: Any) -> bool:
+        return not terminalreporter.stats.get("deselected") and len(self.outcomes) >= self.collected
 
-        written = sorted({g["path"] for _, d in self.runs if (g := d.get("golden")) and g.get("action") == "written"})
-        used = {Path(g["path"]).resolve() for _, d in self.runs if (g := d.get("golden")) and g.get("path")}
-        for path in written:
+    def _goldens(self, terminalreporter: Any, config: pytest.Config) -> None:
+        from harness.recording.golden.store import GoldenStore
+
+        goldens = [g for _, d in self.runs if (g := d.get("golden"))]
+        for path in sorted({g["path"] for g in goldens if g.get("action") == "written"}):
             terminalreporter.write_line(f"donki: wrote golden recording {path}")
-        root = Path(setting(config, "recordings"))
-        root = root if root.is_absolute() else config.rootpath / root
-        if root.is_dir():
-            unused = sorted(p for p in root.glob("*.h5") if p.resolve() not in used)
-            if unused:
-                terminalreporter.write_line(f"donki: golden recordings not used by this session: "
-                                            f"{', '.join(p.name for p in unused)}")
+        if not self._every_test_ran(terminalreporter):
+            return  # a partial session says nothing about the goldens it did not reach
+        store = GoldenStore(from_rootdir(config, settings_of(config).recordings))
+        unused = store.unused(Path(g["path"]) for g in goldens if g.get("path"))
+        if unused:
+            terminalreporter.write_line(f"donki: golden recordings not used by this session: "
+                                        f"{', '.join(p.name for p in unused)}")

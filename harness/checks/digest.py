@@ -8,13 +8,14 @@ proportional to the message count, not to the data.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
 
 from harness.headers import DonkiHeaders, crc32_hex, parse_headers
-from harness.records import KafkaRecord, schema_id
+from harness.records import KafkaRecord, RecordHead, schema_id
 
-__all__ = ["RecordDigest", "digest", "digests", "payload_crc", "payload_length", "ev44_identity", "identity_of"]
+__all__ = ["RecordDigest", "RecordLike", "digest", "digests", "payload_crc", "payload_length", "ev44_identity",
+           "identity_of"]
 
 
 def ev44_identity(payload: bytes) -> tuple[str, int]:
@@ -26,15 +27,9 @@ def ev44_identity(payload: bytes) -> tuple[str, int]:
 
 
 @dataclass(frozen=True)
-class RecordDigest:
+class RecordDigest(RecordHead):
     """A message's metadata and payload fingerprint (no payload)."""
 
-    topic: str
-    partition: int
-    offset: int
-    timestamp_ms: int
-    timestamp_type: int
-    key: bytes | None
     headers: tuple[tuple[str, bytes | None], ...]
     received: float
     schema: str
@@ -45,6 +40,10 @@ class RecordDigest:
     @property
     def donki(self) -> DonkiHeaders | None:
         return parse_headers(self.headers)
+
+
+#: What the checks take: whole messages or their digests.
+RecordLike = KafkaRecord | RecordDigest
 
 
 def digest(record: KafkaRecord) -> RecordDigest:
@@ -61,16 +60,16 @@ def digests(records: Iterable[KafkaRecord]) -> Iterator[RecordDigest]:
     return map(digest, records)
 
 
-def payload_crc(record: Any) -> str:
+def payload_crc(record: RecordLike) -> str:
     """CRC-32 of a record's payload (a digest carries it ready)."""
     return record.crc32 if isinstance(record, RecordDigest) else crc32_hex(record.value)
 
 
-def payload_length(record: Any) -> int:
+def payload_length(record: RecordLike) -> int:
     return record.length if isinstance(record, RecordDigest) else len(record.value)
 
 
-def identity_of(record: Any) -> tuple[str, int]:
+def identity_of(record: RecordLike) -> tuple[str, int]:
     """(source, message_id) of an ev44 record or digest."""
     if isinstance(record, RecordDigest):
         assert record.ev44 is not None

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import pairwise
+from typing import Any
 
 import numpy as np
 
+from harness.checks.digest import RecordLike
 from harness.checks.result import CheckResult, Finding
 from harness.checks.stats import percentile
-from harness.records import KafkaRecord
 
 __all__ = ["stream_trigger_times", "check_rates", "assert_rates", "robust_period", "CLOCKS"]
 
 CLOCKS = ("timestamp", "received")
 
 
-def stream_trigger_times(records: Iterable[KafkaRecord], clock: str = "timestamp") -> dict[str, list[float]]:
+def stream_trigger_times(records: Iterable[RecordLike], clock: str = "timestamp") -> dict[str, list[float]]:
     """Per stream, the time (s) of the first message of each trigger, in trigger order.
 
     ``clock`` is ``"timestamp"`` (the Kafka timestamp, which players set to the data's own
@@ -59,7 +61,7 @@ def robust_period(times: Sequence[float]) -> float:
 
 def _stream_metrics(times: Sequence[float], nominal_hz: float, statistic: str) -> dict[str, float]:
     span = times[-1] - times[0]
-    intervals = [b - a for a, b in zip(times, times[1:])]
+    intervals = [b - a for a, b in pairwise(times)]
     period = 1.0 / nominal_hz
     deviations = [abs(i - period) for i in intervals]
     median = percentile(intervals, 50)
@@ -142,7 +144,8 @@ def check_rates(
     return CheckResult("rates", tuple(findings), metrics, checked=len(nominal_hz) - len(unrated))
 
 
-def assert_rates(times: Mapping[str, Sequence[float]], nominal_hz: Mapping[str, float], **kwargs) -> CheckResult:
+def assert_rates(times: Mapping[str, Sequence[float]], nominal_hz: Mapping[str, float],
+                 **kwargs: Any) -> CheckResult:
     """:func:`check_rates`, raising :class:`~harness.errors.CheckFailed` with a readable report."""
     __tracebackhide__ = True
     return check_rates(times, nominal_hz, **kwargs).assert_passed()

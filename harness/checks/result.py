@@ -58,7 +58,7 @@ class CheckResult:
             lines.append(f"  ... and {len(self.findings) - limit} more")
         return "\n".join(lines)
 
-    def assert_passed(self) -> "CheckResult":
+    def assert_passed(self) -> CheckResult:
         """Raise :class:`CheckFailed` (an ``AssertionError``) with :meth:`report` unless passed."""
         __tracebackhide__ = True
         if not self.passed:

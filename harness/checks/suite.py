@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from harness.checks.acks import check_acks, check_levels
-from harness.checks.digest import RecordDigest, digest
+from harness.checks.digest import RecordDigest, RecordLike, digest
 from harness.checks.integrity import check_integrity
 from harness.checks.ordering import check_ordering
 from harness.checks.rates import check_rates, stream_trigger_times
 from harness.checks.result import CheckResult, Finding
 from harness.checks.views import ViewsCheck
 from harness.orchestra.journal import EventKind, JournalEvent
-from harness.records import KafkaRecord
 
 __all__ = ["CHECK_NAMES", "run_checks", "read_recording", "golden_check", "run_problems_check", "acked_counts"]
 
@@ -48,7 +48,7 @@ def _rated_streams(scenario: Any, journal: list[JournalEvent]) -> tuple[dict[str
     return nominal, tolerance, unrated
 
 
-def _rates(scenario: Any, journal: list[JournalEvent], records: list[KafkaRecord]) -> CheckResult:
+def _rates(scenario: Any, journal: list[JournalEvent], records: Sequence[RecordLike]) -> CheckResult:
     nominal, tolerance, unrated = _rated_streams(scenario, journal)
     clocks = {p.name: ("timestamp" if p.clock == "wall" else "received") for p in scenario.players}
     times: dict[str, list[float]] = {}
@@ -80,7 +80,7 @@ def read_recording(recording: Any) -> tuple[list[RecordDigest], CheckResult]:
     Payloads are dropped once fingerprinted, so memory follows the message count.
     """
     views = ViewsCheck(recording)
-    records = []
+    records: list[RecordDigest] = []
     for record in recording.records():
         views.feed(record)
         records.append(digest(record))

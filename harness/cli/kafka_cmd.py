@@ -17,7 +17,7 @@ from harness.errors import DonkiError
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     kafka = subparsers.add_parser("kafka", help="fetch, start or inspect the local Apache Kafka broker")
     sub = kafka.add_subparsers(dest="kafka_command", metavar="ACTION", required=True)
 

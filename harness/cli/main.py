@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from harness import __version__
 from harness.errors import DonkiError
+from harness.runs import settings as _settings  # noqa: F401 - registers every setting the commands resolve
 
 __all__ = ["main", "build_parser", "COMMANDS", "EXIT_FAILED", "EXIT_ERROR"]
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from harness.cli.output import log
 from harness.errors import ConfigError, DonkiError
+from harness.orchestra.ack import AckAfter
 
 __all__ = ["register", "parse_param"]
 
@@ -26,7 +27,7 @@ POLICIES = ("fail", "skip", "resend")
 WAIT_STEP_S = 0.2  # how often the endless director checks for Ctrl-C / SIGTERM
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _register_director(subparsers)
     _register_player(subparsers)
     keys = subparsers.add_parser("curve-keys", help="create a CURVE key pair for a director or a player")
@@ -35,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     keys.set_defaults(func=_curve_keys)
 
 
-def _register_director(subparsers: argparse._SubParsersAction) -> None:
+def _register_director(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("director", help="bind a director, wait for players, run a trigger sequence")
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: loopback)")
     p.add_argument("--port", type=int, default=0, help="port to bind (default: a free one)")
@@ -62,7 +63,7 @@ def _register_director(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_director)
 
 
-def _register_player(subparsers: argparse._SubParsersAction) -> None:
+def _register_player(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("player", help="join a director and run an action kind per trigger")
     p.add_argument("--director", required=True, metavar="tcp://HOST:PORT", help="the director's endpoint")
     p.add_argument("--name", required=True, help="unique player name")
@@ -78,7 +79,7 @@ def _register_player(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--bootstrap", default=None, help="Kafka bootstrap HOST:PORT for stream kinds")
     p.add_argument("--topic", default=None, help="Kafka topic for stream kinds")
     p.add_argument("--seed", type=int, default=None, help="random seed for generated data")
-    p.add_argument("--ack", choices=("sent", "delivered"), default="sent",
+    p.add_argument("--ack", choices=AckAfter.choices(), default=AckAfter.SEND.value,
                    help="ack when sent, or after Kafka confirmed delivery (default: %(default)s)")
     p.add_argument("--hello-timeout", type=float, default=10.0, metavar="S", help="wait for the welcome")
     p.add_argument("--curve-secret", type=Path, default=None, metavar="FILE", help="player's NAME.key_secret")
@@ -113,7 +114,7 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
 def _pair(secret: Path | None, other: Path | None, flags: str) -> tuple[Path, Path] | None:
     if (secret is None) != (other is None):
         raise ConfigError(f"CURVE needs both {flags}, or neither")
-    return None if secret is None else (secret, other)
+    return None if secret is None or other is None else (secret, other)
 
 
 def _player(args: argparse.Namespace) -> int:

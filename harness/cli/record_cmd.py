@@ -13,7 +13,7 @@ from harness.cli.kafka_args import add_bootstrap, client_config
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "record", help="record Kafka topics to a recording file (HDF5)",
         description="Record any Kafka topics (any bytes, any schema) into a versioned HDF5 recording. "
@@ -44,7 +44,7 @@ def _progress(stats: Any) -> None:
 
 def _record(args: argparse.Namespace) -> int:
     from harness.errors import ConfigError
-    from harness.recording.recorder import Recorder
+    from harness.recording.writer.recorder import Recorder
 
     for name in ("count", "duration", "flush_interval"):
         value = getattr(args, name)

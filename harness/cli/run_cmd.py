@@ -5,14 +5,20 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.cli.kafka_args import add_bootstrap
 from harness.cli.output import log
 
+if TYPE_CHECKING:
+    from harness.kafka import Broker
+    from harness.runs import RunSummary
+    from harness.scenarios import Scenario
+
 __all__ = ["register", "format_summary"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "run", help="run a scenario: director, players and Kafka, then a per-stream summary",
         description="Run a built-in scenario (see `donki scenarios`) or a scenario file. Starts the embedded "
@@ -35,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run)
 
 
-def _scenario(args: argparse.Namespace):
+def _scenario(args: argparse.Namespace) -> Scenario:
     from harness.scenarios import load_scenario
 
     scenario = load_scenario(args.scenario)
@@ -44,7 +50,7 @@ def _scenario(args: argparse.Namespace):
     return scenario.with_length(triggers=args.triggers, duration_s=args.duration)
 
 
-def _broker(args: argparse.Namespace):
+def _broker(args: argparse.Namespace) -> Broker:
     from harness.config import resolve
     from harness.kafka import make_broker
 
@@ -55,14 +61,17 @@ def _broker(args: argparse.Namespace):
 
 def _run(args: argparse.Namespace) -> int:
     from harness.cli.main import EXIT_FAILED
-    from harness.scenarios.runner import run_scenario
+    from harness.runs import RunRequest, SizedScenario, run
 
     scenario = _scenario(args)
     log(f"scenario {scenario.name!r}: {len(scenario.players)} player(s), {scenario.triggers} trigger(s) at "
          f"{scenario.rate_hz:g} Hz")
     with _broker(args) as broker:
         log(f"Kafka: {broker.describe()}")
-        result = run_scenario(scenario, broker, topic_prefix=args.topic_prefix, log_dir=args.log_dir, log=log)
+        # the topics stay for the user to inspect, as the summary names them
+        outcome = run(RunRequest(SizedScenario.as_given(scenario), broker, topic_prefix=args.topic_prefix,
+                                 keep_topics=True, log_dir=args.log_dir, log=log))
+    result = outcome.summary
     print(format_summary(result))
     if args.json_file:
         Path(args.json_file).write_text(json.dumps(result.to_dict(journal=args.journal), indent=2) + "\n")
@@ -75,7 +84,7 @@ def _rate(value: float | None) -> str:
     return "-" if value is None else f"{value:.3g}"
 
 
-def format_summary(result) -> str:
+def format_summary(result: RunSummary) -> str:
     """The per-stream table and the verdict, as printed by ``donki run``."""
     header = ("stream", "kind", "messages", "MB", "rate Hz", "nominal", "msg/s", "acks", "delivered", "in Kafka",
               "status")
@@ -86,7 +95,7 @@ def format_summary(result) -> str:
                      f"{s.nominal_rate_hz:g}", _rate(s.message_rate_hz), f"{s.acks}/{s.triggers_due}",
                      str(s.delivered), "-" if s.in_kafka is None else str(s.in_kafka), status))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     verdict = "OK" if result.ok else ("COMPLETE BUT SLOW" if result.complete else "FAILED")
     lines.append(f"run {result.scenario.name}: {verdict} ({result.outcome}, {result.elapsed_s:.1f} s); "
                  f"topics: {', '.join(result.topics.values())}")

@@ -7,10 +7,10 @@ import shutil
 import signal
 import tempfile
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Mapping
 
 from harness.errors import BrokerStartError, ConfigError
 from harness.kafka.nodeconfig import NodeAddress, node_properties, render_properties
@@ -123,10 +123,12 @@ class LocalKafka(Broker):
     def workdir(self) -> Path | None:
         return self._workdir
 
-    def start(self) -> "LocalKafka":
+    def start(self) -> LocalKafka:
         if self._started:
             return self
-        self._runtime = locate_runtime(kafka_home=self._kafka_home, version=self._version, fetch=self._fetch, log=self._log)
+        self._runtime = locate_runtime(
+            kafka_home=self._kafka_home, version=self._version, fetch=self._fetch, log=self._log
+        )
         if self._port is not None:
             ensure_port_free(self._port, what="Kafka broker port")
         for attempt in range(1, PORT_RETRIES + 1):
@@ -238,7 +240,8 @@ class LocalKafka(Broker):
             if node.child is not None and not node.child.alive():
                 tail = tail_text(node.log, 30)
                 if any(marker in tail for marker in _BIND_FAILURE_MARKERS):
-                    raise _PortTaken(f"node {node.address.node_id} ports {node.address.broker_port}/{node.address.controller_port}")
+                    ports = f"{node.address.broker_port}/{node.address.controller_port}"
+                    raise _PortTaken(f"node {node.address.node_id} ports {ports}")
                 raise BrokerStartError(
                     f"Kafka node {node.address.node_id} exited with code {node.child.returncode} while starting; "
                     f"last lines of {node.log}:\n{tail}"

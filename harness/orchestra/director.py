@@ -13,31 +13,35 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
-from typing import Any, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from harness.errors import ConfigError, PlayerError, PlayerFailed, RunError, RunFailed
 from harness.orchestra.director_loop import DirectorLoop
 from harness.orchestra.failures import FailureLog, raise_failures
 from harness.orchestra.journal import EventKind, Journal
 from harness.orchestra.plan import RunPlan
-from harness.orchestra.protocol import MsgType
+from harness.orchestra.protocol import Message, MsgType
 from harness.orchestra.registry import PlayerInfo, PlayerState, Registry
-from harness.orchestra.schedule import RunResult
+from harness.orchestra.schedule import RunState, ScheduleResult
 from harness.orchestra.security import CurveServer, ZapHandler
 
 __all__ = ["Director", "RunHandle", "DEFAULT_HEARTBEAT_S", "DEFAULT_LIVENESS"]
 
 DEFAULT_HEARTBEAT_S = 0.5
-DEFAULT_LIVENESS = 6  # heartbeats missed before a peer counts as gone (Paranoid Pirate); 3 s tolerates a loaded CI machine
+# heartbeats missed before a peer counts as gone (Paranoid Pirate); 3 s tolerates a loaded CI machine
+DEFAULT_LIVENESS = 6
 DEFAULT_REQUEST_TIMEOUT_S = 5.0
 CLOSE_TIMEOUT_S = 5.0
 RUN_DEADLINE_SLACK_S = 10.0
+
+_T = TypeVar("_T")
 
 
 class RunHandle:
     """A run in progress: wait for it, or pause, resume, stop or abort it."""
 
-    def __init__(self, director: "Director", future: concurrent.futures.Future, plan: RunPlan) -> None:
+    def __init__(self, director: Director, future: concurrent.futures.Future[ScheduleResult], plan: RunPlan) -> None:
         self._director = director
         self._future = future
         self.plan = plan
@@ -45,7 +49,7 @@ class RunHandle:
     def done(self) -> bool:
         return self._future.done()
 
-    def wait(self, timeout_s: float) -> RunResult:
+    def wait(self, timeout_s: float) -> ScheduleResult:
         """The run's result once it ended; :class:`RunError` if not within ``timeout_s``."""
         try:
             return self._future.result(timeout_s)
@@ -101,7 +105,7 @@ class Director:
 
     # -- lifecycle ----------------------------------------------------------------------
 
-    def start(self) -> "Director":
+    def start(self) -> Director:
         """Bind and start the I/O thread; ``endpoint`` is then ``tcp://HOST:PORT``."""
         import zmq
 
@@ -134,10 +138,11 @@ class Director:
 
     def close(self, reason: str = "director closing", timeout_s: float = CLOSE_TIMEOUT_S) -> None:
         """Abort any run, say bye to every player, stop the thread, close the socket."""
-        if self._thread is None:
+        loop = self._loop
+        if self._thread is None or loop is None:
             return
         try:
-            self._loop.call(lambda: self._loop.begin_close(reason)).result(timeout_s)
+            loop.call(lambda: loop.begin_close(reason)).result(timeout_s)
         except (RunError, concurrent.futures.TimeoutError):
             pass  # the loop already stopped (or died, which it reported)
         self._thread.join(timeout_s)
@@ -146,17 +151,19 @@ class Director:
         self._thread = None
         self._context.term()
 
-    def __enter__(self) -> "Director":
+    def __enter__(self) -> Director:
         return self.start()
 
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
 
-    def _call(self, fn, timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S) -> Any:
-        if self._loop is None:
+    def _call(self, fn: Callable[[DirectorLoop], _T], timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S) -> _T:
+        """``fn(loop)`` run in the loop thread, its result returned here."""
+        loop = self._loop
+        if loop is None:
             raise RunError("the director is not started; call start() or use it as a context manager")
         try:
-            return self._loop.call(fn).result(timeout_s)
+            return loop.call(lambda: fn(loop)).result(timeout_s)
         except concurrent.futures.TimeoutError:
             raise RunError(f"the director's I/O loop did not answer within {timeout_s:g} s") from None
 
@@ -197,8 +204,12 @@ class Director:
 
     # -- commands to players ------------------------------------------------------------
 
-    def _ask(self, name: str, kind: MsgType, timeout_s: float, **fields: Any):
-        future = self._call(lambda: self._loop.request(name, kind, timeout_s, **fields))
+    def _request(self, name: str, kind: MsgType, timeout_s: float,
+                 **fields: Any) -> concurrent.futures.Future[Message]:
+        return self._call(lambda loop: loop.request(name, kind, timeout_s, **fields))
+
+    def _ask(self, name: str, kind: MsgType, timeout_s: float, **fields: Any) -> Message:
+        future = self._request(name, kind, timeout_s, **fields)
         try:
             return future.result(timeout_s + 1.0)  # the loop enforces timeout_s; this is a backstop
         except concurrent.futures.TimeoutError:
@@ -218,8 +229,8 @@ class Director:
         self._command_all(self._names(names), MsgType.STOP, timeout_s)
 
     def _command_all(self, names: list[str], kind: MsgType, timeout_s: float) -> None:
-        futures = {name: self._call(lambda n=name: self._loop.request(n, kind, timeout_s)) for name in names}
-        failures = []
+        futures = {name: self._request(name, kind, timeout_s) for name in names}
+        failures: list[PlayerFailed] = []
         for name, future in futures.items():
             try:
                 future.result(timeout_s + 1.0)
@@ -229,13 +240,18 @@ class Director:
                     continue  # it left or was lost meanwhile: journaled, and a loss is in the failure log
                 failures.append(exc if isinstance(exc, PlayerFailed) else PlayerFailed(name, f"{kind.value}: {exc}"))
                 continue
-            mark = self._loop.mark_started if kind is MsgType.START else self._loop.mark_joined
-            self._call(lambda n=name: mark(n))
+            self._mark(name, kind)
         raise_failures(failures)
+
+    def _mark(self, name: str, kind: MsgType) -> None:
+        if kind is MsgType.START:
+            self._call(lambda loop: loop.mark_started(name))
+        else:
+            self._call(lambda loop: loop.mark_joined(name))
 
     def set_priority(self, name: str, priority: int, timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S) -> None:
         """Move ``name`` to another level (< 0 disables it); only while no run is running."""
-        future = self._call(lambda: self._loop.set_priority(name, priority, timeout_s))
+        future = self._call(lambda loop: loop.set_priority(name, priority, timeout_s))
         future.result(timeout_s + 1.0)
 
     def info(self, name: str, timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S) -> dict[str, Any]:
@@ -256,11 +272,11 @@ class Director:
             idle = [p.name for p in self.players() if p.state is PlayerState.JOINED and p.enabled]
             if idle:
                 self.start_players(idle)
-        future = self._call(lambda: self._loop.start_run(plan))
+        future = self._call(lambda loop: loop.start_run(plan))
         return RunHandle(self, future, plan)
 
     def run(self, plan: RunPlan | None = None, *, timeout_s: float | None = None, check: bool = True,
-            start_players: bool = True, **plan_fields: Any) -> RunResult:
+            start_players: bool = True, **plan_fields: Any) -> ScheduleResult:
         """Run to the end and return the result.
 
         ``timeout_s`` defaults to a bound derived from the plan (count, rate, ack timeout,
@@ -276,7 +292,7 @@ class Director:
         except RunError:
             self.abort(f"did not end within {timeout_s:g} s")
             result = handle.wait(CLOSE_TIMEOUT_S)
-        if check and result.state.value == "aborted":
+        if check and result.state is RunState.ABORTED:
             raise RunFailed(f"run aborted after trigger {result.last_trigger}: {result.reason} "
                             f"(acked {result.acked}, nacked {result.nacked}, missed {result.missed})", result)
         return result
@@ -290,23 +306,23 @@ class Director:
 
     def pause(self) -> None:
         """Pause after the trigger in progress (journaled when it takes effect)."""
-        self._call(lambda: self._loop.control_run("pause"))
+        self._call(lambda loop: loop.control_run("pause"))
 
     def resume(self) -> None:
-        self._call(lambda: self._loop.control_run("resume"))
+        self._call(lambda loop: loop.control_run("resume"))
 
     def stop_run(self) -> None:
         """End the run after the trigger in progress."""
-        self._call(lambda: self._loop.control_run("stop"))
+        self._call(lambda loop: loop.control_run("stop"))
 
     def abort(self, reason: str = "aborted on request") -> None:
         """End the run now; what players still owe is journaled as missed."""
-        self._call(lambda: self._loop.control_run("abort", reason))
+        self._call(lambda loop: loop.control_run("abort", reason))
 
     @property
     def run_state(self) -> str | None:
         """``running``, ``paused``, or ``None`` when no run is in progress."""
-        return None if self._loop is None else self._call(self._loop.run_state)
+        return None if self._loop is None else self._call(DirectorLoop.run_state)
 
     # -- errors -------------------------------------------------------------------------
 

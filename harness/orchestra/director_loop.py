@@ -16,19 +16,28 @@ import queue
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, TypeVar
 
 from harness.errors import PlayerError, PlayerFailed, ProtocolError, RunError
 from harness.orchestra.failures import FailureLog
 from harness.orchestra.journal import EventKind, Journal
 from harness.orchestra.plan import RunPlan
 from harness.orchestra.protocol import (
-    PLAYER, PROTOCOL_VERSION, Message, MsgType, UnsupportedVersion, decode, encode, parse_ack, trigger_frames,
+    PLAYER,
+    PROTOCOL_VERSION,
+    Message,
+    MsgType,
+    UnsupportedVersion,
+    decode,
+    encode,
+    parse_ack,
+    trigger_frames,
 )
 from harness.orchestra.registry import PlayerState, Registry
-from harness.orchestra.schedule import RunResult, SendTrigger, TriggerScheduler
+from harness.orchestra.schedule import ScheduleResult, SendTrigger, TriggerScheduler
 
 __all__ = ["DirectorLoop"]
 
@@ -39,12 +48,14 @@ MAX_GARBAGE_EVENTS = 1000  # a flood of garbage must not grow the journal withou
 CLOSE_LINGER_MS = 200  # lets the goodbyes leave before the socket closes
 RUNS_REMEMBERED = 8  # late answers to older runs are journaled as wrong acks without detail
 
+_T = TypeVar("_T")
+
 
 @dataclass
 class _Request:
     name: str
     kind: MsgType
-    future: Future
+    future: Future[Message]
     deadline: float
 
 
@@ -65,13 +76,13 @@ class DirectorLoop:
         self._heartbeat_s = heartbeat_s
         self._liveness = liveness
         self._zap = zap
-        self._commands: queue.SimpleQueue[tuple[Callable[[], Any], Future]] = queue.SimpleQueue()
+        self._commands: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
         self._wake_lock = threading.Lock()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
         self._run: TriggerScheduler | None = None
-        self._run_future: Future | None = None
+        self._run_future: Future[ScheduleResult] | None = None
         self._runs: collections.OrderedDict[int, TriggerScheduler] = collections.OrderedDict()  # recent runs
         self._requests: dict[int, _Request] = {}
         self._req_ids = itertools.count(1)
@@ -89,9 +100,9 @@ class DirectorLoop:
 
     # -- any thread ---------------------------------------------------------------------
 
-    def call(self, fn: Callable[[], Any]) -> Future:
+    def call(self, fn: Callable[[], _T]) -> Future[_T]:
         """Run ``fn`` in the loop thread; its result or exception arrives in the future."""
-        future: Future = Future()
+        future: Future[_T] = Future()
         with self._wake_lock:  # the pipe is closed under this lock: never write to a reused fd
             if self._stopped:
                 future.set_exception(self._closed_error())
@@ -188,7 +199,7 @@ class DirectorLoop:
             ack = parse_ack(frames[1])
             name = self._registry.name_of(identity)
             run = None if ack is None else self._runs.get(ack[0])
-            if run is not None and name is not None:
+            if ack is not None and run is not None and name is not None:
                 now = time.monotonic()
                 self._registry.touch(identity, now)
                 self._send_triggers(run, run.on_ack(name, ack[1], ack[2], ack[3], now))
@@ -236,14 +247,14 @@ class DirectorLoop:
 
     def _on_hello(self, identity: bytes, name: str | None, msg: Message, now: float) -> None:
         if name is not None:  # hello repeated because our welcome crossed it: answer again
-            if name == msg["name"]:
+            if name == msg.body["name"]:
                 self._welcome(identity)
             else:
-                self._garbage_event(identity, f"hello as {msg['name']!r} from the connection of {name!r}")
+                self._garbage_event(identity, f"hello as {msg.body['name']!r} from the connection of {name!r}")
             return
         reason = self._registry.refusal(msg.body)
         if reason is not None:
-            self._reject(identity, msg["name"], reason)
+            self._reject(identity, msg.body["name"], reason)
             return
         info = self._registry.join(identity, msg.body, now)
         self._journal.record(EventKind.PLAYER_JOINED, player=info.name, detail=info.join_detail())
@@ -288,21 +299,21 @@ class DirectorLoop:
                                                  body["error"], now))
 
     def _on_reply(self, name: str, msg: Message, now: float) -> None:
-        request = self._requests.get(msg["req"])
+        request = self._requests.get(msg.body["req"])
         if request is None or request.name != name:
-            self._garbage_event(self._registry.identity_of(name) or b"", f"reply to unknown request {msg['req']}")
+            self._garbage_event(self._registry.identity_of(name) or b"", f"reply to unknown request {msg.body['req']}")
             return
-        del self._requests[msg["req"]]
-        if msg["ok"]:
+        del self._requests[msg.body["req"]]
+        if msg.body["ok"]:
             request.future.set_result(msg)
         else:
-            request.future.set_exception(PlayerFailed(name, f"refused {request.kind.value}", msg["error"]))
+            request.future.set_exception(PlayerFailed(name, f"refused {request.kind.value}", msg.body["error"]))
 
     def _on_heartbeat(self, name: str, msg: Message, now: float) -> None:
         pass  # being heard from is all a heartbeat says; the registry was touched
 
     def _on_bye(self, name: str, msg: Message, now: float) -> None:
-        self._player_gone(name, PlayerState.LEFT, msg["reason"], now)
+        self._player_gone(name, PlayerState.LEFT, msg.body["reason"], now)
 
     def _on_zap(self) -> None:
         allowed, key, address = self._zap.handle()
@@ -370,12 +381,12 @@ class DirectorLoop:
     def _complete_run(self) -> None:
         run, future = self._run, self._run_future
         self._run, self._run_future = None, None
-        if future is not None and not future.done():
+        if run is not None and future is not None and not future.done():
             future.set_result(run.result())
 
     # -- commands (run in the loop thread via call) -------------------------------------
 
-    def start_run(self, plan: RunPlan) -> Future:
+    def start_run(self, plan: RunPlan) -> Future[ScheduleResult]:
         if self._run is not None:
             raise RunError(f"a run is already in progress (trigger {self._run.trigger_in_progress}); "
                            "stop or abort it first")
@@ -388,11 +399,12 @@ class DirectorLoop:
         self._runs[run_id] = run
         while len(self._runs) > RUNS_REMEMBERED:
             self._runs.popitem(last=False)
-        self._run_future = Future()
+        future: Future[ScheduleResult] = Future()
+        self._run_future = future
         self._send_triggers(run, run.begin(now))
-        return self._run_future
+        return future
 
-    def control_run(self, action: str, reason: str = "") -> RunResult | None:
+    def control_run(self, action: str, reason: str = "") -> ScheduleResult | None:
         run, now = self._run, time.monotonic()
         if run is None:
             return None
@@ -411,13 +423,13 @@ class DirectorLoop:
     def run_state(self) -> str | None:
         return None if self._run is None else self._run.state.value
 
-    def request(self, name: str, kind: MsgType, timeout_s: float, **fields: Any) -> Future:
+    def request(self, name: str, kind: MsgType, timeout_s: float, **fields: Any) -> Future[Message]:
         """Send a request to ``name``; the future gets its reply :class:`Message`."""
         identity = self._registry.identity_of(name)
         if identity is None:
             raise PlayerError(f"no connected player named {name!r}; connected: {self.connected_names()}")
         req = next(self._req_ids)
-        future: Future = Future()
+        future: Future[Message] = Future()
         self._requests[req] = _Request(name, kind, future, time.monotonic() + timeout_s)
         self._send(identity, encode(kind, req=req, **fields))
         return future
@@ -425,7 +437,7 @@ class DirectorLoop:
     def connected_names(self) -> list[str]:
         return sorted(p.name for p in self._registry.snapshot() if p.connected)
 
-    def set_priority(self, name: str, priority: int, timeout_s: float) -> Future:
+    def set_priority(self, name: str, priority: int, timeout_s: float) -> Future[Message]:
         if self._run is not None and self._run.state.value == "running":
             raise RunError(f"cannot change the priority of {name!r} while a run is in progress; "
                            "pause the run or wait for it to end")
@@ -460,7 +472,8 @@ class DirectorLoop:
     # -- failure paths ------------------------------------------------------------------
 
     def _fail_everything(self, error: Exception) -> None:
-        for future in [self._run_future, *(r.future for r in self._requests.values())]:
+        futures: list[Future[Any] | None] = [self._run_future, *(r.future for r in self._requests.values())]
+        for future in futures:
             if future is not None and not future.done():
                 future.set_exception(error)
         self._requests.clear()

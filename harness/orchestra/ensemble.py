@@ -2,10 +2,10 @@
 
 Example
 -------
->>> from harness.orchestra import Ensemble, PlayerSpec          # doctest: +SKIP
+>>> from harness.orchestra import Ensemble, PlayerConfig        # doctest: +SKIP
 >>> with Ensemble() as ens:
-...     ens.add_players([PlayerSpec("det", "sleep", {"seconds": 0.001}, priority=0),
-...                      PlayerSpec("motion", priority=1, divisor=14)])
+...     ens.add_players([PlayerConfig("det", "sleep", {"seconds": 0.001}, priority=0),
+...                      PlayerConfig("motion", priority=1, divisor=14)])
 ...     result = ens.run(count=140, rate_hz=14, ack_timeout_s=1.0, policy="skip")
 ...     ens.raise_player_errors()
 """
@@ -13,16 +13,19 @@ Example
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from harness.errors import PlayerError, PlayerFailed
-from harness.orchestra.director import DEFAULT_HEARTBEAT_S, DEFAULT_LIVENESS, Director
+from harness.orchestra.director import DEFAULT_HEARTBEAT_S, DEFAULT_LIVENESS, Director, RunHandle
 from harness.orchestra.failures import FailureLog, raise_failures
 from harness.orchestra.journal import Journal
-from harness.orchestra.launcher import PlayerHandle, PlayerPool, PlayerSpec
+from harness.orchestra.launcher import PlayerHandle, PlayerPool
 from harness.orchestra.plan import RunPlan
-from harness.orchestra.schedule import RunResult
+from harness.orchestra.player_config import PlayerConfig
+from harness.orchestra.registry import PlayerInfo
+from harness.orchestra.schedule import ScheduleResult
 from harness.orchestra.security import CurveClient, CurveServer
 
 __all__ = ["Ensemble", "DEFAULT_REGISTER_TIMEOUT_S"]
@@ -55,12 +58,17 @@ class Ensemble:
         self._log_dir = log_dir
         self.pool: PlayerPool | None = None
 
-    def start(self) -> "Ensemble":
+    def start(self) -> Ensemble:
         self.director.start()
         if self.pool is None:
             self.pool = PlayerPool(self.director.endpoint, failures=self.failures, log_dir=self._log_dir,
                                    curve=self._curve_client)
         return self
+
+    def _pool(self) -> PlayerPool:
+        if self.pool is None:
+            raise PlayerError("the ensemble is not started; call start() or use it as a context manager")
+        return self.pool
 
     def close(self) -> None:
         """Stop players, then the director; failures stay available afterwards."""
@@ -70,7 +78,7 @@ class Ensemble:
         finally:
             self.director.close()
 
-    def __enter__(self) -> "Ensemble":
+    def __enter__(self) -> Ensemble:
         return self.start()
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -86,24 +94,25 @@ class Ensemble:
 
     # -- players ------------------------------------------------------------------------
 
-    def add_player(self, spec: PlayerSpec, mode: str = "process", action: Any = None, *, wait: bool = True,
+    def add_player(self, spec: PlayerConfig, mode: str = "process", action: Any = None, *, wait: bool = True,
                    timeout_s: float = DEFAULT_REGISTER_TIMEOUT_S) -> PlayerHandle:
         """Start one player (``process`` or ``thread``) and by default wait until it registered."""
-        handle = self.pool.start(spec, mode, action)
+        handle = self._pool().start(spec, mode, action)
         if wait:
             self.wait_for_players([spec.name], timeout_s)
         return handle
 
-    def add_players(self, specs: Iterable[PlayerSpec], mode: str = "process", *, wait: bool = True,
+    def add_players(self, specs: Iterable[PlayerConfig], mode: str = "process", *, wait: bool = True,
                     timeout_s: float = DEFAULT_REGISTER_TIMEOUT_S) -> list[PlayerHandle]:
         """Start several players at once (they boot in parallel), then wait for all."""
         specs = list(specs)
-        handles = [self.pool.start(spec, mode) for spec in specs]
+        handles = [self._pool().start(spec, mode) for spec in specs]
         if wait:
             self.wait_for_players([s.name for s in specs], timeout_s)
         return handles
 
-    def wait_for_players(self, names: Iterable[str] | int, timeout_s: float = DEFAULT_REGISTER_TIMEOUT_S):
+    def wait_for_players(self, names: Iterable[str] | int,
+                         timeout_s: float = DEFAULT_REGISTER_TIMEOUT_S) -> tuple[PlayerInfo, ...]:
         """Wait until they registered; a player that ends meanwhile is reported at once, with its log."""
         names = names if isinstance(names, int) else list(names)
         deadline = time.monotonic() + timeout_s
@@ -112,25 +121,25 @@ class Ensemble:
             try:
                 return self.director.wait_for_players(names, slice_s)
             except PlayerError:
-                if self.pool.collect():
+                if self._pool().collect():
                     self.raise_player_errors()
                 if time.monotonic() >= deadline:
                     raise self.director.registration_error(names, timeout_s) from None
 
     def stop_player(self, name: str, timeout_s: float = 5.0) -> None:
         """Stop a player gracefully (teardown, bye)."""
-        self.pool.stop(name, timeout_s)
+        self._pool().stop(name, timeout_s)
 
     def kill_player(self, name: str) -> None:
         """Crash a player: SIGKILL a process, or end a thread without teardown or bye."""
-        self.pool.kill(name)
+        self._pool().kill(name)
 
     # -- runs (see Director for the full API) --------------------------------------------
 
-    def run(self, plan: RunPlan | None = None, **kwargs: Any) -> RunResult:
+    def run(self, plan: RunPlan | None = None, **kwargs: Any) -> ScheduleResult:
         return self.director.run(plan, **kwargs)
 
-    def start_run(self, plan: RunPlan | None = None, **kwargs: Any):
+    def start_run(self, plan: RunPlan | None = None, **kwargs: Any) -> RunHandle:
         return self.director.start_run(plan, **kwargs)
 
     # -- errors -------------------------------------------------------------------------
@@ -138,12 +147,12 @@ class Ensemble:
     def player_errors(self) -> list[PlayerFailed]:
         """Everything players reported so far (nacks, losses, crashes, thread exceptions); kept."""
         if self.pool is not None:
-            self.pool.collect()
+            self._pool().collect()
         return self.failures.peek()
 
     def take_player_errors(self) -> list[PlayerFailed]:
         if self.pool is not None:
-            self.pool.collect()
+            self._pool().collect()
         return self.failures.take()
 
     def raise_player_errors(self) -> None:

@@ -11,8 +11,9 @@ import enum
 import json
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 __all__ = ["EventKind", "JournalEvent", "Journal"]
 
@@ -80,7 +81,7 @@ class JournalEvent:
         return row
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> "JournalEvent":
+    def from_row(cls, row: dict[str, Any]) -> JournalEvent:
         data = dict(row)
         data["kind"] = EventKind(data["kind"])
         data["counts"] = dict(data.get("counts") or {})
@@ -121,12 +122,12 @@ class Journal:
         return [e.to_row() for e in self.events]
 
     @classmethod
-    def from_rows(cls, rows: Iterable[dict[str, Any]]) -> "Journal":
+    def from_rows(cls, rows: Iterable[dict[str, Any]]) -> Journal:
         return cls(JournalEvent.from_row(r) for r in rows)
 
     def to_json(self) -> str:
         return json.dumps(self.to_rows())
 
     @classmethod
-    def from_json(cls, text: str) -> "Journal":
+    def from_json(cls, text: str) -> Journal:
         return cls.from_rows(json.loads(text))

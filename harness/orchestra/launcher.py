@@ -16,9 +16,8 @@ import sys
 import tempfile
 import threading
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from harness.errors import ConfigError, DonkiError, PlayerError, PlayerFailed
 from harness.orchestra.failures import FailureLog
@@ -27,34 +26,11 @@ from harness.orchestra.player_config import PlayerConfig
 from harness.orchestra.security import CurveClient
 from harness.procs import Child, spawn
 
-__all__ = ["PlayerSpec", "PlayerHandle", "ProcessPlayer", "ThreadPlayer", "PlayerPool", "MODES"]
+__all__ = ["PlayerHandle", "ProcessPlayer", "ThreadPlayer", "PlayerPool", "MODES"]
 
 MODES = ("process", "thread")
 STOP_GRACE_S = 5.0
 LOG_TAIL_LINES = 60
-
-
-@dataclass(frozen=True)
-class PlayerSpec:
-    """A player to start: everything of a :class:`PlayerConfig` but where the director is."""
-
-    name: str
-    kind: str = "noop"
-    params: Mapping[str, Any] = field(default_factory=dict)
-    priority: int = 0
-    divisor: int = 1
-    streams: tuple[str, ...] = ()
-    ack_mode: str = "sent"
-    bootstrap: str | None = None
-    topic: str | None = None
-    seed: int | None = None
-    delivery_timeout_s: float = 30.0
-    hello_timeout_s: float = 10.0
-
-    def config(self, director: str, curve: CurveClient | None = None, **overrides: Any) -> PlayerConfig:
-        values = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        values.update(overrides)
-        return PlayerConfig(director=director, curve=curve, **values)
 
 
 class PlayerHandle(abc.ABC):
@@ -208,7 +184,7 @@ class PlayerPool:
         self._players: dict[str, PlayerHandle] = {}
         self._reported: set[int] = set()
 
-    def start(self, spec: PlayerSpec, mode: str = "process", action: Any = None) -> PlayerHandle:
+    def start(self, spec: PlayerConfig, mode: str = "process", action: Any = None) -> PlayerHandle:
         """Start one player; ``action`` (an object) is only possible for threads."""
         if mode not in MODES:
             raise ConfigError(f"player mode {mode!r} must be one of {MODES}")
@@ -218,7 +194,7 @@ class PlayerPool:
         if action is not None and mode != "thread":
             raise ConfigError(f"player {spec.name!r}: an action object can only run in a thread; "
                               "for a process give an action kind and params")
-        config = spec.config(self.endpoint, self.curve)
+        config = spec.attached(self.endpoint, self.curve)
         handle = ProcessPlayer(config, self.log_dir) if mode == "process" else ThreadPlayer(config, action)
         self._players[spec.name] = handle
         return handle
@@ -227,7 +203,7 @@ class PlayerPool:
         try:
             return self._players[name]
         except KeyError:
-            raise PlayerError(f"no player named {name!r} was started here; started: {sorted(self._players)}")
+            raise PlayerError(f"no player named {name!r} was started here; started: {sorted(self._players)}") from None
 
     def handles(self) -> list[PlayerHandle]:
         return list(self._players.values())
@@ -241,8 +217,10 @@ class PlayerPool:
         handle = self[name]
         if isinstance(handle, ProcessPlayer):
             handle.kill()
-        else:
+        elif isinstance(handle, ThreadPlayer):
             handle.vanish()
+        else:
+            raise PlayerError(f"cannot kill player {name!r}: a {type(handle).__name__} is neither process nor thread")
 
     def collect(self) -> list[PlayerFailed]:
         """Report players that ended abnormally since the last call (each once)."""

@@ -18,10 +18,11 @@ import traceback
 from typing import Any
 
 from harness.errors import ConfigError, PlayerFailed, ProtocolError
-from harness.orchestra.action import ActionResult, PlayerAction
-from harness.orchestra.actions import make_action
-from harness.orchestra.player_config import PlayerConfig
 from harness.orchestra import protocol
+from harness.orchestra.ack import AckAfter
+from harness.orchestra.action import ActionResult, DeliveryAction, PlayerAction
+from harness.orchestra.action_kinds import make_action
+from harness.orchestra.player_config import PlayerConfig
 from harness.orchestra.protocol import DIRECTOR, Message, MsgType, ack_frames, decode, encode
 
 __all__ = ["Player", "PlayerExit", "LOG_LINES_KEPT", "EXIT_OK", "EXIT_ERROR", "EXIT_DIRECTOR_LOST"]
@@ -78,7 +79,8 @@ class Player:
         self._ring = _RingHandler()
         self._action = action
         self.priority = config.priority
-        self._ack_delivered = config.ack_mode == "delivered"
+        self._ack_delivered = config.ack_mode is AckAfter.DELIVERY
+        self._delivery: DeliveryAction | None = None  # the action, in ack mode 'delivery'
         self.started = False
         self.triggers_done = 0
         self._last: tuple[int, int, MsgType, dict[str, int], str] | None = None  # last answered (run, trigger)
@@ -102,9 +104,9 @@ class Player:
                        "mode": self.mode, "stop_event": self.stop_event, "priority": cfg.priority,
                        "divisor": cfg.divisor, "streams": list(cfg.streams), "logger": self.log}
             action = make_action(cfg.kind, cfg.params, context)
-        if cfg.ack_mode == "delivered" and not callable(getattr(action, "wait_delivered", None)):
-            raise ConfigError(f"player {cfg.name!r}: ack mode 'delivered' needs an action with "
-                              f"wait_delivered(trigger, timeout_s); kind {cfg.kind!r} has none: use ack mode 'sent'")
+        if cfg.ack_mode is AckAfter.DELIVERY and not callable(getattr(action, "wait_delivered", None)):
+            raise ConfigError(f"player {cfg.name!r}: ack mode 'delivery' needs an action with "
+                              f"wait_delivered(trigger, timeout_s); kind {cfg.kind!r} has none: use ack mode 'send'")
         return action
 
     def run(self) -> str:
@@ -120,7 +122,9 @@ class Player:
         import zmq
 
         self.log.addHandler(self._ring)
-        self._action = self._build_action()
+        action = self._action = self._build_action()
+        # _build_action made sure that an action in ack mode 'delivery' has wait_delivered
+        self._delivery = action if self._ack_delivered and isinstance(action, DeliveryAction) else None
         context = zmq.Context()
         self._sock = context.socket(zmq.DEALER)
         reason = "player stopping"
@@ -166,7 +170,7 @@ class Player:
         streams = list(cfg.streams) or [str(s) for s in getattr(self._action, "streams", ())]
         self._send(encode(MsgType.HELLO, name=cfg.name, priority=cfg.priority, divisor=cfg.divisor,
                           streams=streams, protocol=cfg.protocol, host=pysocket.gethostname(), pid=os.getpid(),
-                          kind=cfg.kind, ack_mode=cfg.ack_mode))
+                          kind=cfg.kind, ack_mode=cfg.ack_mode.value))
         deadline = time.monotonic() + cfg.hello_timeout_s
         while not self.stop_event.is_set():
             remaining = deadline - time.monotonic()
@@ -176,12 +180,12 @@ class Player:
                 continue
             msg = self._receive()
             if msg is not None and msg.type is MsgType.WELCOME:
-                self._heartbeat_s, self._liveness = float(msg["heartbeat_s"]), msg["liveness"]
+                self._heartbeat_s, self._liveness = float(msg.body["heartbeat_s"]), msg.body["liveness"]
                 self.log.info("joined %s (heartbeat %g s, liveness %d)", cfg.director, self._heartbeat_s,
                               self._liveness)
                 return
             if msg is not None and msg.type is MsgType.REJECT:
-                raise PlayerFailed(cfg.name, f"was rejected by the director at {cfg.director}: {msg['reason']}")
+                raise PlayerFailed(cfg.name, f"was rejected by the director at {cfg.director}: {msg.body['reason']}")
         if self.stop_event.is_set():
             raise PlayerFailed(cfg.name, "was stopped before the director welcomed it")
         raise PlayerFailed(cfg.name, f"got no welcome from {cfg.director} within {cfg.hello_timeout_s:g} s: "
@@ -227,10 +231,10 @@ class Player:
         if msg is None:
             return False
         if msg.type is MsgType.BYE:
-            self.log.info("director said bye: %s", msg["reason"])
+            self.log.info("director said bye: %s", msg.body["reason"])
             return True
         if msg.type is MsgType.REJECT:
-            raise PlayerFailed(self.config.name, f"was rejected by the director: {msg['reason']}")
+            raise PlayerFailed(self.config.name, f"was rejected by the director: {msg.body['reason']}")
         self._handlers[msg.type](msg)
         return False
 
@@ -250,9 +254,9 @@ class Player:
         else:
             self._sock.send_multipart(frames)
 
-    def _reply(self, msg: Message, ok: bool = True, body: dict | None = None, error: str = "",
+    def _reply(self, msg: Message, ok: bool = True, body: dict[str, Any] | None = None, error: str = "",
                buffers: tuple[bytes, ...] = ()) -> None:
-        self._send(encode(MsgType.REPLY, buffers, req=msg["req"], ok=ok, body=body or {}, error=error))
+        self._send(encode(MsgType.REPLY, buffers, req=msg.body["req"], ok=ok, body=body or {}, error=error))
 
     # -- per-trigger work ---------------------------------------------------------------
 
@@ -274,9 +278,11 @@ class Player:
         try:
             if not self.started:
                 self._setup()
+            if self._action is None:
+                raise RuntimeError("the player has no action yet: run() builds it before the first trigger")
             result = self._action(trigger)
-            if self._ack_delivered:
-                result = self._action.wait_delivered(trigger, self.config.delivery_timeout_s)
+            if self._delivery is not None:
+                result = self._delivery.wait_delivered(trigger, self.config.delivery_timeout_s)
             if result is None:
                 return MsgType.ACK, {}, ""
             if not isinstance(result, ActionResult):
@@ -329,20 +335,20 @@ class Player:
         self._reply(msg)
 
     def _on_set_priority(self, msg: Message) -> None:
-        self.log.info("priority %d -> %d", self.priority, msg["priority"])
-        self.priority = msg["priority"]
+        self.log.info("priority %d -> %d", self.priority, msg.body["priority"])
+        self.priority = msg.body["priority"]
         self._reply(msg)
 
     def _on_info(self, msg: Message) -> None:
         cfg = self.config
         self._reply(msg, body={"name": cfg.name, "kind": cfg.kind, "priority": self.priority,
-                               "divisor": cfg.divisor, "streams": list(cfg.streams), "ack_mode": cfg.ack_mode,
+                               "divisor": cfg.divisor, "streams": list(cfg.streams), "ack_mode": cfg.ack_mode.value,
                                "pid": os.getpid(), "host": pysocket.gethostname(), "mode": self.mode,
                                "started": self.started, "triggers_done": self.triggers_done,
                                "last_trigger": None if self._last is None else self._last[1]})
 
     def _on_log(self, msg: Message) -> None:
-        lines = list(self._ring.lines)[-msg["lines"]:]
+        lines = list(self._ring.lines)[-msg.body["lines"]:]
         self._reply(msg, body={"lines": len(lines)}, buffers=("\n".join(lines).encode(),))
 
 

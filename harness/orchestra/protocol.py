@@ -16,7 +16,8 @@ from __future__ import annotations
 import enum
 import json
 import re
-from typing import Any, Mapping, NamedTuple, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 from harness.errors import ProtocolError
 
@@ -98,14 +99,15 @@ _POSITIVE = frozenset({"run", "trigger", "attempt", "divisor", "req", "liveness"
 class Message(NamedTuple):
     """A decoded message: its type, header fields and raw buffer frames (immutable).
 
-    ``msg["trigger"]`` reads a header field; the tuple's own fields are attributes.
+    ``msg["trigger"]`` reads a header field; the tuple's own fields are attributes. Type checkers
+    index a tuple by its items, so typed code reads header fields as ``msg.body["trigger"]``.
     """
 
     type: MsgType
     body: Mapping[str, Any] = {}
     buffers: tuple[bytes, ...] = ()
 
-    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, key: Any) -> Any:
         return self.body[key] if isinstance(key, str) else tuple.__getitem__(self, key)
 
 
@@ -176,9 +178,11 @@ def parse_ack(frame: bytes) -> tuple[int, int, int, dict[str, int]] | None:
 def _fast_decode(frame: bytes, sender: str) -> Message | None:
     if sender == DIRECTOR:
         trig = parse_trigger(frame)
-        return None if trig is None else Message(MsgType.TRIGGER, dict(zip(("run", "trigger", "attempt"), trig)))
+        return None if trig is None else Message(MsgType.TRIGGER, dict(zip(("run", "trigger", "attempt"), trig,
+                                                                            strict=True)))
     ack = parse_ack(frame)
-    return None if ack is None else Message(MsgType.ACK, dict(zip(("run", "trigger", "attempt", "counts"), ack)))
+    return None if ack is None else Message(MsgType.ACK, dict(zip(("run", "trigger", "attempt", "counts"), ack,
+                                                                  strict=True)))
 
 
 def _parse_header(frame: bytes) -> dict[str, Any]:
@@ -197,7 +201,9 @@ def _check_version(header: dict[str, Any]) -> None:
     version = header.get("protocol")
     if type(version) is int and version in SUPPORTED_VERSIONS:
         return
-    name = header.get("name") if isinstance(header.get("name"), str) else "?"
+    name = header.get("name")
+    if not isinstance(name, str):
+        name = "?"
     supported = ", ".join(str(v) for v in sorted(SUPPORTED_VERSIONS))
     raise UnsupportedVersion(
         f"player {name!r} speaks protocol version {version!r}; this director supports {supported}: "
@@ -220,7 +226,7 @@ def _check_fields(kind: MsgType, spec: dict[str, tuple[type, ...]], header: dict
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             expected = "/".join(t.__name__ for t in types)
             raise ProtocolError(f"{kind.value}.{name} must be {expected}, got {type(value).__name__}")
-        if name in _POSITIVE and value < 1:
+        if name in _POSITIVE and isinstance(value, int) and value < 1:  # the positive fields are all int
             raise ProtocolError(f"{kind.value}.{name} must be >= 1, got {value}")
 
 

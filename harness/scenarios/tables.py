@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from harness.errors import ScenarioError
-from harness.scenarios.params import REQUIRED, Param
+from harness.kinds.params import REQUIRED, Param
 
 __all__ = ["check_keys", "require_table", "take", "check_topic", "TOPIC_PATTERN"]
 

@@ -1,13 +1,15 @@
-"""Turning the plain data of a scenario file into a validated :class:`Scenario`."""
+"""Turning the plain data of a scenario file into the validated fields of a :class:`Scenario`."""
 
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from harness.errors import ScenarioError
-from harness.scenarios.kinds import get_stream_kind
-from harness.scenarios.model import (
+from harness.kinds import get_stream_kind, resolve_params
+from harness.orchestra.ack import AckAfter
+from harness.scenarios.players import (
     ACK_AFTER,
     ACK_PARAMS,
     CLOCKS,
@@ -16,14 +18,12 @@ from harness.scenarios.model import (
     AckSettings,
     Expectations,
     PlayerSpec,
-    Scenario,
     derive_seed,
     divisor_for,
 )
-from harness.scenarios.params import resolve_params
 from harness.scenarios.tables import check_keys, check_topic, require_table, take
 
-__all__ = ["scenario_from_dict", "SCENARIO_KEYS", "PLAYER_KEYS", "CI_KEYS"]
+__all__ = ["scenario_fields", "SCENARIO_KEYS", "PLAYER_KEYS", "CI_KEYS"]
 
 SCENARIO_KEYS = ("name", "description", "rate", "triggers", "duration", "seed", "ack", "ci")
 PLAYER_KEYS = ("name", "stream", "topic", "partitions", "priority", "rate", "divisor", "seed", "ack", "clock",
@@ -35,8 +35,11 @@ CI_KEYS = ("triggers", "duration", "params")
 MAX_PARTITIONS = 1000
 
 
-def scenario_from_dict(data: Mapping[str, Any], source: str) -> Scenario:
-    """Validate ``data`` laid out like a scenario file; errors name ``source`` and the key."""
+def scenario_fields(data: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """Validate ``data`` laid out like a scenario file into :class:`Scenario` keywords.
+
+    Errors name ``source`` and the key.
+    """
     require_table(data, source)
     check_keys(data, ("scenario", "players"), f"{source}: top level")
     if "scenario" not in data:
@@ -53,18 +56,19 @@ def scenario_from_dict(data: Mapping[str, Any], source: str) -> Scenario:
     triggers = _length(head, rate, where, required=True)
     players = _players(data.get("players"), rate, seed, ack.after, source)
     ci_triggers, ci_params = _ci(head.get("ci", {}), rate, players, f"{where}.ci")
-    return Scenario(name=name, rate_hz=rate, players=players, triggers=triggers,
-                    description=take(head, "description", str, where, ""), seed=seed, ack=ack,
-                    ci_triggers=ci_triggers, ci_params=ci_params, source=source)
+    return dict(name=name, rate_hz=rate, players=players, triggers=triggers,
+                description=take(head, "description", str, where, ""), seed=seed, ack=ack,
+                ci_triggers=ci_triggers, ci_params=ci_params, source=source)
 
 
 def _length(table: Mapping[str, Any], rate: float, where: str, required: bool) -> int | None:
     if "triggers" in table and "duration" in table:
         raise ScenarioError(f"{where}: give either 'triggers' or 'duration', not both")
     if "triggers" in table:
-        return take(table, "triggers", int, where, minimum=1)
+        triggers: int = take(table, "triggers", int, where, minimum=1)
+        return triggers
     if "duration" in table:
-        duration = take(table, "duration", float, where, positive=True)
+        duration: float = take(table, "duration", float, where, positive=True)
         return max(1, round(duration * rate))
     if required:
         raise ScenarioError(f"{where}: missing the run length: set 'triggers' (a count) or 'duration' (seconds)")
@@ -73,10 +77,10 @@ def _length(table: Mapping[str, Any], rate: float, where: str, required: bool) -
 
 def _ack(table: Any, where: str) -> AckSettings:
     values = resolve_params(ACK_PARAMS, require_table(table, where), where)
-    return AckSettings(values["policy"], values["timeout"], values["resend"], values["after"])
+    return AckSettings(values["policy"], values["timeout"], values["resend"], AckAfter(values["after"]))
 
 
-def _players(raw: Any, rate: float, seed: int, ack_after: str, source: str) -> tuple[PlayerSpec, ...]:
+def _players(raw: Any, rate: float, seed: int, ack_after: AckAfter, source: str) -> tuple[PlayerSpec, ...]:
     if raw is None:
         raise ScenarioError(f"{source}: missing [[players]]; a scenario needs at least one player")
     if not isinstance(raw, list) or not raw:
@@ -95,7 +99,7 @@ def _players(raw: Any, rate: float, seed: int, ack_after: str, source: str) -> t
     return players
 
 
-def _player(entry: Any, index: int, rate: float, seed: int, ack_after: str, source: str) -> PlayerSpec:
+def _player(entry: Any, index: int, rate: float, seed: int, ack_after: AckAfter, source: str) -> PlayerSpec:
     where = f"{source}: players[{index}]"
     table = require_table(entry, where)
     check_keys(table, PLAYER_KEYS, where)
@@ -113,7 +117,7 @@ def _player(entry: Any, index: int, rate: float, seed: int, ack_after: str, sour
         priority=take(table, "priority", int, where, 1, minimum=-1, maximum=1000),
         divisor=_divisor(table, rate, where),
         seed=take(table, "seed", int, where, derive_seed(seed, name), minimum=0, maximum=2**63 - 1),
-        ack=take(table, "ack", str, where, ack_after, choices=ACK_AFTER),
+        ack=AckAfter(take(table, "ack", str, where, ack_after.value, choices=ACK_AFTER)),
         clock=take(table, "clock", str, where, "wall", choices=CLOCKS),
         params=params,
         expect=Expectations(expect["rate_tolerance"], expect["max_missed"]),
@@ -148,10 +152,12 @@ def _divisor(table: Mapping[str, Any], rate: float, where: str) -> int:
         raise ScenarioError(f"{where}: give either 'rate' or 'divisor', not both")
     if "rate" in table:
         return divisor_for(take(table, "rate", float, where, positive=True), rate, f"{where}.rate")
-    return take(table, "divisor", int, where, 1, minimum=1, maximum=1_000_000)
+    divisor: int = take(table, "divisor", int, where, 1, minimum=1, maximum=1_000_000)
+    return divisor
 
 
-def _ci(table: Any, rate: float, players: tuple[PlayerSpec, ...], where: str):
+def _ci(table: Any, rate: float, players: tuple[PlayerSpec, ...],
+        where: str) -> tuple[int | None, dict[str, dict[str, Any]]]:
     table = require_table(table, where)
     check_keys(table, CI_KEYS, where)
     triggers = _length(table, rate, where, required=False)

@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from harness.errors import BrokerError, ScenarioError
+from harness.kinds import get_stream_kind
+from harness.orchestra.ack import AckAfter
 from harness.orchestra.action import ActionResult
 from harness.streams.base import StreamGenerator
 from harness.streams.faults import NO_FAULTS, Faults
+from harness.streams.generators import make_generator
 from harness.streams.producer import StreamPublisher, TriggerTally
+from harness.streams.runcontrol import RunControlGenerator
 
 __all__ = [
     "PLAYER_KEY",
@@ -34,7 +39,6 @@ __all__ = [
 #: reserved key of an action's params: settings of the player rather than of the stream
 PLAYER_KEY = "player"
 CLOCKS = ("wall", "nominal")
-ACKS = ("delivery", "send")
 TEARDOWN_FLUSH_S = 30.0
 CONTROL_DELIVERY_S = 30.0
 WARM_UP_S = 5.0
@@ -47,8 +51,8 @@ class PlayerSettings:
     ``clock="wall"`` stamps each trigger's data with the wall clock when the trigger
     arrives (the achieved rate shows in the timestamps); ``"nominal"`` stamps trigger
     ``n`` with ``start_ns + (n - 1) / base_rate_hz`` (reproducible timestamps).
-    ``ack`` is the player's ack mode: ``"delivery"`` (the director's ``delivered``) or
-    ``"send"`` (``sent``); it decides what the delivery counts of a result mean.
+    ``ack`` is the player's :class:`~harness.orchestra.ack.AckAfter`; it decides what the
+    delivery counts of a result mean.
     """
 
     rate_hz: float = 1.0
@@ -56,12 +60,12 @@ class PlayerSettings:
     clock: str = "wall"
     start_ns: int | None = None
     producer: dict[str, Any] = field(default_factory=dict)
-    ack: str = "delivery"
+    ack: AckAfter = AckAfter.DELIVERY
     last_trigger: int | None = None  # the player's last due trigger, when the run length is known
     faults: Faults = NO_FAULTS
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> tuple["PlayerSettings", dict[str, Any]]:
+    def from_params(cls, params: Mapping[str, Any]) -> tuple[PlayerSettings, dict[str, Any]]:
         """Split the action's params into player settings and the stream's own params."""
         stream_params = dict(params)
         raw = dict(stream_params.pop(PLAYER_KEY, None) or {})
@@ -71,13 +75,12 @@ class PlayerSettings:
             raise ScenarioError(f"player settings: unknown key(s) {unknown}")
         rate = float(raw.get("rate_hz", 1.0))
         settings = cls(rate, float(raw.get("base_rate_hz", rate)), str(raw.get("clock", "wall")),
-                       raw.get("start_ns"), dict(raw.get("producer") or {}), str(raw.get("ack", "delivery")),
+                       raw.get("start_ns"), dict(raw.get("producer") or {}),
+                       AckAfter.parse(raw.get("ack", AckAfter.DELIVERY.value), "player settings"),
                        None if raw.get("last_trigger") is None else int(raw["last_trigger"]),
                        Faults.from_params(raw.get("faults"), "player settings: faults"))
         if settings.clock not in CLOCKS:
             raise ScenarioError(f"player settings: clock={settings.clock!r}; expected one of: {', '.join(CLOCKS)}")
-        if settings.ack not in ACKS:
-            raise ScenarioError(f"player settings: ack={settings.ack!r}; expected one of: {', '.join(ACKS)}")
         if settings.rate_hz <= 0 or settings.base_rate_hz <= 0:
             raise ScenarioError(f"player settings: rates must be positive, got {settings}")
         return settings, stream_params
@@ -94,7 +97,7 @@ def client_config_for(context: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _result(tally: TriggerTally) -> ActionResult:
-    extra = {"pending": tally.pending, "first_timestamp_ms": tally.first_timestamp_ms,
+    extra: dict[str, Any] = {"pending": tally.pending, "first_timestamp_ms": tally.first_timestamp_ms,
              "last_timestamp_ms": tally.last_timestamp_ms}
     if tally.first_error:
         extra["error"] = tally.first_error
@@ -139,7 +142,7 @@ class StreamAction:
         return self._reported(self.publisher.publish(trigger, messages))
 
     def _reported(self, tally: TriggerTally) -> ActionResult:
-        if self.settings.ack == "delivery":
+        if self.settings.ack is AckAfter.DELIVERY:
             return _result(tally)
         result = _result(tally)
         result.delivered, result.failed, error = self.publisher.take_reports()
@@ -168,7 +171,9 @@ class RunControlAction(StreamAction):
     message. In an endless run the stop goes out at teardown, after the last trigger.
     """
 
-    def __init__(self, generator, publisher: StreamPublisher, settings: PlayerSettings) -> None:
+    generator: RunControlGenerator
+
+    def __init__(self, generator: RunControlGenerator, publisher: StreamPublisher, settings: PlayerSettings) -> None:
         super().__init__(generator, publisher, settings)
         self.last_trigger: int | None = None
         self.stopped = False
@@ -195,10 +200,8 @@ class RunControlAction(StreamAction):
         super().teardown()
 
 
-def _build(kind: str, params: Mapping[str, Any], context: Mapping[str, Any]) -> tuple:
-    from harness.scenarios.kinds import get_stream_kind
-    from harness.streams.kinds import make_generator
-
+def _build(kind: str, params: Mapping[str, Any],
+           context: Mapping[str, Any]) -> tuple[StreamGenerator, StreamPublisher, PlayerSettings]:
     settings, stream_params = PlayerSettings.from_params(params)
     name = str(context.get("name") or kind)
     resolved = get_stream_kind(kind).resolve(stream_params, f"player {name!r} params")
@@ -210,7 +213,7 @@ def _build(kind: str, params: Mapping[str, Any], context: Mapping[str, Any]) -> 
     return generator, publisher, settings
 
 
-def generator_action_factory(kind: str):
+def generator_action_factory(kind: str) -> Callable[[Mapping[str, Any], Mapping[str, Any]], StreamAction]:
     """The action factory of built-in generator ``kind`` (``factory(params, context)``)."""
 
     def factory(params: Mapping[str, Any], context: Mapping[str, Any]) -> StreamAction:
@@ -225,15 +228,7 @@ def run_control_action(params: Mapping[str, Any], context: Mapping[str, Any]) ->
     params = dict(params)
     if not params.get("broker"):
         params["broker"] = str(context.get("bootstrap") or "")
-    return RunControlAction(*_build("run-control", params, context))
-
-
-def _register_all_kinds() -> None:
-    # a player process resolves an unknown action kind by importing this module: loading
-    # the stream-kind registry registers every stream kind (plugins too) as an action kind
-    from harness.scenarios.kinds import stream_kinds
-
-    stream_kinds()
-
-
-_register_all_kinds()
+    generator, publisher, settings = _build("run-control", params, context)
+    if not isinstance(generator, RunControlGenerator):
+        raise ScenarioError(f"the run-control kind made a {type(generator).__name__}, not a RunControlGenerator")
+    return RunControlAction(generator, publisher, settings)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from harness.errors import BrokerError
 from harness.headers import make_headers
@@ -179,7 +180,7 @@ class StreamPublisher:
         """Wait up to ``timeout_s`` for every message; returns how many are still pending."""
         if self._producer is None:
             return 0
-        remaining = self._producer.flush(timeout_s)
+        remaining: int = self._producer.flush(timeout_s)
         self._retire_done()
         return remaining
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from harness.errors import BrokerError
 from harness.records import KafkaRecord
@@ -35,7 +36,8 @@ def topic_message_count(client_config: Mapping[str, Any], topic: str, timeout_s:
         consumer.close()
 
 
-def read_topic(client_config: Mapping[str, Any], topic: str, expected: int, timeout_s: float = 30.0) -> list[KafkaRecord]:
+def read_topic(client_config: Mapping[str, Any], topic: str, expected: int,
+               timeout_s: float = 30.0) -> list[KafkaRecord]:
     """The first ``expected`` records of ``topic`` (all partitions, from the start).
 
     Raises :class:`BrokerError` naming how many arrived when ``timeout_s`` passes first.

@@ -1,9 +1,8 @@
 import pytest
+from literal_streams import record
 
 from harness.checks import check_rates, stream_trigger_times
 from harness.errors import CheckFailed
-
-from literal_streams import record
 
 
 def ticks(rate, n, start=100.0):

@@ -71,8 +71,9 @@ def test_curve_keys_and_a_curve_protected_run(tmp_path):
     (allowed / "det.key").write_bytes((tmp_path / "p" / "det.key").read_bytes())
     director, endpoint = start_director(tmp_path, "--players", "1", "--count", "3", "--curve-secret",
                                         str(tmp_path / "d" / "director.key_secret"), "--curve-allowed", str(allowed))
-    player = start_player(tmp_path, endpoint, "det", "--stream", "noop", "--curve-secret",
-                          str(tmp_path / "p" / "det.key_secret"), "--curve-server-key", str(tmp_path / "d" / "director.key"))
+    player = start_player(tmp_path, endpoint, "det", "--stream", "noop",
+                          "--curve-secret", str(tmp_path / "p" / "det.key_secret"),
+                          "--curve-server-key", str(tmp_path / "d" / "director.key"))
     try:
         assert director.popen.wait(timeout=60) == 0, director.log_tail()
     finally:

@@ -24,7 +24,8 @@ def test_fresh_virtualenv_install_exposes_command_plugin_and_package_data(tmp_pa
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", "--no-warn-script-location"]
     subprocess.run([*pip, str(ROOT)], check=True, timeout=300, cwd=tmp_path)
     bin_dir = venv / "bin"
-    version = subprocess.run([str(bin_dir / "donki"), "--version"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    version = subprocess.run([str(bin_dir / "donki"), "--version"], capture_output=True, text=True, timeout=60,
+                             cwd=tmp_path)
     assert version.returncode == 0 and "pytest-donki" in version.stdout
     where = subprocess.run(
         [str(bin_dir / "python"), "-c",

@@ -12,7 +12,8 @@ def test_the_consumer_project_example_passes(pytester, donki_kafka):
     for path in EXAMPLE.iterdir():
         if path.is_file():
             shutil.copy(path, pytester.path / path.name)
-    result = pytester.runpytest_subprocess("--donki-kafka=external", f"--donki-bootstrap={donki_kafka.bootstrap_servers}",
+    result = pytester.runpytest_subprocess("--donki-kafka=external",
+                                           f"--donki-bootstrap={donki_kafka.bootstrap_servers}",
                                            "-p", "no:cacheprovider", "-v")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*test_monitor_sees_every_message_of_every_schema PASSED*",

@@ -6,17 +6,17 @@ import time
 
 import numpy as np
 import pytest
+from recording_helpers import T0_MS, ev44
 
 from harness.errors import ScenarioError
 from harness.headers import crc32_hex, make_headers
-from harness.records import KafkaRecord
-from harness.recording.captured import CapturedOptions, plan_slices
 from harness.recording.decode import decode_payload
-from harness.recording.reader import open_recording
-from harness.recording.recorder import Recorder
-from harness.recording.writer import RecordingWriter
+from harness.recording.reader.reader import open_recording
+from harness.recording.replay.captured import CapturedOptions, plan_slices
+from harness.recording.writer.recorder import Recorder
+from harness.recording.writer.writer import RecordingWriter
+from harness.records import KafkaRecord
 from harness.scenarios import loads_scenario
-from recording_helpers import T0_MS, ev44
 
 
 def capture(path, triggers=3, per_trigger=2):
@@ -28,7 +28,8 @@ def capture(path, triggers=3, per_trigger=2):
             ts = T0_MS + 100 * (trigger - 1) + 10 * k
             value = ev44("loki", seq, ts * 1_000_000, 3 + seq)
             headers = make_headers("recorded", trigger, seq, value, [("origin", b"beamline")])
-            records.append(KafkaRecord("loki_detector", 0, seq, ts, 1, b"det-%d" % k, value, tuple(headers), 50.0 + seq))
+            records.append(KafkaRecord("loki_detector", 0, seq, ts, 1, b"det-%d" % k, value, tuple(headers),
+                                       50.0 + seq))
     with RecordingWriter(path) as writer:
         for record in records:
             writer.append(record)
@@ -83,7 +84,7 @@ topic = "loki_detector"
 
 
 def test_a_captured_stream_drives_a_director_run(donki_kafka, donki_topics, tmp_path):
-    from harness.scenarios.runner import run_scenario
+    from harness.runs import RunRequest, SizedScenario, run
 
     recorded = capture(tmp_path / "capture.h5", triggers=3, per_trigger=2)
     scenario = loads_scenario(f"""
@@ -99,7 +100,8 @@ topic = "loki_detector"
 recording = "{tmp_path / 'capture.h5'}"
 """, "captured-loki.toml")
     before_ms = time.time() * 1000
-    result = run_scenario(scenario, donki_kafka, namespace=donki_topics, mode="process", log_dir=tmp_path / "logs")
+    result = run(RunRequest(SizedScenario.as_given(scenario), donki_kafka, namespace=donki_topics, mode="process",
+                            log_dir=tmp_path / "logs")).summary
     assert result.complete, result.all_problems()
     topic = result.topics["loki_detector"]
     Recorder(tmp_path / "out.h5", [topic], donki_kafka.client_config, until_end=True).run()
@@ -110,7 +112,7 @@ recording = "{tmp_path / 'capture.h5'}"
     assert len(got) == 10
     assert [(r.donki.stream, r.donki.trigger, r.donki.seq) for r in got] == [
         ("loki-replay", 1 + i // 2, i) for i in range(10)]
-    for message, original in zip(got, source):
+    for message, original in zip(got, source, strict=True):
         assert message.key == original.key and ("origin", b"beamline") in message.headers
         assert message.donki.crc32 == crc32_hex(message.value)
         new, old = decode_payload(message.value), decode_payload(original.value)

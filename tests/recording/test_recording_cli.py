@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from recording_helpers import mixed_records, produce_records, same_message
 
 from harness.cli.main import EXIT_ERROR, main
-from harness.recording.reader import open_recording
-from recording_helpers import mixed_records, produce_records, same_message
+from harness.recording.reader.reader import open_recording
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_replay_into_another_topic(recorded, donki_kafka, donki_topics, tmp_path
     with open_recording(copy) as again:
         got = sorted(again.records(), key=lambda r: (r.partition, r.offset))
     want = sorted(sent, key=lambda r: (r.partition, r.offset))
-    assert all(same_message(a, b) for a, b in zip(want, got)) and len(got) == 24
+    assert len(got) == 24 and all(same_message(a, b) for a, b in zip(want, got, strict=True))
 
 
 def test_record_refuses_to_overwrite_without_force(recorded, donki_kafka, capsys):

@@ -10,6 +10,8 @@ from importlib.metadata import EntryPoint
 import pytest
 
 from harness.errors import ScenarioError
+from harness.kinds import registry as kinds_module
+from harness.orchestra.ack import AckAfter
 from harness.scenarios import (
     Param,
     Scenario,
@@ -22,8 +24,7 @@ from harness.scenarios import (
     register_stream_kind,
     stream_kinds,
 )
-from harness.scenarios import kinds as kinds_module
-from harness.scenarios.model import derive_seed
+from harness.scenarios.players import derive_seed
 
 BUILTINS = ["a-scalar", "all-streams", "b-image", "c-spectrum", "d-array3d", "e-mixed", "ess-pulse"]
 
@@ -65,7 +66,7 @@ def test_defaults_are_filled_in_and_seeds_derived():
     scenario = loads_scenario(MINIMAL, "mini.toml")
     (player,) = scenario.players
     assert (player.name, player.priority, player.divisor, player.partitions, player.ack) == (
-        "a-scalar", 1, 1, 1, "delivery")
+        "a-scalar", 1, 1, 1, AckAfter.DELIVERY)
     assert player.params == get_stream_kind("a-scalar").resolve({}, "x")
     assert player.seed == derive_seed(0, "a-scalar") != derive_seed(0, "b-image")
     assert scenario.triggers == 5 and scenario.duration_s == 0.5
@@ -159,7 +160,8 @@ def test_cross_parameter_checks():
 
 
 def test_ci_overrides_must_name_players_and_valid_params():
-    text = MINIMAL.replace("triggers = 5", "triggers = 5\n[scenario.ci]\ntriggers = 2\n[scenario.ci.params.nobody]\nx = 1")
+    text = MINIMAL.replace("triggers = 5",
+                           "triggers = 5\n[scenario.ci]\ntriggers = 2\n[scenario.ci.params.nobody]\nx = 1")
     with pytest.raises(ScenarioError, match="scenario.ci.params: no player 'nobody'"):
         loads_scenario(text, "ci.toml")
     text = MINIMAL.replace("triggers = 5", "triggers = 5\n[scenario.ci.params.a-scalar]\nnoise = -1.0")

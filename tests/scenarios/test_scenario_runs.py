@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import itertools
 import json
 import subprocess
 import sys
@@ -12,17 +13,22 @@ from streaming_data_types import DESERIALISERS
 
 from harness.headers import crc32_hex
 from harness.orchestra import EventKind, check_journal
+from harness.runs import RunRequest, RunSummary, SizedScenario, run
 from harness.scenarios import builtin_names, load_scenario, loads_scenario
-from harness.scenarios.runner import run_scenario
 from harness.streams.readback import read_topic
 
 pytestmark = pytest.mark.timeout(300)
 
 
+def run_scenario(scenario, broker, **options) -> RunSummary:
+    """What the players of an unrecorded run of ``scenario`` did."""
+    return run(RunRequest(SizedScenario.as_given(scenario), broker, **options)).summary
+
+
 def read_back(broker, result):
     """Every message of the run's topics, grouped by topic."""
     by_topic = {}
-    for local, topic in result.topics.items():
+    for topic in result.topics.values():
         players = [s for s in result.streams if s.topic == topic]
         expected = sum(s.in_kafka if s.in_kafka is not None else s.delivered for s in players)
         by_topic[topic] = read_topic(broker.client_config, topic, expected, timeout_s=60)
@@ -92,7 +98,7 @@ def test_send_acks_and_nominal_clock(donki_kafka, donki_topics):
     assert result.complete and summary.acks == summary.triggers_due == 3
     records = read_back(donki_kafka, result)[summary.topic]
     stamps = sorted(r.timestamp_ms for r in records)
-    assert [b - a for a, b in zip(stamps, stamps[1:])] == [100, 100]  # triggers 1, 3, 5 of a 20 Hz clock
+    assert [b - a for a, b in itertools.pairwise(stamps)] == [100, 100]  # triggers 1, 3, 5 of a 20 Hz clock
 
 
 def test_lost_messages_fail_the_run_and_are_reported(donki_kafka, donki_topics):
@@ -118,16 +124,13 @@ class _ExplodesAt:
 
 @pytest.fixture
 def exploding_kind():
-    from harness.orchestra import actions as orchestra_actions
-    from harness.scenarios import Param, StreamKind, register_stream_kind
-    from harness.scenarios import kinds as scenario_kinds
+    from harness.kinds import Param, StreamKind, register_stream_kind, unregister_stream_kind
 
     kind = StreamKind("test-explodes", "raises at one trigger", (Param("at", int, 2),),
                       lambda params, context: _ExplodesAt(params["at"]))
     register_stream_kind(kind)
     yield kind.name
-    scenario_kinds._REGISTRY.pop(kind.name)
-    orchestra_actions._KINDS.pop(kind.name)
+    unregister_stream_kind(kind.name)
 
 
 @pytest.mark.parametrize("policy", ["skip", "fail"])

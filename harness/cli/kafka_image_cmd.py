@@ -18,7 +18,7 @@ def _tag(text: str) -> str:
     return text
 
 
-def register_image(kafka_actions: argparse._SubParsersAction) -> None:
+def register_image(kafka_actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``image build`` under ``donki kafka``."""
     image = kafka_actions.add_parser("image", help="build the Kafka Docker image for the container provider")
     sub = image.add_subparsers(dest="image_command", metavar="ACTION", required=True)

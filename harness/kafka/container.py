@@ -307,7 +307,7 @@ class ContainerKafka(Broker):
             return False
         wrapped = self._container.get_wrapped_container()
         wrapped.reload()
-        return wrapped.status == "running"
+        return bool(wrapped.status == "running")
 
     def stop(self) -> None:
         """Stop the broker with SIGTERM (a controlled shutdown), keep its log, remove the container."""

@@ -62,7 +62,9 @@ def docker_client(timeout_s: int = BUILD_TIMEOUT_S) -> docker.DockerClient:
     try:
         import docker
     except ImportError:
-        raise ImageBuildError("building the Kafka image needs the Docker SDK: pip install 'pytest-donki[container]'") from None
+        raise ImageBuildError(
+            "building the Kafka image needs the Docker SDK: pip install 'pytest-donki[container]'"
+        ) from None
     try:
         client = docker.from_env(timeout=timeout_s)
         client.ping()

@@ -70,8 +70,8 @@ def test_the_image_runs_as_appuser_and_holds_its_class_data_sharing_archive(buil
 
     client = docker.from_env()
     try:
-        out = client.containers.run(local_image(), entrypoint=["sh", "-c", "id -un; test -s /opt/kafka/kafka.jsa && echo jsa"],
-                                    remove=True)
+        probe = "id -un; test -s /opt/kafka/kafka.jsa && echo jsa"
+        out = client.containers.run(local_image(), entrypoint=["sh", "-c", probe], remove=True)
     finally:
         client.close()
     assert out.decode().split() == ["appuser", "jsa"]

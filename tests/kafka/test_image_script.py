@@ -46,8 +46,8 @@ def image_root(tmp_path: Path) -> Path:
 
 def run_script(root: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     base = {"PATH": os.environ["PATH"], "DONKI_IMAGE_ROOT": str(root), "DONKI_DRY_RUN": "1"}
-    return subprocess.run(["bash", str(SCRIPT), *args], env={**base, **env}, capture_output=True, text=True, check=False,
-                          timeout=60)
+    return subprocess.run(["bash", str(SCRIPT), *args], env={**base, **env}, capture_output=True, text=True,
+                          check=False, timeout=60)
 
 
 def properties(path: Path) -> set[str]:

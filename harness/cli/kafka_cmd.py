@@ -1,4 +1,4 @@
-"""``donki kafka fetch|start|status|selftest``: the broker runtime from the command line."""
+"""``donki kafka fetch|start|status|selftest|image``: the broker runtime from the command line."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import signal
 import threading
 import time
 
+from harness.cli.kafka_image_cmd import register_image
 from harness.cli.output import log
 from harness.errors import DonkiError
 
@@ -40,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     selftest = sub.add_parser("selftest", help="start a local broker, round-trip one message, stop")
     selftest.set_defaults(func=_selftest)
+
+    register_image(sub)
 
 
 def _fetch(args: argparse.Namespace) -> int:
@@ -94,6 +97,10 @@ def _status(args: argparse.Namespace) -> int:
     except DonkiError as exc:
         report["local_runtime"] = None
         report["local_runtime_error"] = str(exc)
+    if report["docker"]:
+        from harness.kafka.container import describe_container_image
+
+        report["container_image"] = describe_container_image()
     if args.bootstrap:
         from harness.kafka.external import parse_bootstrap
         from harness.kafka.readiness import probe

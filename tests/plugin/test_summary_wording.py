@@ -69,7 +69,7 @@ def test_checks_per_test_turn_a_check_off_and_bad_ones_are_named(pytester, donki
         def test_bad(donki_run):
             pass
     ''')
-    result = pytester.runpytest_subprocess("--donki-kafka=external",
-                                           f"--donki-bootstrap={donki_kafka.bootstrap_servers}", "-p", "no:cacheprovider")
+    bootstrap = f"--donki-bootstrap={donki_kafka.bootstrap_servers}"
+    result = pytester.runpytest_subprocess("--donki-kafka=external", bootstrap, "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*test_bad*checks=*rates.tolerance=2: expected a number in (0, 1]*"])

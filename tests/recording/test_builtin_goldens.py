@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from harness.checks.config import ChecksConfig
 from harness.recording.golden.compare import compare_recordings
 from harness.recording.golden.store import GoldenStore, stream_key
 from harness.recording.reader.reader import open_recording
 from harness.recording.replay.replayer import Replayer
 from harness.recording.writer.recorder import Recorder
-from harness.checks.config import ChecksConfig
 from harness.runs import RunRequest, SizedScenario, golden_variant, run
 from harness.scenarios import builtin_names
 

@@ -13,6 +13,7 @@ __all__ = [
     "ConfigError",
     "BrokerError",
     "KafkaRuntimeError",
+    "ImageBuildError",
     "BrokerStartError",
     "BrokerUnreachableError",
     "TopicError",
@@ -42,6 +43,10 @@ class BrokerError(DonkiError):
 
 class KafkaRuntimeError(BrokerError):
     """Java or the Apache Kafka jars needed for a local broker are missing or broken."""
+
+
+class ImageBuildError(BrokerError):
+    """The Kafka Docker image could not be built (``donki kafka image build``)."""
 
 
 class BrokerStartError(BrokerError):

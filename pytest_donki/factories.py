@@ -211,7 +211,7 @@ def _scenario_path(request: pytest.FixtureRequest, ref: object) -> str | Path:
 
 def runner_fixture(broker: str = "donki_kafka", recordings: str = "donki_recordings_dir") -> Callable[..., Any]:
     """A fixture giving ``run(scenario=None, *, before_run=None, length=None, golden=None,
-    record_mode=None, mode=None, source=None)`` that runs, records and checks a scenario.
+    record_mode=None, mode=None, source=None, checks=None)`` that runs, records and checks a scenario.
 
     ``scenario`` is a :class:`~harness.scenarios.Scenario`, a :class:`~harness.runs.SizedScenario`,
     a built-in name or a TOML path (default: the marker's). ``before_run(topics)`` is called
@@ -219,7 +219,8 @@ def runner_fixture(broker: str = "donki_kafka", recordings: str = "donki_recordi
     there and return it; it is the outcome's ``started``. The topics stay until the test
     ends, so a consumer may also read them afterwards. ``golden`` is ``False`` (none), ``True``
     (the scenario's own) or a golden recording's name; ``source="golden"`` replays the golden
-    recording instead of running players.
+    recording instead of running players; ``checks={"rates": {"tolerance": 0.2}, "views": False}``
+    turns checks off or gives their options (see docs/checks.md).
     Keywords left out come from ``@pytest.mark.donki(...)``, then the session's settings.
     The golden recording is written at teardown, and only if the test passed.
     """
@@ -244,14 +245,17 @@ def runner_fixture(broker: str = "donki_kafka", recordings: str = "donki_recordi
 
         def _run(request: pytest.FixtureRequest, sized: SizedScenario, options: Mapping[str, Any], workdir: Path,
                  before_run: Callable[[dict[str, str]], object] | None) -> RunOutcome:
+            from harness.checks.config import ChecksConfig
             from harness.runs import RunRequest, RunSource
             from harness.runs import run as run_pipeline
 
-            source = RunSource.parse(options.get("source", RunSource.LIVE), f"{request.node.nodeid}: source")
-            return run_pipeline(RunRequest(sized, request.getfixturevalue(broker), workdir=workdir,
-                                           golden=_golden_request(request, sized, options, recordings),
-                                           mode=options.get("mode", "process"), before_run=before_run,
-                                           keep_topics=True, source=source))
+            where = request.node.nodeid
+            source = RunSource.parse(options.get("source", RunSource.LIVE), f"{where}: source")
+            checks = ChecksConfig.parse(options.get("checks"), f"{where}: checks=")
+            golden = _golden_request(request, sized, options, recordings) if checks.enabled("golden") else None
+            return run_pipeline(RunRequest(sized, request.getfixturevalue(broker), workdir=workdir, golden=golden,
+                                           checks=checks, mode=options.get("mode", "process"),
+                                           before_run=before_run, keep_topics=True, source=source))
 
         yield run
         report = request.node.stash.get(CALL_REPORT, None)

@@ -13,9 +13,10 @@ if TYPE_CHECKING:
 __all__ = ["MARKER", "MARKER_KEYS", "MARKER_HELP", "marker_options", "runner_options", "no_scenario"]
 
 MARKER = "donki"
-MARKER_KEYS = ("scenario", "record_mode", "length", "golden", "mode", "source")
+MARKER_KEYS = ("scenario", "record_mode", "length", "golden", "mode", "source", "checks")
 MARKER_HELP = ("donki(scenario=None, record_mode=None, length=None, golden=True|False|'name', mode='process', "
-               "source='live'|'golden'): the donki scenario this test runs with the donki_run fixture, and how")
+               "source='live'|'golden', checks={'rates': {'tolerance': 0.2}, 'golden': False}): the donki scenario "
+               "this test runs with the donki_run fixture, and how")
 
 
 def marker_options(node: pytest.Item) -> dict[str, Any]:

@@ -130,9 +130,9 @@ def _describe_provider(provider: str, bootstrap: str | None) -> str:
     if chosen == "external":
         return f"provider external ({provider}), bootstrap {bootstrap}"
     if chosen == "container":
-        from harness.kafka.container import container_spec
+        from harness.kafka.container import describe_container_image
 
-        return f"provider container ({provider}), image {container_spec().image}"
+        return f"provider container ({provider}), image {describe_container_image()}"
     from harness.kafka.runtime import runtime_description
 
     found = runtime_description()

@@ -85,6 +85,7 @@ def _broker(args: argparse.Namespace) -> Broker:
 def _record(args: argparse.Namespace) -> int:
     import tempfile
 
+    from harness.checks.config import ChecksConfig
     from harness.runs import GoldenRequest, RunRequest, SizedScenario, record_golden
 
     scenarios = _scenarios(args)
@@ -93,7 +94,8 @@ def _record(args: argparse.Namespace) -> int:
     with _broker(args) as broker, tempfile.TemporaryDirectory() as tmp:
         for scenario in scenarios:
             written = record_golden(RunRequest(SizedScenario.as_given(scenario), broker, workdir=Path(tmp),
-                                               golden=GoldenRequest(store, scenario.name), checks=False, log=log))
+                                               golden=GoldenRequest(store, scenario.name),
+                                               checks=ChecksConfig.only("golden"), log=log))
             plan = store.plan(scenario.name)
             print(f"{scenario.name}: {'wrote ' + str(written) if written else 'unchanged ' + str(plan.path)}")
             failed += written is None and plan.record and not plan.path.exists()
@@ -103,6 +105,7 @@ def _record(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     import tempfile
 
+    from harness.checks.config import ChecksConfig
     from harness.recording.golden.compare import Tolerance
     from harness.runs import GoldenRequest, RunRequest, SizedScenario, compare_golden
 
@@ -113,7 +116,8 @@ def _compare(args: argparse.Namespace) -> int:
     with _broker(args) as broker, tempfile.TemporaryDirectory() as tmp:
         for scenario in scenarios:
             result = compare_golden(RunRequest(SizedScenario.as_given(scenario), broker, workdir=Path(tmp),
-                                               golden=GoldenRequest(store, scenario.name), checks=False,
+                                               golden=GoldenRequest(store, scenario.name),
+                                               checks=ChecksConfig.only("golden"),
                                                tolerance=tolerance, log=log))
             print(result.report())
             differing += not result.ok

@@ -1,4 +1,4 @@
-"""``donki kafka fetch|start|status|topics|selftest``: the broker runtime from the command line."""
+"""``donki kafka fetch|start|status|topics|selftest|image``: the broker runtime from the command line."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from harness.cli.kafka_image_cmd import register_image
 from harness.cli.output import log
 from harness.errors import DonkiError
 
@@ -49,6 +50,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     selftest = sub.add_parser("selftest", help="start a local broker, round-trip one message, stop")
     selftest.set_defaults(func=_selftest)
+
+    register_image(sub)
 
 
 def _fetch(args: argparse.Namespace) -> int:
@@ -106,6 +109,10 @@ def _status(args: argparse.Namespace) -> int:
     except DonkiError as exc:
         report["local_runtime"] = None
         report["local_runtime_error"] = str(exc)
+    if report["docker"]:
+        from harness.kafka.container import describe_container_image
+
+        report["container_image"] = describe_container_image()
     if bootstrap:
         from harness.kafka.external import parse_bootstrap
         from harness.kafka.readiness import probe
@@ -142,6 +149,8 @@ def _status_table(report: dict[str, object]) -> Table:
     table.add_row("KAFKA_HOME", str(report["kafka_home"]) if report["kafka_home"] else "not set (the cached jars "
                   "are used)")
     table.add_row("Docker", "available (--kafka container)" if report["docker"] else "not available")
+    if report.get("container_image"):
+        table.add_row("image", str(report["container_image"]))
     cluster = report.get("cluster")
     if isinstance(cluster, dict):
         state = "[green]up[/green]" if cluster["ok"] else "[red]not reachable[/red]"

@@ -12,7 +12,7 @@ and callers can find them by.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError
 from harness.reporting.model import UNRATED_BELOW, RunReport
@@ -128,6 +128,22 @@ def _broker(report: RunReport) -> str:
     return f"{b.get('bootstrap', '-')}" + (f" ({extra})" if extra else "")
 
 
+def _band(figures: dict[str, Any], nominal: float) -> tuple[float, str] | None:
+    """The half-width (relative) of the band the rates check judged by, and its legend label.
+
+    The check allows ``tolerance * nominal`` plus a jitter allowance (``bound_hz``); older
+    reports carry the tolerance alone.
+    """
+    tolerance = figures.get("tolerance")
+    bound = figures.get("bound_hz")
+    if bound is not None and nominal > 0:
+        extra = "" if tolerance is None else f" = {tolerance:.0%} + jitter"
+        return bound / nominal, f"verdict band ±{bound / nominal:.0%}{extra}"
+    if tolerance is not None:
+        return tolerance, f"nominal ±{tolerance:.0%}"
+    return None
+
+
 def _rate_panel(ax: Axes, report: RunReport, stream: str, *, last: bool) -> None:
     ax.set_label(f"rate:{stream}")
     data = report.series()[stream]
@@ -136,16 +152,16 @@ def _rate_panel(ax: Axes, report: RunReport, stream: str, *, last: bool) -> None
     figures = report.rate_of(stream)
     row = next((r for r in report.rows if r.stream == stream), None)
     nominal = figures.get("nominal_hz") or (row.nominal_hz if row else None)
-    tolerance = figures.get("tolerance")
     failed = stream in report.failed_streams()
     top = max(hz, default=0.0)
+    band = _band(figures, nominal) if nominal else None
+    if nominal and band is not None:
+        width, label = band
+        ax.axhspan(nominal * (1 - width), nominal * (1 + width), color=BAND, alpha=0.15, lw=0, label=label)
+        top = max(top, nominal * (1 + width))
+        for i in out_of_band(hz, nominal, width):
+            ax.axvspan(t[i] - window / 2, t[i] + window / 2, color=FAIL, alpha=0.18, lw=0, gid="failed-window")
     if nominal:
-        if tolerance is not None:
-            ax.axhspan(nominal * (1 - tolerance), nominal * (1 + tolerance), color=BAND, alpha=0.15, lw=0,
-                       label=f"nominal ±{tolerance:.0%}")
-            top = max(top, nominal * (1 + tolerance))
-            for i in out_of_band(hz, nominal, tolerance):
-                ax.axvspan(t[i] - window / 2, t[i] + window / 2, color=FAIL, alpha=0.18, lw=0, gid="failed-window")
         ax.axhline(nominal, color=BAND, linestyle="--", linewidth=1.2, label=f"nominal {nominal:g} Hz")
         top = max(top, nominal)
     ax.plot(t, hz, marker="o", markersize=3, color="#0969da", linewidth=1.4, label="achieved")
@@ -153,9 +169,8 @@ def _rate_panel(ax: Axes, report: RunReport, stream: str, *, last: bool) -> None
     ax.set_xlim(left=0)
     achieved = figures.get("achieved_hz") or (row.achieved_hz if row else None)
     verdict = ("FAIL" if failed else "ok") if figures else "-"
-    title = f"{stream}: {_hz(achieved)} achieved, nominal {_hz(nominal)}"
-    ax.set_title(f"{title}  [{verdict}]", loc="left", fontsize=10, color=FAIL if failed else "black",
-                 fontweight="bold" if failed else "normal")
+    ax.set_title(f"{stream}: {_hz(achieved)} achieved, nominal {_hz(nominal)}  [{verdict}]", loc="left", fontsize=10,
+                 color=FAIL if failed else "black", fontweight="bold" if failed else "normal")
     ax.set_ylabel("triggers/s")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right", ncols=3)

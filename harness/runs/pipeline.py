@@ -21,11 +21,12 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.checks.config import ChecksConfig
 from harness.errors import ConfigError, DonkiError, RecordingError, RunError, ScenarioError
 from harness.runs.golden import GoldenAction, GoldenOutcome, GoldenRequest, plan_golden
 from harness.runs.live import REGISTER_TIMEOUT_S, SourceRun, drive_players
@@ -70,8 +71,9 @@ class RunRequest:
     """Everything a run needs.
 
     ``broker`` is a started :class:`~harness.kafka.Broker` or a bootstrap address. With a
-    ``workdir`` the run is recorded there and checked (``checks=False`` keeps only the
-    golden comparison); without one it is counted and summarised only. ``golden`` names the
+    ``workdir`` the run is recorded there and checked (``checks`` says which checks run and
+    with which options; ``ChecksConfig.only("golden")`` keeps only the golden comparison);
+    without one it is counted and summarised only. ``golden`` names the
     golden recording (``None``: none). Topics go into ``namespace`` or under
     ``topic_prefix``; ``keep_topics`` leaves them for the caller (:meth:`RunOutcome.close`).
     ``before_run(topics)`` is called once the topics exist and the recorder listens, before
@@ -84,7 +86,7 @@ class RunRequest:
     broker: Broker | str
     workdir: Path | None = None
     golden: GoldenRequest | None = None
-    checks: bool = True
+    checks: ChecksConfig = field(default_factory=ChecksConfig)
     tolerance: Tolerance | None = None
     mode: str = "process"
     namespace: TopicNamespace | None = None
@@ -207,7 +209,7 @@ def _summarise(request: RunRequest, bootstrap: str, topics: RunTopics, players: 
     shared = {p.topic for p in scenario.players if sum(q.topic == p.topic for q in scenario.players) > 1}
     streams = tuple(
         summarise_player(p, scenario, topics.names[p.topic], get_stream_kind(p.stream).schemas, players.journal,
-                         None if p.topic in shared else counts.get(p.topic))
+                         None if p.topic in shared else counts.get(p.topic), rates=request.checks.rates)
         for p in scenario.players)
     return RunSummary(scenario, bootstrap, dict(topics.names), streams, players.journal, players.elapsed_s,
                       players.outcome, tuple(players.problems), players.drain_s, players.player_logs)
@@ -215,6 +217,7 @@ def _summarise(request: RunRequest, bootstrap: str, topics: RunTopics, players: 
 
 def _check(outcome: RunOutcome, path: Path, request: RunRequest) -> None:
     """Compare with the golden recording and, unless the request says not to, run every check."""
+    from harness.checks.config import CHECK_NAMES
     from harness.checks.rates import stream_trigger_times
     from harness.checks.suite import read_recording, run_checks
     from harness.orchestra import EventKind
@@ -222,15 +225,17 @@ def _check(outcome: RunOutcome, path: Path, request: RunRequest) -> None:
     from harness.recording.reader.reader import Recording
 
     golden: GoldenOutcome = outcome.golden
+    config = request.checks
     with Recording(path) as recording:
-        if golden.action is GoldenAction.COMPARED and golden.path is not None:
+        if golden.action is GoldenAction.COMPARED and golden.path is not None and config.enabled("golden"):
             outcome.comparison = compare_recordings(golden.path, recording, tolerance=request.tolerance,
                                                     namespace=outcome.namespace)
-        if not request.checks:
-            return
-        read = read_recording(recording)
+        if all(not config.enabled(name) for name in CHECK_NAMES if name != "golden"):
+            return  # a comparison alone (donki golden compare): the recording is not read again
+        read = read_recording(recording, views=config.enabled("views"))
         outcome.checks = run_checks(outcome.scenario, outcome.summary.journal, recording,
-                                    problems=outcome.summary.problems, comparison=outcome.comparison, read=read)
+                                    problems=outcome.summary.problems, comparison=outcome.comparison, read=read,
+                                    config=config)
         outcome.trigger_times = stream_trigger_times(read[0])
     for event in outcome.summary.journal.events:
         if event.kind is EventKind.ACK and event.player is not None and event.latency_s is not None:

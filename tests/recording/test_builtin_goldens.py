@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.checks.config import ChecksConfig
 from harness.recording.golden.compare import compare_recordings
 from harness.recording.golden.store import GoldenStore, stream_key
 from harness.recording.reader.reader import open_recording
@@ -40,7 +41,8 @@ def test_the_golden_recording_matches_the_builtin_scenario(name):
 @pytest.mark.parametrize("name", builtin_names())
 def test_live_run_matches_golden_and_replays_byte_identical(name, donki_kafka, donki_topics, tmp_path):
     scenario = golden_variant(name)
-    live = run(RunRequest(SizedScenario.as_given(scenario), donki_kafka, workdir=tmp_path, checks=False))
+    live = run(RunRequest(SizedScenario.as_given(scenario), donki_kafka, workdir=tmp_path,
+                          checks=ChecksConfig.only("golden")))
     assert live.summary.complete, live.summary.all_problems()
     comparison = compare_recordings(RECORDINGS / f"{name}.h5", live.recording, namespace=live.namespace)
     assert comparison.ok, comparison.report()

@@ -102,3 +102,13 @@ def test_a_run_without_rated_streams_lists_them_instead_of_plotting():
     assert [k for k in by if k.startswith("rate:")] == ["rate:none"]
     assert "not rated: run-control (2 message(s))" in texts(by["rate:none"])[0]
     assert "no acks recorded" in texts(by["latency"])
+
+
+def test_the_band_is_the_one_the_verdict_used_tolerance_plus_jitter():
+    report = pulse(ok=True)
+    report.checks["rates"]["metrics"]["ev44"]["bound_hz"] = 3.5  # 14 Hz +- (20 % + a jitter allowance)
+    ax = {a.get_label(): a for a in build_figure(report).axes}["rate:ev44"]
+    band = [p for p in ax.patches if p.get_label().startswith("verdict band")]
+    assert [p.get_label() for p in band] == ["verdict band ±25% = 20% + jitter"]
+    ys = sorted({round(y, 6) for y in band[0].get_path().transformed(band[0].get_patch_transform()).vertices[:, 1]})
+    assert ys == [pytest.approx(10.5), pytest.approx(17.5)]

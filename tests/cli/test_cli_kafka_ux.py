@@ -118,7 +118,7 @@ def test_run_progress_is_plain_lines_in_a_pipe(env):
 
 SLOW = """
 [scenario]
-name = "never-exact"
+name = "too-slow"
 rate = 20.0
 triggers = 20
 
@@ -127,8 +127,8 @@ name = "a"
 stream = "a-scalar"
 topic = "t_slow"
 
-[players.expect]
-rate_tolerance = 0.0
+[players.faults]
+delay_s = 0.15  # each trigger takes 0.15 s: at most 6.7 of the 20 Hz asked for
 """
 
 

@@ -21,10 +21,10 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 pytest.importorskip("pytest_html")
 pytest.importorskip("matplotlib")
 
-#: rate tolerance 0: a run that loses nothing but fails its rates check, so its row shows a failure
-NEVER_EXACT = """
+#: a player that works 0.15 s per trigger: nothing lost, but its rates check fails, so its row shows a failure
+TOO_SLOW = """
 [scenario]
-name = "never-exact"
+name = "too-slow"
 rate = 20.0
 triggers = 10
 
@@ -33,8 +33,8 @@ name = "a"
 stream = "a-scalar"
 topic = "t_exact"
 
-[players.expect]
-rate_tolerance = 0.0
+[players.faults]
+delay_s = 0.15  # each trigger takes 0.15 s: at most 6.7 of the 20 Hz asked for
 """
 
 #: appended to a copy of the page: after load, how each image of the report fared, into the DOM
@@ -66,12 +66,12 @@ def chromium(*args: str, timeout: float = 90) -> str:
 @pytest.fixture()
 def session_report(pytester, donki_kafka):
     """One pytest session with a passing (e-mixed) and a failing scenario test, with --html and --junitxml."""
-    (pytester.path / "never_exact.toml").write_text(NEVER_EXACT)
+    (pytester.path / "too_slow.toml").write_text(TOO_SLOW)
     (pytester.path / "recordings").mkdir()
     shutil.copyfile(GOLDENS / "e-mixed.h5", pytester.path / "recordings" / "e-mixed.h5")
     result = pytester.runpytest_subprocess(
         "--donki-kafka=external", f"--donki-bootstrap={donki_kafka.bootstrap_servers}", "-p", "no:cacheprovider",
-        "--donki-recordings=recordings", "--donki-scenario=e-mixed,never_exact.toml", "--donki-record-mode=once",
+        "--donki-recordings=recordings", "--donki-scenario=e-mixed,too_slow.toml", "--donki-record-mode=once",
         "--html=out/report.html", "--junitxml=out/junit.xml", "-p", "no:xdist")
     result.assert_outcomes(passed=1, failed=1)
     return pytester.path / "out"
@@ -83,7 +83,7 @@ def test_junit_xml_carries_the_verdicts_as_properties(session_report):
     passed = props["test_scenario[e-mixed]"]
     assert passed["donki_verdict"] == "passed" and passed["donki_scenario"] == "e-mixed"
     assert passed["donki_check_rates"] == passed["donki_check_acks"] == "passed"
-    failed = next(p for name, p in props.items() if "never_exact" in name)
+    failed = next(p for name, p in props.items() if "too_slow" in name)
     assert failed["donki_verdict"] == "failed"
     assert failed["donki_check_rates"].startswith("failed: 1 problem(s); stream 'a': achieved")
 
@@ -96,7 +96,7 @@ def test_html_rows_show_the_table_and_the_figure_in_chromium(session_report, tmp
     dom = chromium("--dump-dom", probed.as_uri())
     assert '<pre id="donki-probe">' in dom, dom[-2000:]
     found = json.loads(dom.split('<pre id="donki-probe">', 1)[1].split("</pre>", 1)[0].replace("&quot;", '"'))
-    assert sorted(found["runs"]) == ["donki scenario e-mixed: passed", "donki scenario never-exact: FAILED"]
+    assert sorted(found["runs"]) == ["donki scenario e-mixed: passed", "donki scenario too-slow: FAILED"]
     assert found["tables"] == 2
     figures = [i for i in found["images"] if i["src"].endswith(".png")]
     assert len(figures) == 2 and all(i["complete"] and i["width"] > 0 for i in figures), found["images"]

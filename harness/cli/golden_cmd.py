@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.cli.output import log
+
+if TYPE_CHECKING:
+    from harness.recording.golden.store import GoldenStore
 
 __all__ = ["register"]
 
@@ -18,8 +22,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = golden.add_subparsers(dest="golden_command", metavar="ACTION", required=True)
 
     record = sub.add_parser("record", help="run scenarios (their short CI variant) and record golden recordings",
-                            description="Run each scenario and write its golden recording as --mode says "
-                                        "(default once: only missing ones). An incomplete run writes nothing.")
+                            description="Run each scenario and write its golden recording into the project's "
+                                        "directory (--dir) as --mode says (default once: only missing ones; a "
+                                        "built-in's packaged golden counts as present). An incomplete run writes "
+                                        "nothing.")
     _common(record)
     record.add_argument("--mode", choices=RecordMode.choices(), default=RecordMode.ONCE.value,
                         help="record mode (default: %(default)s)")
@@ -42,8 +48,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="built-in names or files (default: --all)")
     parser.add_argument("--all", action="store_true", help="every built-in scenario")
-    parser.add_argument("--dir", default=None, help="golden recordings directory (default: $DONKI_RECORDINGS or "
-                                                    "recordings)")
+    parser.add_argument("--dir", default=None, help="the project's golden recordings directory (default: "
+                                                    "$DONKI_RECORDINGS or recordings); a built-in scenario it lacks "
+                                                    "is compared with its packaged golden recording")
+    parser.add_argument("--packaged", action="store_true",
+                        help="use the built-ins' packaged golden recordings only (harness/scenarios/goldens; for "
+                             "maintainers after changing a built-in scenario)")
     parser.add_argument("--bootstrap", "-b", default=None, help="Kafka cluster (default: start a local broker)")
 
 
@@ -58,10 +68,16 @@ def _scenarios(args: argparse.Namespace) -> list:
     return [golden_variant(name) for name in names]
 
 
-def _store(args: argparse.Namespace, mode: str):
+def _store(args: argparse.Namespace, mode: str) -> GoldenStore:
     from harness.config import resolve
+    from harness.errors import ConfigError
     from harness.recording.golden.store import GoldenStore
+    from harness.scenarios.goldens import packaged_goldens_dir
 
+    if args.packaged:
+        if args.dir is not None:
+            raise ConfigError(f"--packaged and --dir {args.dir} both name the golden directory; give one of them")
+        return GoldenStore(packaged_goldens_dir(), mode, fallback=None)
     return GoldenStore(resolve("recordings", option=args.dir), mode)
 
 
@@ -85,7 +101,7 @@ def _record(args: argparse.Namespace) -> int:
             written = record_golden(RunRequest(SizedScenario.as_given(scenario), broker, workdir=Path(tmp),
                                                golden=GoldenRequest(store, scenario.name), checks=False, log=log))
             plan = store.plan(scenario.name)
-            print(f"{scenario.name}: {'wrote ' + str(written) if written else 'unchanged ' + str(plan.path)}")
+            print(f"{scenario.name}: {'wrote ' + str(written) if written else 'unchanged ' + str(plan.golden_path)}")
             failed += written is None and plan.record and not plan.path.exists()
     return 1 if failed else 0
 

@@ -15,6 +15,7 @@ from harness.recording.golden.store import GoldenStore
 from harness.recording.golden.modes import RecordMode
 from harness.recording.reader.reader import open_recording
 from harness.recording.writer.writer import RecordingWriter
+from harness.scenarios.goldens import packaged_goldens_dir
 from recording_helpers import T0_MS, ev44, f144
 
 NS = "donki-test-1234"
@@ -68,10 +69,49 @@ def test_plans(tmp_path, mode, exists, compare, record):
 
 def test_a_missing_golden_in_mode_none_names_the_path_and_the_flag(tmp_path):
     with pytest.raises(RecordingError) as error:
-        GoldenStore(tmp_path / "recordings").plan("a-scalar")
+        GoldenStore(tmp_path / "recordings").plan("my-scenario")
     message = str(error.value)
-    assert str(tmp_path / "recordings" / "a-scalar.h5") in message
+    assert str(tmp_path / "recordings" / "my-scenario.h5") in message
+    assert f"(nor in {packaged_goldens_dir()})" in message
     assert "--donki-record-mode=once" in message
+
+
+# -- the packaged fallback --------------------------------------------------------------------------
+
+
+def test_a_builtin_without_a_project_golden_compares_with_the_packaged_one(tmp_path):
+    plan = GoldenStore(tmp_path / "recordings").plan("e-mixed")
+    assert plan.exists and plan.compare and not plan.record and plan.packaged
+    assert plan.golden_path == packaged_goldens_dir() / "e-mixed.h5" and plan.golden_path.is_file()
+    assert plan.path == tmp_path / "recordings" / "e-mixed.h5"
+    with pytest.raises(RecordingError, match="does not exist and record mode is 'none'"):
+        GoldenStore(tmp_path / "recordings", fallback=None).plan("e-mixed")
+
+
+def test_the_projects_own_golden_wins_over_the_fallback(tmp_path):
+    shipped = write(tmp_path / "shipped" / "a.h5", stream_records("t", "s", 2))
+    own = write(tmp_path / "own" / "a.h5", stream_records("t", "s", 3))
+    store = GoldenStore(tmp_path / "own", fallback=shipped.parent)
+    plan = store.plan("a")
+    assert not plan.packaged and plan.golden_path == own == plan.path
+    assert store.fallback_for("a") is None and store.has("a") and not store.has("b")
+
+
+@pytest.mark.parametrize("mode, streams", [("rewrite", {"s": 4, "log": 3}), ("new", {"s": 2, "log": 3}),
+                                           ("all", {"s": 4})])
+def test_a_writing_mode_writes_into_the_project_and_never_into_the_fallback(tmp_path, mode, streams):
+    shipped = write(tmp_path / "shipped" / "a.h5", stream_records("t", "s", 2))
+    before = shipped.read_bytes()
+    store = GoldenStore(tmp_path / "own", mode, fallback=shipped.parent)
+    plan = store.plan("a")
+    assert plan.packaged and plan.golden_path == shipped
+    groups = [stream_records(f"{NS}.t", "s", 4), stream_records(f"{NS}.u", "log", 3)]
+    run = write(store.candidate_path(plan), *(groups[:1] if mode == "all" else groups))
+    assert store.commit(plan, run, passed=True, namespace=NS) == tmp_path / "own" / "a.h5"
+    with open_recording(plan.path) as golden:
+        found = [r.donki.stream for r in golden.records()]
+    assert {s: found.count(s) for s in set(found)} == streams
+    assert shipped.read_bytes() == before and sorted(p.name for p in shipped.parent.iterdir()) == ["a.h5"]
 
 
 def test_a_failed_test_never_writes_a_golden_recording(tmp_path):

@@ -54,6 +54,22 @@ def test_one_enum_drives_the_choices():
         RecordMode.parse("sometimes")
 
 
+def test_the_golden_setting_is_compare_or_off_from_option_environment_or_ini():
+    from harness.runs.settings import read_settings
+
+    spec = SETTINGS["golden"]
+    assert (spec.option, spec.ini, spec.env) == ("--donki-golden", "donki_golden", "DONKI_GOLDEN")
+    assert read_settings(environ={}).golden == "compare"
+    assert read_settings(environ={"DONKI_GOLDEN": "off"}).golden == "off"
+    assert read_settings(ini=lambda s: "off" if s.name == "golden" else None, environ={}).golden == "off"
+    option = read_settings(option=lambda s: "compare" if s.name == "golden" else None,
+                           environ={"DONKI_GOLDEN": "off"})
+    assert option.golden == "compare"
+    with pytest.raises(ConfigError, match="environment variable DONKI_GOLDEN: 'no' is not a valid value; "
+                                          "expected one of: compare, off"):
+        read_settings(environ={"DONKI_GOLDEN": "no"})
+
+
 @pytest.mark.parametrize("mode, exists, compare, record", [
     ("none", True, True, False), ("once", False, False, True), ("once", True, True, False),
     ("new", False, False, True), ("new", True, True, True), ("all", True, False, True),

@@ -121,7 +121,10 @@ def _compare(args: argparse.Namespace) -> int:
             result = compare_golden(RunRequest(SizedScenario.as_given(scenario), broker, workdir=Path(tmp),
                                                golden=GoldenRequest(store, scenario.name), checks=False,
                                                tolerance=tolerance, log=log))
-            print(result.report())
+            print(result.report(accept=None))  # the run's recording goes with the temporary directory
+            if not result.ok:
+                print(f"to accept the run as the new golden recording: donki golden record {scenario.name} "
+                      f"--mode rewrite{' --packaged' if args.packaged else ''}")
             differing += not result.ok
     return 1 if differing else 0
 
@@ -131,5 +134,5 @@ def _diff(args: argparse.Namespace) -> int:
 
     result = compare_recordings(args.golden, args.run, tolerance=Tolerance(rate=args.rate_tolerance,
                                                                            payloads=args.payloads))
-    print(result.report())
+    print(result.report(accept=None))
     return 0 if result.ok else 1

@@ -13,8 +13,8 @@ from harness.recording.golden.store import GoldenStore, stream_key
 from harness.recording.reader.reader import open_recording
 from harness.recording.replay.replayer import Replayer
 from harness.recording.writer.recorder import Recorder
-from harness.runs import RunRequest, SizedScenario, golden_variant, run
-from harness.scenarios import builtin_names
+from harness.runs import GoldenRequest, RunRequest, SizedScenario, golden_variant, run, size_scenario
+from harness.scenarios import builtin_names, load_scenario
 from harness.scenarios.goldens import packaged_goldens_dir
 
 RECORDINGS = packaged_goldens_dir()
@@ -74,3 +74,16 @@ def test_every_builtin_golden_is_package_data():
     patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["harness"]
     shipped = {p.name for pattern in patterns for p in (root / "harness").glob(pattern)}
     assert {f"{name}.h5" for name in builtin_names()} <= shipped
+
+
+@pytest.mark.parametrize("name", ["e-mixed", "ess-pulse"])
+def test_a_longer_run_compares_its_first_triggers_with_the_packaged_golden(name, donki_kafka, tmp_path):
+    store = GoldenStore(tmp_path / "recordings")  # a project without goldens of its own
+    sized = size_scenario(load_scenario(name), 8, goldens=store)
+    assert sized.golden_name == name
+    outcome = run(RunRequest(sized, donki_kafka, workdir=tmp_path, golden=GoldenRequest(store, sized.golden_name),
+                             checks=False))
+    assert outcome.golden.path == RECORDINGS / f"{name}.h5"
+    report = outcome.comparison.report()
+    assert outcome.comparison.ok, report
+    assert "the golden recording holds 5 triggers: compared triggers 1-5 of 8" in report

@@ -101,7 +101,8 @@ def test_a_broken_stream_against_its_golden_recording_names_the_first_difference
                                  "*first difference: stream 'detector' seq 2 (message #2, trigger 3): seq: golden 2, "
                                  "run 3*",
                                  "*to accept the run as the new golden recording: rerun the test with "
-                                 "--donki-record-mode=rewrite; every difference: donki golden diff *goldens/broken.h5 *"])
+                                 "--donki-record-mode=rewrite; every difference: "
+                                 "donki golden diff *goldens/broken.h5 *"])
     assert "Scenario(name=" not in result.stdout.str()  # a failing test's arguments print short
 
 

@@ -31,7 +31,7 @@ from harness.recording.golden.store import RECORD_MODE_FLAG
 from harness.recording.writer.copying import local_topic
 
 __all__ = ["Tolerance", "Difference", "StreamStats", "TriggerWindow", "Comparison", "compare_recordings",
-           "RUN_END_SCHEMAS"]
+           "RUN_END_SCHEMAS", "ACCEPT_HINT"]
 
 #: schemas a run sends on its last trigger, whatever its length: kept by a trigger window
 RUN_END_SCHEMAS = frozenset({b"6s4t"})

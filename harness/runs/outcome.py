@@ -43,6 +43,13 @@ class RunOutcome:
     trigger_times: dict[str, list[float]] = field(default_factory=dict)
     started: object = None  # what the request's before_run returned (the service under test, say)
 
+    def __repr__(self) -> str:
+        """One short line (pytest prints a failing test's arguments; a ``Scenario`` repr runs to pages)."""
+        failed = [c.name for c in self.failed_checks]
+        verdict = "ok" if self.ok else f"failed: {', '.join(failed)}" if failed else "not ok"
+        return (f"<RunOutcome {self.scenario.name!r}, {self.scenario.triggers} triggers, {verdict}, "
+                f"recording {self.recording}>")
+
     @property
     def scenario(self) -> Scenario:
         return self.sized.scenario

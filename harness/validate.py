@@ -148,7 +148,7 @@ def arg(check: Callable[[str, Any], T], parse: Callable[[str], Any] = float,
         try:
             return check(what, value)
         except ConfigError as exc:
-            raise argparse.ArgumentTypeError(str(exc).removeprefix(f"{what} ")) from None
+            raise argparse.ArgumentTypeError(str(exc).removeprefix(what).lstrip(": ")) from None
 
     convert.__name__ = getattr(check, "__name__", "value")
     return convert

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from harness import validate as v
 from harness.cli.output import log
 
 __all__ = ["register"]
@@ -34,7 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     diff.add_argument("golden", metavar="GOLDEN.h5")
     diff.add_argument("run", metavar="RUN.h5")
     diff.add_argument("--payloads", choices=PAYLOAD_MODES, default="normalized")
-    diff.add_argument("--rate-tolerance", type=float, default=0.2, help="relative (default: %(default)s)")
+    diff.add_argument("--rate-tolerance", type=v.arg_number(0.0, 100.0), default=0.2,
+                      help="relative, 0 to 100 (default: %(default)s)")
     diff.set_defaults(func=_diff)
 
 

@@ -15,12 +15,16 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
-from harness.errors import CheckFailed, RecordingError
+from harness import validate
+from harness.errors import CheckFailed, ConfigError, RecordingError
 from harness.headers import CRC32
 from harness.recording.copying import local_topic
 from harness.recording.payloads import PAYLOAD_MODES, payload_difference
 
 __all__ = ["Tolerance", "Difference", "StreamStats", "Comparison", "compare_recordings"]
+
+
+MAX_RATE_TOLERANCE = 100.0  # relative: 100 = a hundredfold rate still passes; more means "ignore rates"
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,12 @@ class Tolerance:
     per_stream: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for what, value, high in (("rate tolerance", self.rate, MAX_RATE_TOLERANCE), ("min_span_s", self.min_span_s,
+                                                                                        validate.MAX_DURATION_S)):
+            try:
+                validate.number(what, value, low=0.0, high=high)
+            except ConfigError as exc:
+                raise RecordingError(str(exc)) from None
         for mode in (self.payloads, *self.per_stream.values()):
             if mode not in PAYLOAD_MODES:
                 raise RecordingError(f"payload comparison {mode!r} is not valid; expected one of "

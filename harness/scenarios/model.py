@@ -35,6 +35,8 @@ ACK_POLICIES = ("fail", "skip", "resend")
 ACK_AFTER = ("delivery", "send")
 CLOCKS = ("wall", "nominal")
 MAX_RATE_HZ = 100_000.0
+MAX_TRIGGERS = 10**8  # 14 Hz for three months; as harness.validate.MAX_TRIGGERS
+MAX_PLAYERS = 64  # player processes per scenario; as the director's default seats
 _DIVISOR_TOLERANCE = 1e-6
 
 
@@ -153,13 +155,14 @@ class Scenario:
         if triggers is not None and duration_s is not None:
             raise ScenarioError("give a trigger count or a duration, not both")
         if duration_s is not None:
-            if not duration_s > 0:
-                raise ScenarioError(f"duration {duration_s!r} s: expected a positive number of seconds")
+            if not (math.isfinite(duration_s) and duration_s > 0) or duration_s * self.rate_hz > MAX_TRIGGERS:
+                raise ScenarioError(f"duration {duration_s!r} s: expected a positive number of seconds giving at "
+                                    f"most {MAX_TRIGGERS:,} triggers at {self.rate_hz:g} Hz")
             triggers = max(1, round(duration_s * self.rate_hz))
         if triggers is None:
             return self
-        if triggers < 1:
-            raise ScenarioError(f"triggers={triggers}: expected 1 or more")
+        if not 1 <= triggers <= MAX_TRIGGERS:
+            raise ScenarioError(f"triggers={triggers}: expected 1 to {MAX_TRIGGERS:,}")
         return replace(self, triggers=int(triggers))
 
     def ci(self) -> "Scenario":

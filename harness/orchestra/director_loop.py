@@ -192,7 +192,7 @@ class DirectorLoop:
         if len(frames) == 2 and name is not None:  # the hot path: a canonical ack from a registered player
             ack = parse_ack(frames[1])
             run = None if ack is None else self._runs.get(ack[0])
-            if run is not None:
+            if run is not None and ack is not None:
                 now = time.monotonic()
                 self._registry.touch(identity, now)
                 self._send_triggers(run, run.on_ack(name, ack[1], ack[2], ack[3], now))

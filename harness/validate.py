@@ -105,8 +105,9 @@ def name(what: str, value: str) -> str:
     return value
 
 
-def new_file(what: str, value: str | os.PathLike[str]) -> Path:
-    """A path a file can be written to: not empty, not a directory, in an existing writable directory."""
+def new_file(what: str, value: str | os.PathLike[str], *, make_parents: bool = False) -> Path:
+    """A path a file can be written to: not empty, not a directory, in an existing writable directory
+    (with ``make_parents``, a missing directory is fine where its nearest existing ancestor is writable)."""
     text = os.fspath(value)
     if not text.strip():
         raise ConfigError(f"{what}: the path is empty; expected a file name")
@@ -114,6 +115,8 @@ def new_file(what: str, value: str | os.PathLike[str]) -> Path:
     if path.is_dir():
         raise ConfigError(f"{what} {text}: is a directory; expected a file name")
     parent = path.parent if str(path.parent) else Path(".")
+    while make_parents and not parent.exists() and parent != parent.parent:
+        parent = parent.parent
     if not parent.is_dir():
         raise ConfigError(f"{what} {text}: directory {parent} does not exist")
     if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):

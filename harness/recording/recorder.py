@@ -116,7 +116,7 @@ class Recorder:
         consumer_overrides: Mapping[str, Any] | None = None,
         write_behind: bool = True,
     ) -> None:
-        self.path = validate.new_file("recording", path)
+        self.path = validate.new_file("recording", path, make_parents=True)  # the writer makes the directory
         _check_numbers(max_messages, duration_s, flush_interval_s, max_buffer_bytes, report_interval_s,
                        connect_timeout_s)
         self.topics = list(dict.fromkeys(topics))

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness import validate as v
 from harness.cli.output import log
 
 if TYPE_CHECKING:
@@ -43,7 +44,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     diff.add_argument("golden", metavar="GOLDEN.h5")
     diff.add_argument("run", metavar="RUN.h5")
     diff.add_argument("--payloads", choices=PAYLOAD_MODES, default="normalized")
-    diff.add_argument("--rate-tolerance", type=float, default=0.2, help="relative (default: %(default)s)")
+    diff.add_argument("--rate-tolerance", type=v.arg_number(0.0, 100.0), default=0.2,
+                      help="relative, 0 to 100 (default: %(default)s)")
     diff.set_defaults(func=_diff)
 
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness import validate as v
 from harness.cli.kafka_args import add_bootstrap
 from harness.cli.output import log
 
@@ -29,10 +30,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--kafka", choices=("auto", "local", "container", "external"), default=None,
                         help="broker provider when no --bootstrap is given (default: auto)")
     length = parser.add_mutually_exclusive_group()
-    length.add_argument("--triggers", type=int, metavar="N", help="run N triggers instead of the scenario's length")
-    length.add_argument("--duration", type=float, metavar="SECONDS", help="run this long instead")
+    length.add_argument("--triggers", type=v.arg_int(1, v.MAX_TRIGGERS), metavar="N",
+                        help="run N triggers instead of the scenario's length")
+    length.add_argument("--duration", type=v.arg_duration(), metavar="SECONDS",
+                        help="run this long instead (at most a week)")
     length.add_argument("--ci", action="store_true", help="the scenario's CI-sized variant ([scenario.ci])")
-    parser.add_argument("--json", dest="json_file", metavar="FILE", help="write the summary as JSON to FILE")
+    parser.add_argument("--json", dest="json_file", type=v.arg_new_file(), metavar="FILE",
+                        help="write the summary as JSON to FILE")
     parser.add_argument("--journal", action="store_true", help="include the run journal in the JSON")
     parser.add_argument("--topic-prefix", default=None, help="prefix of the run's topics (default: a fresh one)")
     parser.add_argument("--log-dir", type=Path, default=None, help="keep the players' configs and logs here")

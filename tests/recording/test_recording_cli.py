@@ -73,7 +73,8 @@ def test_record_refuses_to_overwrite_without_force(recorded, donki_kafka, capsys
 @pytest.mark.parametrize("argv, message", [
     (["record", "-t", "x", "-o", "{tmp}/a.h5"], "no Kafka cluster given: pass --bootstrap"),
     (["record", "-b", "nonsense", "-t", "x", "-o", "{tmp}/a.h5"], "'nonsense' is not HOST:PORT"),
-    (["record", "-b", "127.0.0.1:9", "-t", "x", "-o", "{tmp}/a.h5", "--count", "0"], "--count 0: expected a positive"),
+    (["record", "-b", "127.0.0.1:9", "-t", "x", "-o", "{tmp}/a.h5", "--count", "0"],
+     "--count: 0: expected a whole number >= 1"),
     (["record", "-b", "127.0.0.1:9", "-t", "x", "-o", "{tmp}/a.h5", "--start", "yesterday"],
      "start position 'yesterday' is not valid"),
     (["inspect", "{tmp}/missing.h5"], "missing.h5 does not exist"),

@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from harness.errors import CheckFailed, RecordingError
+from harness import validate
+from harness.errors import CheckFailed, ConfigError, RecordingError
 from harness.headers import CRC32, TRIGGER
 from harness.recording.format import NO_TRIGGER
 from harness.recording.golden.payloads import PAYLOAD_MODES, payload_difference
@@ -36,6 +37,9 @@ __all__ = ["Tolerance", "Difference", "StreamStats", "TriggerWindow", "Compariso
 
 #: schemas a run sends on its last trigger, whatever its length: kept by a trigger window
 RUN_END_SCHEMAS = frozenset({b"6s4t"})
+
+
+MAX_RATE_TOLERANCE = 100.0  # relative: 100 = a hundredfold rate still passes; more means "ignore rates"
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,12 @@ class Tolerance:
     per_stream: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for what, value, high in (("rate tolerance", self.rate, MAX_RATE_TOLERANCE),
+                                  ("min_span_s", self.min_span_s, validate.MAX_DURATION_S)):
+            try:
+                validate.number(what, value, low=0.0, high=high)
+            except ConfigError as exc:
+                raise RecordingError(str(exc)) from None
         for mode in (self.payloads, *self.per_stream.values()):
             if mode not in PAYLOAD_MODES:
                 raise RecordingError(f"payload comparison {mode!r} is not valid; expected one of "

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.orchestra import Ensemble, EventKind, PlayerSpec
+from harness.orchestra import Ensemble, EventKind, PlayerConfig
 from harness.orchestra.protocol import PROTOCOL_VERSION, MsgType
 
 EXAMPLES = 150
@@ -63,7 +63,7 @@ def ensemble(tmp_path):
 def test_fuzzed_frames_neither_crash_nor_hang_the_director_nor_disturb_a_run(ensemble):
     import zmq
 
-    ensemble.add_player(PlayerSpec("steady"))
+    ensemble.add_player(PlayerConfig("steady"))
     handle = ensemble.start_run(count=None, rate_hz=20, ack_timeout_s=2.0, policy="skip")
     context = zmq.Context()
     peers = []
@@ -108,7 +108,7 @@ def test_a_frame_over_the_size_limit_does_not_reach_python(ensemble):
 
     from harness.orchestra.protocol import MAX_MESSAGE_BYTES
 
-    ensemble.add_player(PlayerSpec("steady"))
+    ensemble.add_player(PlayerConfig("steady"))
     context = zmq.Context()
     sock = context.socket(zmq.DEALER)
     sock.linger = 0
@@ -117,7 +117,7 @@ def test_a_frame_over_the_size_limit_does_not_reach_python(ensemble):
         sock.send(b"[" * (MAX_MESSAGE_BYTES + 1))
         sock.send(json.dumps({"type": "hello", "name": "late", "priority": 0, "divisor": 1, "streams": [],
                               "protocol": PROTOCOL_VERSION, "host": "h", "pid": 1, "kind": "k",
-                              "ack_mode": "sent"}).encode())
+                              "ack_mode": "send"}).encode())
         assert ensemble.run(count=10, rate_hz=50, ack_timeout_s=2.0).ok
     finally:
         sock.close(0)

@@ -13,7 +13,7 @@ import pytest
 from harness.cli import orchestra_cmd
 from harness.cli.main import main
 from harness.errors import ConfigError, ProtocolError
-from harness.orchestra import Director, EventKind, PlayerSpec
+from harness.orchestra import Director, EventKind, PlayerConfig
 from harness.orchestra.director import DEFAULT_LIVENESS
 from harness.orchestra.launcher import PlayerPool
 from harness.orchestra.player import EXIT_DIRECTOR_LOST
@@ -32,7 +32,7 @@ def test_a_deeply_nested_header_is_a_protocol_error_not_a_crash():
 
 
 def test_nested_frames_from_a_stranger_and_a_player_leave_the_director_serving(ensemble, rogues):
-    ensemble.add_player(PlayerSpec("steady"))
+    ensemble.add_player(PlayerConfig("steady"))
     stranger = rogues("stranger")
     stranger.send([b"[" * 3000])
     stranger.send([NESTED_ACK])  # a canonical-looking ack from a peer that never said hello
@@ -47,7 +47,7 @@ def test_nested_frames_from_a_stranger_and_a_player_leave_the_director_serving(e
 
 
 def test_a_frame_over_the_size_limit_is_dropped_by_libzmq(ensemble, rogues):
-    ensemble.add_player(PlayerSpec("steady"))
+    ensemble.add_player(PlayerConfig("steady"))
     rogue = rogues("huge")
     rogue.send([b"[" + b" " * (MAX_MESSAGE_BYTES + 1024)])
     assert ensemble.run(count=5, ack_timeout_s=2.0).ok
@@ -56,7 +56,7 @@ def test_a_frame_over_the_size_limit_is_dropped_by_libzmq(ensemble, rogues):
 
 
 def test_garbage_floods_are_counted_and_journaled_by_sample(ensemble, rogues):
-    ensemble.add_player(PlayerSpec("steady"))
+    ensemble.add_player(PlayerConfig("steady"))
     rogue = rogues("flood")
     for i in range(3000):
         rogue.send([b"\xff" * (1 + i % 7)])
@@ -101,7 +101,7 @@ def _fake_hellos(endpoint: str, total: int, sockets: int, done: threading.Event)
         for i in range(total):
             socks[i % sockets].send_multipart(encode(
                 MsgType.HELLO, name=f"fake{i}", priority=0, divisor=1, streams=[], protocol=1, host="x", pid=i,
-                kind="noop", ack_mode="sent"))
+                kind="noop", ack_mode="send"))
     finally:
         done.set()
         for sock in socks:
@@ -115,7 +115,7 @@ def test_two_thousand_fake_hellos_neither_slow_a_20_hz_run_nor_lose_its_player(t
 
     with Ensemble(heartbeat_s=TEST_HEARTBEAT_S, liveness=TEST_LIVENESS, max_players=1,
                   log_dir=tmp_path / "players") as ens:
-        ens.add_player(PlayerSpec("real"))
+        ens.add_player(PlayerConfig("real"))
         handle = ens.start_run(count=60, rate_hz=20, ack_timeout_s=1.0, policy="skip")
         done = threading.Event()
         flood = threading.Thread(target=_fake_hellos, args=(ens.endpoint, 2000, 50, done), daemon=True)
@@ -188,7 +188,7 @@ def test_a_player_stuck_in_its_action_exits_when_the_director_dies(tmp_path, kin
 def test_a_player_pool_removes_the_directory_it_made(tmp_path):
     with Director() as director:
         pool = PlayerPool(director.endpoint)
-        pool.start(PlayerSpec("p"))
+        pool.start(PlayerConfig("p"))
         director.wait_for_players(["p"], 30)
         made = pool.log_dir
         assert made.name.startswith("donki-players-") and made.is_dir()
@@ -240,7 +240,8 @@ def test_the_player_re_sends_its_hello_until_welcomed(tmp_path):
     router.linger = 0
     port = router.bind_to_random_port("tcp://127.0.0.1")
     stop = threading.Event()
-    player = Player(PlayerConfig(f"tcp://127.0.0.1:{port}", "p", hello_timeout_s=10), stop_event=stop, mode="thread")
+    config = PlayerConfig("p", director=f"tcp://127.0.0.1:{port}", hello_timeout_s=10)
+    player = Player(config, stop_event=stop, mode="thread")
     result = {}
     thread = threading.Thread(target=lambda: result.setdefault("exit", player.run()), daemon=True)
     thread.start()

@@ -12,7 +12,7 @@ import re
 
 from harness.errors import ConfigError
 
-__all__ = ["UNITS", "duration_arg", "parse_duration"]
+__all__ = ["EXAMPLES", "UNITS", "duration_arg", "parse_duration", "seconds"]
 
 UNITS = {"ms": 1e-3, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 _PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(ms|min|s|m|h)")
@@ -22,13 +22,14 @@ EXAMPLES = "e.g. 3, 2.5, 3s, 500ms, 2m or 1m30s"
 def parse_duration(value: object, where: str = "duration") -> float:
     """``value`` in seconds; a :class:`~harness.errors.ConfigError` naming ``where`` unless it is a
     positive, finite duration."""
-    seconds = _seconds(value)
-    if seconds is None or not math.isfinite(seconds) or seconds <= 0:
+    result = seconds(value)
+    if result is None or not math.isfinite(result) or result <= 0:
         raise ConfigError(f"{where} {value!r}: expected a positive duration ({EXAMPLES})")
-    return seconds
+    return result
 
 
-def _seconds(value: object) -> float | None:
+def seconds(value: object) -> float | None:
+    """``value`` in seconds if it is a number or duration text, else ``None`` (no range check)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):

@@ -191,11 +191,24 @@ def scenario_fixture(sized: str = "donki_sized_scenario") -> Callable[..., Any]:
 
 
 def _size(request: pytest.FixtureRequest, ref: object, options: Mapping[str, Any]) -> SizedScenario:
+    """The scenario at its length; a length of its own compares with the plain golden recording where
+    the store has no golden of that length (see :func:`harness.runs.size_scenario`)."""
+    from harness.recording.golden.store import GoldenStore
     from harness.runs import size_scenario
     from harness.scenarios import Scenario, load_scenario
 
     loaded = ref if isinstance(ref, Scenario) else load_scenario(_scenario_path(request, ref))
-    return size_scenario(loaded, pick(options.get("length"), settings_of(request.config).length))
+    goldens = None
+    if _golden_wanted(request, options):
+        goldens = GoldenStore(request.getfixturevalue("donki_recordings_dir"))
+    return size_scenario(loaded, pick(options.get("length"), settings_of(request.config).length), goldens=goldens)
+
+
+def _golden_wanted(request: pytest.FixtureRequest, options: Mapping[str, Any]) -> bool:
+    """Whether this run has a golden step: not with ``--donki-golden=off`` nor ``golden=False``."""
+    from harness.recording.golden.settings import GOLDEN_OFF
+
+    return settings_of(request.config).golden != GOLDEN_OFF and options.get("golden", True) is not False
 
 
 def _scenario_path(request: pytest.FixtureRequest, ref: object) -> str | Path:
@@ -276,7 +289,7 @@ def _golden_request(request: pytest.FixtureRequest, sized: SizedScenario, option
     from harness.runs import GoldenRequest
 
     choice = options.get("golden", True)
-    if choice is False:
+    if not _golden_wanted(request, options):
         return None
     if choice is not True and not (isinstance(choice, str) and choice.strip()):
         raise ConfigError(f"{request.node.nodeid}: golden={choice!r}; expected True, False or the name of a "
@@ -378,4 +391,4 @@ def _recording_path(request: pytest.FixtureRequest, recording: str | Path, recor
 
         raise RecordingError(f"recording {recording}: no such file (looked in the working, invocation and root "
                              "directories); give the path of an .h5 recording or the name of a golden recording")
-    return GoldenStore(request.getfixturevalue(recordings)).plan(str(recording)).path
+    return GoldenStore(request.getfixturevalue(recordings)).plan(str(recording)).golden_path

@@ -41,6 +41,8 @@ OPTIONS = (
                ("auto", "local", "container", "external")),
     OptionSpec("bootstrap", "Bootstrap address HOST:PORT[,HOST:PORT] of an existing Kafka cluster"),
     OptionSpec("kafka_nodes", "Number of nodes of the local KRaft cluster (1 or 3)"),
+    OptionSpec("golden", "Golden recordings of scenario runs: compare (default: compare with them, write them as "
+                         "the record mode says) or off (no golden step)", ("compare", "off")),
     OptionSpec("record_mode", "When golden recordings are written: none|once|new|all|rewrite",
                ("none", "once", "new", "all", "rewrite")),
     OptionSpec("recordings", "Directory of golden recordings"),

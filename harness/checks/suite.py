@@ -73,11 +73,25 @@ def run_problems_check(problems: Iterable[str]) -> CheckResult:
 
 
 def golden_check(comparison: Any) -> CheckResult:
-    """A golden comparison (``harness.recording.Comparison``) as a check, first difference first."""
-    ordered = sorted(comparison.differences, key=lambda d: (d.order, d.stream))
-    findings = tuple(Finding(f"{d.line()}; golden recording {comparison.golden}", stream=d.stream) for d in ordered)
-    metrics = {"golden": str(comparison.golden), "streams": len(comparison.streams)}
-    return CheckResult("golden", findings, metrics, checked=len(comparison.streams))
+    """A golden comparison (``harness.recording.Comparison``) as a check, first difference first.
+
+    The first finding is the first differing message (stream, seq, trigger, field, golden
+    and run values); the note says which triggers were compared when the lengths differ
+    and, on a difference, how to accept the run (``--donki-record-mode=rewrite``) and to
+    see every difference (``donki golden diff GOLDEN RUN``).
+    """
+    ordered = comparison.ordered()
+    findings = tuple(Finding(("first difference: " if i == 0 else "") + d.line(), stream=d.stream)
+                     for i, d in enumerate(ordered))
+    window = comparison.window
+    metrics: dict[str, Any] = {"golden": str(comparison.golden), "streams": len(comparison.streams)}
+    notes = []
+    if window is not None:
+        metrics["triggers"] = {"golden": window.golden, "run": window.run, "compared": window.compared}
+        notes.append(window.note())
+    if findings:
+        notes.append(comparison.accept_hint())
+    return CheckResult("golden", findings, metrics, checked=len(comparison.streams), note="\n".join(notes))
 
 
 def read_recording(recording: Any, *, views: bool = True) -> tuple[list[RecordDigest], CheckResult]:

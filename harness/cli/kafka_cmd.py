@@ -11,6 +11,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from harness import validate as v
 from harness.cli.kafka_image_cmd import register_image
 from harness.cli.output import log
 from harness.errors import DonkiError
@@ -32,9 +33,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     start = sub.add_parser("start", help="run a local KRaft broker in the foreground until Ctrl-C")
     start.add_argument("--nodes", type=int, choices=(1, 3), default=1)
-    start.add_argument("--port", type=int, default=None, help="broker port of node 1 (default: a free port)")
+    start.add_argument("--port", type=v.arg_port(), default=None,
+                       help="broker port of node 1, 1-65535 (default: a free port)")
     start.add_argument("--kafka-version", default=None)
-    start.add_argument("--topic", action="append", default=[], metavar="NAME[:PARTITIONS]",
+    start.add_argument("--topic", action="append", default=[], metavar="NAME[:PARTITIONS]", type=_topic_spec,
                        help="create this topic once the broker is up (repeatable)")
     start.set_defaults(func=_start)
 
@@ -71,11 +73,7 @@ def _start(args: argparse.Namespace) -> int:
     broker = LocalKafka(args.nodes, port=args.port, version=args.kafka_version, log=log)
     log(f"starting {args.nodes} node(s) of Apache Kafka ...")
     with broker:
-        specs = []
-        for topic in args.topic:
-            name, _, partitions = topic.partition(":")
-            specs.append(TopicSpec(name, int(partitions or 1)))
-        TopicAdmin(broker.client_config).create(specs)
+        TopicAdmin(broker.client_config).create([TopicSpec(name, partitions) for name, partitions in args.topic])
         print(f"bootstrap: {broker.bootstrap_servers}", flush=True)
         print(f"export DONKI_BOOTSTRAP={broker.bootstrap_servers}", flush=True)
         log(f"Kafka {broker.version} is up; data in {broker.workdir}; Ctrl-C to stop. In another shell, paste "
@@ -89,6 +87,13 @@ def _start(args: argparse.Namespace) -> int:
             pass
         log("stopping")
     return 0
+
+
+def _topic_spec(text: str) -> tuple[str, int]:
+    name, sep, partitions = text.partition(":")
+    if not name:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME or NAME:PARTITIONS")
+    return name, v.arg_int(1, 10_000)(partitions) if sep else 1
 
 
 def _status(args: argparse.Namespace) -> int:

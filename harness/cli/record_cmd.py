@@ -9,6 +9,7 @@ import sys
 import time
 from typing import Any
 
+from harness import validate as v
 from harness.cli.kafka_args import add_bootstrap, client_config, require_reachable
 from harness.cli.output import log
 from harness.durations import duration_arg
@@ -25,18 +26,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_bootstrap(parser)
     parser.add_argument("--topic", "-t", action="append", required=True, metavar="NAME",
                         help="topic to record (repeatable)")
-    parser.add_argument("-o", "--output", required=True, metavar="FILE.h5", help="the recording to create")
+    parser.add_argument("-o", "--output", required=True, type=v.arg_new_file(), metavar="FILE.h5",
+                        help="the recording to create")
     parser.add_argument("--start", default="earliest", metavar="earliest|latest|TIME",
                         help="where to start: earliest (default), latest, epoch seconds or ISO 8601 time")
     parser.add_argument("--until-end", action="store_true",
                         help="stop when the end offsets seen at the start are reached (dump the topics)")
-    parser.add_argument("--count", type=int, default=None, metavar="N", help="stop after N messages")
-    parser.add_argument("--duration", type=duration_arg, default=None, metavar="DURATION",
-                        help="stop after this long: seconds or 3s, 500ms, 2m")
+    parser.add_argument("--count", type=v.arg_int(1, v.MAX_COUNT), default=None, metavar="N",
+                        help="stop after N messages")
+    parser.add_argument("--duration", type=v.arg_duration(), default=None, metavar="DURATION",
+                        help="stop after this long: seconds or 3s, 500ms, 2m (at most a week)")
     parser.add_argument("--wait-for-topic", nargs="?", const=float("inf"), default=None, type=duration_arg,
                         metavar="DURATION", help="wait for missing topics to be created (by the producer), "
                                                  "until Ctrl-C or DURATION, instead of refusing them")
-    parser.add_argument("--flush-interval", type=float, default=1.0, metavar="SECONDS",
+    parser.add_argument("--flush-interval", type=v.arg_duration(3600.0), default=1.0, metavar="SECONDS",
                         help="flush at least this often (default: %(default)s)")
     parser.add_argument("--force", action="store_true", help="overwrite FILE.h5 if it exists")
     parser.add_argument("--no-views", action="store_true", help="do not write the NeXus views (/entry)")
@@ -81,13 +84,10 @@ def wait_for_topics(config: dict[str, Any], topics: list[str], timeout_s: float,
 
 
 def _record(args: argparse.Namespace) -> int:
-    from harness.errors import ConfigError
+    from harness.recording.writer.positions import StartPosition
     from harness.recording.writer.recorder import Recorder
 
-    for name in ("count", "flush_interval"):
-        value = getattr(args, name)
-        if value is not None and value <= 0:
-            raise ConfigError(f"--{name.replace('_', '-')} {value}: expected a positive number")
+    StartPosition.parse(args.start)  # a bad --start is refused before the file or a consumer exists
     config = client_config(args, check=False)
     latest = _Latest()
     recorder = Recorder(args.output, args.topic, config, start=args.start, until_end=args.until_end,

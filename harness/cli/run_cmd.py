@@ -8,9 +8,9 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness import validate as v
 from harness.cli.kafka_args import add_bootstrap
 from harness.cli.output import log
-from harness.durations import duration_arg
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -35,11 +35,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--kafka", choices=("auto", "local", "container", "external"), default=None,
                         help="broker provider when no --bootstrap is given (default: auto)")
     length = parser.add_mutually_exclusive_group()
-    length.add_argument("--triggers", type=int, metavar="N", help="run N triggers instead of the scenario's length")
-    length.add_argument("--duration", type=duration_arg, metavar="DURATION",
-                        help="run this long instead: seconds or 3s, 500ms, 2m (as `duration` in a scenario file)")
+    length.add_argument("--triggers", type=v.arg_int(1, v.MAX_TRIGGERS), metavar="N",
+                        help="run N triggers instead of the scenario's length")
+    length.add_argument("--duration", type=v.arg_duration(), metavar="DURATION",
+                        help="run this long instead: seconds or 3s, 500ms, 2m, as `duration` in a scenario file "
+                             "(at most a week)")
     length.add_argument("--ci", action="store_true", help="the scenario's CI-sized variant ([scenario.ci])")
-    parser.add_argument("--json", dest="json_file", metavar="FILE", help="write the summary as JSON to FILE")
+    parser.add_argument("--json", dest="json_file", type=v.arg_new_file(), metavar="FILE",
+                        help="write the summary as JSON to FILE")
     parser.add_argument("--journal", action="store_true", help="include the run journal in the JSON")
     parser.add_argument("--topic-prefix", default=None, help="prefix of the run's topics (default: a fresh one)")
     parser.add_argument("--log-dir", type=Path, default=None, help="keep the players' configs and logs here")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from harness import validate
 from harness.errors import BrokerStartError, ConfigError
 from harness.kafka.nodeconfig import NodeAddress, node_properties, render_properties
 from harness.kafka.ports import ensure_port_free, free_ports
@@ -86,6 +87,8 @@ class LocalKafka(Broker):
         if nodes not in (1, 3):
             raise ConfigError(f"nodes={nodes!r}: the local provider runs 1 or 3 nodes")
         self.nodes = nodes
+        if port is not None:
+            validate.port("local Kafka port", port)
         self._kafka_home = kafka_home
         self._version = version
         self._fetch = fetch

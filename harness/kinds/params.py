@@ -7,6 +7,7 @@ allowed and, where it helps, the fix, because scenario files are written by hand
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -99,6 +100,8 @@ class Param:
         return value
 
     def _check_value(self, value: Any, where: str) -> None:
+        if isinstance(value, float) and not math.isfinite(value):  # TOML has inf and nan
+            raise ScenarioError(f"{where}: {value!r} is not allowed; expected a finite number")
         if self.choices is not None and value not in self.choices:
             allowed = ", ".join(map(repr, self.choices))
             raise ScenarioError(f"{where}: {value!r} is not allowed; expected one of: {allowed}")

@@ -12,21 +12,27 @@ Example
 from __future__ import annotations
 
 import concurrent.futures
+import ipaddress
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from harness import validate
 from harness.errors import ConfigError, PlayerError, PlayerFailed, RunError, RunFailed
-from harness.orchestra.director_loop import DirectorLoop
+from harness.orchestra.director_loop import DEFAULT_MAX_PLAYERS, DirectorLoop
 from harness.orchestra.failures import FailureLog, raise_failures
 from harness.orchestra.journal import EventKind, Journal
 from harness.orchestra.plan import RunPlan
-from harness.orchestra.protocol import Message, MsgType
+from harness.orchestra.protocol import MAX_MESSAGE_BYTES, Message, MsgType
 from harness.orchestra.registry import PlayerInfo, PlayerState, Registry
 from harness.orchestra.schedule import RunState, ScheduleResult
 from harness.orchestra.security import CurveServer, ZapHandler
 
-__all__ = ["Director", "RunHandle", "DEFAULT_HEARTBEAT_S", "DEFAULT_LIVENESS"]
+__all__ = ["Director", "RunHandle", "DEFAULT_HEARTBEAT_S", "DEFAULT_LIVENESS", "DEFAULT_MAX_PLAYERS",
+           "is_loopback"]
+
+log = logging.getLogger("harness.orchestra.director")
 
 DEFAULT_HEARTBEAT_S = 0.5
 # heartbeats missed before a peer counts as gone (Paranoid Pirate); 3 s tolerates a loaded CI machine
@@ -34,6 +40,18 @@ DEFAULT_LIVENESS = 6
 DEFAULT_REQUEST_TIMEOUT_S = 5.0
 CLOSE_TIMEOUT_S = 5.0
 RUN_DEADLINE_SLACK_S = 10.0
+MAX_HEARTBEAT_S = 60.0
+MAX_LIVENESS = 1000
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the director reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # an interface name or a host name: assume it is reachable from outside
 
 _T = TypeVar("_T")
 
@@ -85,13 +103,26 @@ class Director:
         :class:`~harness.orchestra.security.CurveServer` to accept only known players.
     journal
         Journal to append to (a new one by default).
+    max_players
+        Seats: a hello beyond this many connected players is refused.
+    insecure
+        Allow a non-loopback ``host`` without ``curve`` (warned): anyone who reaches it can join.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, heartbeat_s: float = DEFAULT_HEARTBEAT_S,
                  liveness: int = DEFAULT_LIVENESS, curve: CurveServer | None = None,
-                 journal: Journal | None = None, failures: FailureLog | None = None) -> None:
-        if not heartbeat_s > 0 or liveness < 1:
-            raise ConfigError(f"heartbeat_s={heartbeat_s!r} must be > 0 and liveness={liveness!r} >= 1")
+                 journal: Journal | None = None, failures: FailureLog | None = None,
+                 max_players: int = DEFAULT_MAX_PLAYERS, insecure: bool = False) -> None:
+        validate.duration("director heartbeat_s", heartbeat_s, high=MAX_HEARTBEAT_S)
+        validate.integer("director liveness", liveness, low=1, high=MAX_LIVENESS)
+        validate.port("director port", port, free=True)
+        self.max_players = validate.integer("director max_players", max_players, low=1, high=10_000)
+        if curve is None and not is_loopback(host):
+            if not insecure:
+                raise ConfigError(f"director host {host!r} is not loopback: another machine could join as a "
+                                  "player; give CURVE keys (curve=..., --curve-secret/--curve-allowed) or opt out "
+                                  "explicitly with insecure=True (--insecure)")
+            log.warning("director binds %s without CURVE (insecure): anyone who can reach it can join", host)
         self.host, self.port = host, port
         self.heartbeat_s, self.liveness = heartbeat_s, liveness
         self.curve = curve
@@ -117,6 +148,7 @@ class Director:
             socket.linger = 0
             socket.router_mandatory = 1  # an unknown peer is an error we log, not a silent drop
             socket.sndhwm = socket.rcvhwm = 100_000
+            socket.maxmsgsize = MAX_MESSAGE_BYTES  # libzmq drops a peer sending more, before Python sees it
             if self.curve is not None:
                 zap = ZapHandler(self._context, self.curve.apply(socket))
             socket.bind(f"tcp://{self.host}:{self.port or '*'}")
@@ -131,7 +163,7 @@ class Director:
             raise
         self.endpoint = socket.last_endpoint.decode()
         self._loop = DirectorLoop(socket, self.registry, self.journal, self.failures, heartbeat_s=self.heartbeat_s,
-                                  liveness=self.liveness, zap=zap)
+                                  liveness=self.liveness, zap=zap, max_players=self.max_players)
         self._thread = threading.Thread(target=self._loop.serve, name="donki-director", daemon=True)
         self._thread.start()
         return self
@@ -166,6 +198,12 @@ class Director:
             return loop.call(lambda: fn(loop)).result(timeout_s)
         except concurrent.futures.TimeoutError:
             raise RunError(f"the director's I/O loop did not answer within {timeout_s:g} s") from None
+
+    @property
+    def rejections(self) -> dict[str, int]:
+        """Refusals so far by kind (``garbage``, ``hello``, ``hello_dropped``, ``curve``); all counted,
+        the journal holds a sample."""
+        return {} if self._loop is None else dict(self._loop.rejections.counts)
 
     # -- information server -------------------------------------------------------------
 

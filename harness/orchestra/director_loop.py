@@ -37,6 +37,7 @@ from harness.orchestra.protocol import (
     trigger_frames,
 )
 from harness.orchestra.registry import PlayerState, Registry
+from harness.orchestra.rejections import HelloGate, Rejections
 from harness.orchestra.schedule import ScheduleResult, SendTrigger, TriggerScheduler
 
 __all__ = ["DirectorLoop"]
@@ -44,7 +45,7 @@ __all__ = ["DirectorLoop"]
 log = logging.getLogger("harness.orchestra.director")
 
 MAX_POLL_MS = 100  # upper bound of one poll, so close() and signals are seen promptly
-MAX_GARBAGE_EVENTS = 1000  # a flood of garbage must not grow the journal without bound
+DEFAULT_MAX_PLAYERS = 64  # seats per director: hellos beyond are refused (a scenario has far fewer players)
 CLOSE_LINGER_MS = 200  # lets the goodbyes leave before the socket closes
 RUNS_REMEMBERED = 8  # late answers to older runs are journaled as wrong acks without detail
 
@@ -63,7 +64,8 @@ class DirectorLoop:
     """Owns the bound ROUTER ``socket`` once :meth:`serve` runs in its thread."""
 
     def __init__(self, socket: Any, registry: Registry, journal: Journal, failures: FailureLog, *,
-                 heartbeat_s: float, liveness: int, zap: Any = None) -> None:
+                 heartbeat_s: float, liveness: int, zap: Any = None,
+                 max_players: int = DEFAULT_MAX_PLAYERS) -> None:
         import zmq
 
         self._sock = socket
@@ -90,7 +92,9 @@ class DirectorLoop:
         self._closing = False
         self._stopped = False
         self.crash: str | None = None  # traceback of the loop, had it died of a bug
-        self._garbage = 0
+        self._max_players = max_players
+        self.rejections = Rejections(journal)
+        self._hello_gate = HelloGate()
         self._next_housekeeping = 0.0
         self._next_heartbeat = 0.0
         self._handlers = {
@@ -195,9 +199,9 @@ class DirectorLoop:
 
     def _handle(self, frames: list[bytes]) -> None:
         identity = frames[0]
-        if len(frames) == 2:  # the hot path: an ack in canonical form from a registered player
+        name = self._registry.name_of(identity)
+        if len(frames) == 2 and name is not None:  # the hot path: a canonical ack from a registered player
             ack = parse_ack(frames[1])
-            name = self._registry.name_of(identity)
             run = None if ack is None else self._runs.get(ack[0])
             if ack is not None and run is not None and name is not None:
                 now = time.monotonic()
@@ -213,7 +217,6 @@ class DirectorLoop:
             self._garbage_event(identity, str(exc))
             return
         now = time.monotonic()
-        name = self._registry.name_of(identity)
         if msg.type is MsgType.HELLO:
             self._on_hello(identity, name, msg, now)
         elif name is None:
@@ -223,12 +226,8 @@ class DirectorLoop:
             self._handlers[msg.type](name, msg, now)
 
     def _garbage_event(self, identity: bytes, reason: str) -> None:
-        self._garbage += 1
         who = self._registry.name_of(identity) or self._registry.former_name(identity)
-        if self._garbage <= MAX_GARBAGE_EVENTS:  # a flood must not flood the log and journal too
-            detail = reason if self._garbage < MAX_GARBAGE_EVENTS else reason + " (further garbage not journaled)"
-            log.warning("rejected a message from %s: %s", who or identity.hex(), detail)
-            self._journal.record(EventKind.GARBAGE, player=who, detail=detail)
+        self.rejections.add(EventKind.GARBAGE, who, reason)  # counted always, journaled by sample
 
     def _send(self, identity: bytes, frames: list[bytes]) -> bool:
         import zmq
@@ -241,8 +240,7 @@ class DirectorLoop:
             return False
 
     def _reject(self, identity: bytes, name: str | None, reason: str) -> None:
-        self._journal.record(EventKind.PLAYER_REJECTED, player=name, detail=reason)
-        log.warning("rejected player %r: %s", name, reason)
+        self.rejections.add(EventKind.PLAYER_REJECTED, name, reason, key="hello")
         self._send(identity, encode(MsgType.REJECT, reason=reason))
 
     def _on_hello(self, identity: bytes, name: str | None, msg: Message, now: float) -> None:
@@ -252,7 +250,13 @@ class DirectorLoop:
             else:
                 self._garbage_event(identity, f"hello as {msg.body['name']!r} from the connection of {name!r}")
             return
+        if not self._hello_gate.admit(now):  # a flood of strangers: drop, unanswered; a real player re-sends
+            self.rejections.count("hello_dropped")
+            return
         reason = self._registry.refusal(msg.body)
+        if reason is None and self._registry.connected_count() >= self._max_players:
+            reason = (f"this director seats at most {self._max_players} players and has them; "
+                      "start it with a larger max_players if that many are meant to join")
         if reason is not None:
             self._reject(identity, msg.body["name"], reason)
             return
@@ -318,8 +322,8 @@ class DirectorLoop:
     def _on_zap(self) -> None:
         allowed, key, address = self._zap.handle()
         if not allowed:
-            self._journal.record(EventKind.PLAYER_REJECTED, detail=f"CURVE key {key or '?'} from {address or '?'} "
-                                 "is not in the allowed keys directory")
+            self.rejections.add(EventKind.PLAYER_REJECTED, None, f"CURVE key {key or '?'} from {address or '?'} "
+                                "is not in the allowed keys directory", key="curve")
 
     # -- players and runs ---------------------------------------------------------------
 

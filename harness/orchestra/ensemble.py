@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import PlayerError, PlayerFailed
-from harness.orchestra.director import DEFAULT_HEARTBEAT_S, DEFAULT_LIVENESS, Director, RunHandle
+from harness.orchestra.director import DEFAULT_HEARTBEAT_S, DEFAULT_LIVENESS, DEFAULT_MAX_PLAYERS, Director, RunHandle
 from harness.orchestra.failures import FailureLog, raise_failures
 from harness.orchestra.journal import Journal
 from harness.orchestra.launcher import PlayerHandle, PlayerPool
@@ -50,10 +50,11 @@ class Ensemble:
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, heartbeat_s: float = DEFAULT_HEARTBEAT_S,
                  liveness: int = DEFAULT_LIVENESS, journal: Journal | None = None,
                  curve_server: CurveServer | None = None, curve_client: CurveClient | None = None,
-                 log_dir: Path | None = None) -> None:
+                 log_dir: Path | None = None, max_players: int = DEFAULT_MAX_PLAYERS, insecure: bool = False) -> None:
         self.failures = FailureLog()
         self.director = Director(host, port, heartbeat_s=heartbeat_s, liveness=liveness, curve=curve_server,
-                                 journal=journal, failures=self.failures)
+                                 journal=journal, failures=self.failures, max_players=max_players,
+                                 insecure=insecure)
         self._curve_client = curve_client
         self._log_dir = log_dir
         self.pool: PlayerPool | None = None

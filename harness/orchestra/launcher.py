@@ -10,6 +10,7 @@ player abnormally (non-zero exit, exception in a thread) becomes a
 from __future__ import annotations
 
 import abc
+import shutil
 import signal
 import subprocess
 import sys
@@ -178,6 +179,8 @@ class PlayerPool:
                  curve: CurveClient | None = None) -> None:
         self.endpoint = endpoint
         self.failures = failures if failures is not None else FailureLog()
+        # a directory of our own making is removed on close (failures carry their log tails already)
+        self._own_dir = log_dir is None
         self.log_dir = Path(log_dir) if log_dir is not None else Path(tempfile.mkdtemp(prefix="donki-players-"))
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.curve = curve
@@ -242,5 +245,7 @@ class PlayerPool:
             except PlayerError as exc:
                 errors.append(exc)
         self.collect()
+        if self._own_dir and not any(h.alive() for h in self._players.values()):
+            shutil.rmtree(self.log_dir, ignore_errors=True)
         if errors:
             raise errors[0]

@@ -26,6 +26,8 @@ __all__ = [
     "SUPPORTED_VERSIONS",
     "MAX_HEADER_BYTES",
     "MAX_FRAMES",
+    "MAX_MESSAGE_BYTES",
+    "DECODE_ERRORS",
     "DIRECTOR",
     "PLAYER",
     "MsgType",
@@ -43,6 +45,12 @@ PROTOCOL_VERSION = 1
 SUPPORTED_VERSIONS = frozenset({1})
 MAX_HEADER_BYTES = 64 * 1024  # headers are small; a big one is garbage or an attack
 MAX_FRAMES = 64
+#: ZMQ_MAXMSGSIZE of both sides: a peer sending a bigger frame is disconnected by libzmq before
+#: Python sees it (the largest legitimate frame is a log tail or a traceback, well under this).
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+#: Every error a JSON decoder may raise on hostile input: a deeply nested ``[[[...`` raises
+#: RecursionError, not ValueError; a frame of it is a rejected frame like any other.
+DECODE_ERRORS = (ValueError, UnicodeDecodeError, RecursionError, MemoryError, TypeError)
 
 DIRECTOR = "director"
 PLAYER = "player"
@@ -159,7 +167,7 @@ def parse_trigger(frame: bytes) -> tuple[int, int, int] | None:
 
 def parse_ack(frame: bytes) -> tuple[int, int, int, dict[str, int]] | None:
     """(run, trigger, attempt, counts) of an ack frame in canonical form, else ``None`` (use :func:`decode`)."""
-    match = _FAST_ACK.match(frame)
+    match = None if len(frame) > MAX_HEADER_BYTES else _FAST_ACK.match(frame)
     if match is None:
         return None
     counts_text = match[4]
@@ -168,9 +176,9 @@ def parse_ack(frame: bytes) -> tuple[int, int, int, dict[str, int]] | None:
     else:
         try:
             counts = _DECODER.decode(counts_text.decode())
-        except (ValueError, UnicodeDecodeError):
+        except DECODE_ERRORS:
             return None
-        if not all(type(v) is int for v in counts.values()):
+        if not isinstance(counts, dict) or not all(type(v) is int for v in counts.values()):
             return None
     return int(match[1]), int(match[2]), int(match[3]), counts
 
@@ -190,8 +198,9 @@ def _parse_header(frame: bytes) -> dict[str, Any]:
         raise ProtocolError(f"header frame of {len(frame)} bytes exceeds {MAX_HEADER_BYTES}")
     try:
         header = _DECODER.decode(bytes(frame).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ProtocolError(f"header frame is not JSON: {exc}; first bytes {bytes(frame[:40])!r}") from None
+    except DECODE_ERRORS as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
+        raise ProtocolError(f"header frame is not JSON: {reason}; first bytes {bytes(frame[:40])!r}") from None
     if not isinstance(header, dict):
         raise ProtocolError(f"header must be a JSON object, got {type(header).__name__}")
     return header
@@ -272,5 +281,8 @@ def decode(frames: Sequence[bytes], sender: str) -> Message:
 
 
 def _preview(header: dict[str, Any]) -> str:
-    text = json.dumps(header)
+    try:
+        text = json.dumps(header)
+    except (ValueError, RecursionError):  # decodable yet not re-encodable (deep nesting): say so, no more
+        return "(not printable)"
     return text if len(text) <= 80 else text[:77] + "..."

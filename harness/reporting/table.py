@@ -73,6 +73,7 @@ def check_lines(report: RunReport) -> list[str]:
         state = "ok" if check.get("passed") else f"{len(check.get('findings', []))} problem(s)"
         first = check.get("findings") or []
         lines.append(f"  {name:<10} {state}" + (f": {first[0]['message']}" if first else ""))
+        lines += [f"  {'':<10} {note}" for note in str(check.get("note") or "").splitlines()]
     if report.golden:
         lines.append(f"  golden recording {report.golden.get('action')}: {report.golden.get('path') or '-'}")
     if report.recording:

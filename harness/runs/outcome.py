@@ -45,6 +45,13 @@ class RunOutcome:
     started_at: str | None = None  # when the run began (ISO 8601, UTC), for reports
     broker: dict[str, str] = field(default_factory=dict)  # bootstrap, provider, Kafka version, for reports
 
+    def __repr__(self) -> str:
+        """One short line (pytest prints a failing test's arguments; a ``Scenario`` repr runs to pages)."""
+        failed = [c.name for c in self.failed_checks]
+        verdict = "ok" if self.ok else f"failed: {', '.join(failed)}" if failed else "not ok"
+        return (f"<RunOutcome {self.scenario.name!r}, {self.scenario.triggers} triggers, {verdict}, "
+                f"recording {self.recording}>")
+
     @property
     def scenario(self) -> Scenario:
         return self.sized.scenario

@@ -14,6 +14,7 @@ from harness.kinds import (
     register_stream_kind,
     stream_kinds,
 )
+from harness.scenarios.goldens import packaged_goldens_dir
 from harness.scenarios.loader import builtin_names, builtin_scenarios, load_scenario, loads_scenario
 from harness.scenarios.model import Scenario
 from harness.scenarios.players import ACK_AFTER, ACK_POLICIES, CLOCKS, AckSettings, Expectations, PlayerSpec
@@ -35,6 +36,7 @@ __all__ = [
     "get_stream_kind",
     "load_scenario",
     "loads_scenario",
+    "packaged_goldens_dir",
     "register_stream_kind",
     "stream_kinds",
 ]

@@ -8,13 +8,14 @@ back, so a scenario survives a round trip through TOML or JSON unchanged.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.errors import ScenarioError
 from harness.kinds import get_stream_kind
-from harness.scenarios.players import AckSettings, PlayerSpec, plain
+from harness.scenarios.players import MAX_TRIGGERS, AckSettings, PlayerSpec, plain
 from harness.scenarios.validate import scenario_fields
 
 __all__ = ["Scenario"]
@@ -60,13 +61,14 @@ class Scenario:
         if triggers is not None and duration_s is not None:
             raise ScenarioError("give a trigger count or a duration, not both")
         if duration_s is not None:
-            if not duration_s > 0:
-                raise ScenarioError(f"duration {duration_s!r} s: expected a positive number of seconds")
+            if not (math.isfinite(duration_s) and duration_s > 0) or duration_s * self.rate_hz > MAX_TRIGGERS:
+                raise ScenarioError(f"duration {duration_s!r} s: expected a positive number of seconds giving at "
+                                    f"most {MAX_TRIGGERS:,} triggers at {self.rate_hz:g} Hz")
             triggers = max(1, round(duration_s * self.rate_hz))
         if triggers is None:
             return self
-        if triggers < 1:
-            raise ScenarioError(f"triggers={triggers}: expected 1 or more")
+        if not 1 <= triggers <= MAX_TRIGGERS:
+            raise ScenarioError(f"triggers={triggers}: expected 1 to {MAX_TRIGGERS:,}")
         return replace(self, triggers=int(triggers))
 
     def ci(self) -> Scenario:

@@ -15,7 +15,9 @@ from harness.scenarios.players import (
     ACK_PARAMS,
     CLOCKS,
     EXPECT_PARAMS,
+    MAX_PLAYERS,
     MAX_RATE_HZ,
+    MAX_TRIGGERS,
     AckSettings,
     Expectations,
     PlayerSpec,
@@ -66,13 +68,16 @@ def _length(table: Mapping[str, Any], rate: float, where: str, required: bool) -
     if "triggers" in table and "duration" in table:
         raise ScenarioError(f"{where}: give either 'triggers' or 'duration', not both")
     if "triggers" in table:
-        triggers: int = take(table, "triggers", int, where, minimum=1)
+        triggers: int = take(table, "triggers", int, where, minimum=1, maximum=MAX_TRIGGERS)
         return triggers
     if "duration" in table:
         try:  # the syntax of --duration too: 10, 2.5, "3s", "500ms", "2m"
             duration = parse_duration(table["duration"], f"{where}.duration")
         except ConfigError as exc:
             raise ScenarioError(str(exc)) from None
+        if duration > MAX_TRIGGERS / rate:
+            raise ScenarioError(f"{where}.duration {table['duration']!r}: expected at most {MAX_TRIGGERS / rate:g} s "
+                                f"({MAX_TRIGGERS:g} triggers at {rate:g} Hz)")
         return max(1, round(duration * rate))
     if required:
         raise ScenarioError(f"{where}: missing the run length: set 'triggers' (a count) or 'duration' (seconds)")
@@ -89,6 +94,9 @@ def _players(raw: Any, rate: float, seed: int, ack_after: AckAfter, source: str)
         raise ScenarioError(f"{source}: missing [[players]]; a scenario needs at least one player")
     if not isinstance(raw, list) or not raw:
         raise ScenarioError(f"{source}: players: expected a non-empty array of tables ([[players]]), found {raw!r}")
+    if len(raw) > MAX_PLAYERS:
+        raise ScenarioError(f"{source}: players: {len(raw)} players; at most {MAX_PLAYERS} are allowed (each is a "
+                            "process): give one player several streams or a higher per_trigger instead")
     players = tuple(_player(entry, i, rate, seed, ack_after, source) for i, entry in enumerate(raw))
     names = [p.name for p in players]
     duplicates = sorted({n for n in names if names.count(n) > 1})

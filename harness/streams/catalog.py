@@ -49,6 +49,16 @@ def _check_elements(key: str) -> Callable[[dict[str, Any], str], None]:
     return check
 
 
+def _check_count(key: str) -> Callable[[dict[str, Any], str], None]:
+    """A per-message element count times per_trigger stays under the same cap as the arrays'."""
+    def check(params: dict[str, Any], where: str) -> None:
+        elements = max(1, params[key]) * params.get("per_trigger", 1)
+        if elements > MAX_ARRAY_ELEMENTS:
+            raise ScenarioError(f"{where}.{key}: {params[key]:,} x per_trigger={params.get('per_trigger', 1):,} is "
+                                f"{elements:,} values per trigger; at most {MAX_ARRAY_ELEMENTS:,} are allowed")
+    return check
+
+
 def _check_events(params: dict[str, Any], where: str) -> None:
     rows, cols = params["detector_shape"]
     if params["pixel_offset"] + rows * cols > 2**31 - 1:
@@ -153,11 +163,11 @@ def _kinds() -> tuple[StreamKind, ...]:
 
     return (
         kind("a-scalar", "A: slowly drifting sample-environment value with noise (f144), ~1 Hz",
-             SCALAR_PARAMS, ("f144",), 1.0),
+             SCALAR_PARAMS, ("f144",), 1.0, _check_count("length")),
         kind("b-image", "B: 2D detector frames with a moving spot (ad00), ~50 Hz",
              IMAGE_PARAMS, ("ad00",), 50.0, _check_elements("shape")),
         kind("c-spectrum", "C: 1D time-of-flight spectrum with its axis (da00), 1 Hz-1 kHz",
-             SPECTRUM_PARAMS, ("da00",), 10.0),
+             SPECTRUM_PARAMS, ("da00",), 10.0, _check_count("bins")),
         kind("d-array3d", "D: 3D array with three axes (da00), ~1 kHz",
              VOLUME_PARAMS, ("da00",), 1000.0, _check_elements("shape")),
         kind("e-mixed", "E: f144 + ad00 + da00 + x5f2 status on one topic per trigger, ~10 Hz",

@@ -81,7 +81,7 @@ def test_toml_takes_the_duration_syntax_of_the_command_line(tmp_path):
 def test_a_bad_duration_option_is_a_usage_error(run):
     done = run("run", "e-mixed", "--duration", "2x")
     assert done.returncode == 2
-    assert error_lines(done) == [("donki run: error: argument --duration: '2x': expected a positive duration "
+    assert error_lines(done) == [("donki run: error: argument --duration: '2x': expected a duration "
                                  "(e.g. 3, 2.5, 3s, 500ms, 2m or 1m30s)")]
 
 

@@ -98,7 +98,13 @@ def test_a_broken_stream_against_its_golden_recording_names_the_first_difference
     pytester.makefile(".toml", scenario=broken("drop = [2]", triggers=5))
     result = pytester.runpytest_subprocess(*args)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*golden: *", "*stream 'detector' message #2: seq: 2 != 3*"])
+    result.stdout.fnmatch_lines(["*golden: *",
+                                 "*first difference: stream 'detector' seq 2 (message #2, trigger 3): seq: golden 2, "
+                                 "run 3*",
+                                 "*to accept the run as the new golden recording: rerun the test with "
+                                 "--donki-record-mode=rewrite; every difference: "
+                                 "donki golden diff *goldens/broken.h5 *"])
+    assert "Scenario(name=" not in result.stdout.str()  # a failing test's arguments print short
 
 
 def test_a_corrupted_byte_in_the_recording_is_found(donki_kafka, tmp_path):

@@ -47,8 +47,7 @@ def test_donki_replay_feeds_a_service_and_knows_when_it_consumed_everything(pyte
             try:
                 report = replay.wait()
                 assert report.failed == 0 and report.messages == replay.messages
-                assert replay.wait_consumed("counter", timeout_s=60)
-                expected = sum(1 for topic in replay.topics.values() if topic == detector)
+                assert replay.wait_consumed("counter", timeout_s=60, only=["ess-events"])
                 assert service.seen == report.messages - 2  # all but the run start and stop on donki_control
             finally:
                 service.stop()
@@ -87,5 +86,26 @@ def test_source_golden_replays_the_golden_recording_and_runs_every_check(pyteste
     bootstrap = f"--donki-bootstrap={donki_kafka.bootstrap_servers}"
     result = pytester.runpytest_subprocess("--donki-kafka=external", bootstrap, "-p", "no:cacheprovider", "-v")
     result.assert_outcomes(passed=2, errors=1)
-    result.stdout.fnmatch_lines(["*test_needs_a_golden*source 'golden' replays the golden recording, but the run "
+    result.stdout.fnmatch_lines(["*source 'golden' replays the golden recording, but the run "
                                  "has none (golden=False)*"])
+
+
+def test_golden_off_and_a_length_of_its_own_compare_as_asked(pytester, donki_kafka):
+    pytester.makepyfile(test_lengths='''
+        import pytest
+
+        @pytest.mark.donki(scenario="e-mixed")
+        def test_default(donki_run):
+            donki_run.assert_ok()
+            print("GOLDEN", donki_run.golden.action.value, donki_run.golden.name, donki_run.scenario.triggers)
+    ''')
+    bootstrap = f"--donki-bootstrap={donki_kafka.bootstrap_servers}"
+    off = pytester.runpytest_subprocess("--donki-kafka=external", bootstrap, "-p", "no:cacheprovider", "-s",
+                                        "--donki-golden=off")
+    off.assert_outcomes(passed=1)
+    off.stdout.fnmatch_lines(["*GOLDEN disabled  5"])
+    # 8 triggers of a built-in: compared with its packaged 5-trigger golden over the triggers both hold
+    longer = pytester.runpytest_subprocess("--donki-kafka=external", bootstrap, "-p", "no:cacheprovider", "-s",
+                                           "--donki-length=8")
+    longer.assert_outcomes(passed=1)
+    longer.stdout.fnmatch_lines(["*GOLDEN compared e-mixed 8", "*compared triggers 1-5 of 8*"])

@@ -196,4 +196,4 @@ def test_donki_run_cli_writes_json_and_sets_the_exit_status(donki_kafka, tmp_pat
     assert list(data["topics"]) == ["donki_mixed"] and data["journal"]
     bad = subprocess.run([sys.executable, "-m", "harness", "run", "e-mixed", "--triggers", "-3", "--bootstrap",
                           donki_kafka.bootstrap_servers], capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 2 and "triggers=-3" in bad.stderr
+    assert bad.returncode == 2 and "--triggers: -3: expected a whole number >= 1" in bad.stderr

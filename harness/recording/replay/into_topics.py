@@ -8,7 +8,7 @@ which topic each recorded topic and stream went to.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,11 +58,14 @@ class ReplaySession:
         """Stop the replay after the current message."""
         return self.replayer.stop(timeout_s)
 
-    def wait_consumed(self, group_id: str, timeout_s: float = DEFAULT_WAIT_S) -> bool:
-        """True once consumer group ``group_id`` has committed offsets at the end of every replayed topic."""
+    def wait_consumed(self, group_id: str, timeout_s: float = DEFAULT_WAIT_S, *,
+                      only: Iterable[str] | None = None) -> bool:
+        """True once consumer group ``group_id`` has committed offsets at the end of every replayed topic
+        (or of the topics of ``only``: streams or recorded topics, for a service that reads some)."""
         from harness.kafka.groups import wait_consumed
 
-        return wait_consumed(self.client_config, group_id, sorted(set(self.topics.values())), timeout_s)
+        targets = self.topics.values() if only is None else [self.topic(name) for name in only]
+        return wait_consumed(self.client_config, group_id, sorted(set(targets)), timeout_s)
 
 
 def replay_into(path: str | Path, client_config: Mapping[str, Any], namespace: TopicNamespace, *,

@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import BrokerUnreachableError, RecordingError, TopicError
+from harness import validate
+from harness.errors import BrokerUnreachableError, ConfigError, RecordingError, TopicError
 from harness.recording.fbtime import data_time_ns
+from harness.recording.integrity import refuse_damaged
 from harness.recording.reader.reader import Recording, topic_partitions
 from harness.recording.replay.feed import RecordFeed
 from harness.recording.replay.pacing import DEFAULT_CATCH_UP_S, DEFAULT_SPIN_S, Pacer, TimingError
@@ -37,6 +39,9 @@ PACED_BLOCK_ROWS = 128
 FAST_BLOCK_ROWS = 4096
 POLL_EVERY = 512  # flat out, serve the producer's events every this many messages
 TopicMap = Mapping[str, str] | Callable[[str], str] | None
+
+MIN_SPEED = 1e-3  # a thousand times slower than recorded: a one-second recording takes 17 minutes
+MAX_SPEED = 1e6  # faster than this is --fast
 
 
 @dataclass
@@ -175,6 +180,7 @@ class Replayer:
         flush_timeout_s: float = FLUSH_TIMEOUT_S,
         check_topics: bool = True,
         producer_overrides: Mapping[str, Any] | None = None,
+        verify: bool = True,
     ) -> None:
         if clock not in CLOCKS:
             raise RecordingError(f"unknown replay clock {clock!r}; expected one of {', '.join(CLOCKS)}")
@@ -182,6 +188,14 @@ class Replayer:
             raise RecordingError(f"replay speed {speed} is negative; expected > 0, or None/0 for as fast as possible")
         if loops < 0:
             raise RecordingError(f"loops={loops}; expected 1 or more, or 0 to repeat until stopped")
+        try:
+            if speed:  # None or 0: as fast as possible
+                validate.number("replay speed", speed, low=MIN_SPEED, high=MAX_SPEED)
+            validate.integer("replay loops (0: until stopped)", loops, low=0, high=validate.MAX_COUNT)
+            if max_gap_s is not None:
+                validate.duration("replay max_gap_s", max_gap_s)
+        except ConfigError as exc:
+            raise RecordingError(str(exc)) from None
         self._owns = not isinstance(recording, Recording)
         self.recording = recording if isinstance(recording, Recording) else Recording(recording)
         self.client_config = dict(client_config)
@@ -189,6 +203,13 @@ class Replayer:
         select_clock = "received" if clock == "received" else "timestamp"
         self.rows = self.recording.select(topics=topics, streams=streams, partitions=partitions, triggers=triggers,
                                           start=start, stop=stop, clock=select_clock)
+        if verify:  # before any producer exists: damaged data is refused, never half-published
+            try:
+                refuse_damaged(self.recording, self.rows)
+            except BaseException:
+                if self._owns:
+                    self.recording.close()
+                raise
         self.speed = speed or None
         self.clock, self.loops, self.max_gap_s = clock, loops, max_gap_s
         self.shift_timestamps, self.spin_s, self.flush_timeout_s = shift_timestamps, spin_s, flush_timeout_s

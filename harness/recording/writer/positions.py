@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,16 +31,18 @@ class StartPosition:
             return value
         if isinstance(value, _dt.datetime):
             moment = value if value.tzinfo else value.replace(tzinfo=_dt.UTC)
-            return cls("timestamp", int(moment.timestamp() * 1000))
+            return cls("timestamp", _epoch_ms(moment.timestamp(), value))
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return cls("timestamp", int(value * 1000))
+            return cls("timestamp", _epoch_ms(value, value))
         text = str(value).strip()
         if text in ("earliest", "latest"):
             return cls(text)
         try:
-            return cls("timestamp", int(float(text) * 1000))
+            seconds = float(text)
         except ValueError:
             pass
+        else:
+            return cls("timestamp", _epoch_ms(seconds, value))
         try:
             return cls.parse(_dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
         except ValueError:
@@ -106,3 +109,13 @@ def _resolve(consumer: Any, partitions: Sequence[Any], start: StartPosition, tim
         low, high = consumer.get_watermark_offsets(tp, timeout=timeout_s)
         resolved.append(TopicPartition(tp.topic, tp.partition, low if start.kind == "earliest" else high))
     return resolved
+
+
+MAX_EPOCH_S = 253_402_300_799  # 9999-12-31T23:59:59Z, the last time an ISO 8601 text can name
+
+
+def _epoch_ms(seconds: float, given: Any) -> int:
+    if not (math.isfinite(seconds) and 0 <= seconds <= MAX_EPOCH_S):
+        raise ConfigError(f"start position {given!r}: expected seconds since the Unix epoch from 0 to "
+                          f"{MAX_EPOCH_S} (year 9999), 'earliest' or 'latest'")
+    return int(seconds * 1000)

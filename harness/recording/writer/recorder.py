@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness import validate
 from harness.errors import BrokerUnreachableError, DonkiError, RecordingError, TopicError
 from harness.recording.throughput import Throughput
 from harness.recording.writer.pipeline import WriteBehind
@@ -119,7 +120,9 @@ class Recorder:
         consumer_overrides: Mapping[str, Any] | None = None,
         write_behind: bool = True,
     ) -> None:
-        self.path = Path(path)
+        self.path = validate.new_file("recording", path, make_parents=True)  # the writer makes the directory
+        _check_numbers(max_messages, duration_s, flush_interval_s, max_buffer_bytes, report_interval_s,
+                       connect_timeout_s)
         self.topics = list(dict.fromkeys(topics))
         if not self.topics:
             raise RecordingError("a recorder needs at least one topic (--topic NAME)")
@@ -436,3 +439,16 @@ class Recorder:
 
     def __exit__(self, *exc_info: Any) -> None:
         self.stop()
+
+
+def _check_numbers(max_messages: int | None, duration_s: float | None, flush_interval_s: float,
+                   max_buffer_bytes: int, report_interval_s: float, connect_timeout_s: float) -> None:
+    """Finite and in range: a NaN duration would record forever, a NaN flush interval never flush."""
+    if max_messages is not None:
+        validate.integer("recorder max_messages", max_messages, low=1, high=validate.MAX_COUNT)
+    if duration_s is not None:
+        validate.duration("recorder duration_s", duration_s)
+    validate.duration("recorder flush_interval_s", flush_interval_s, high=3600.0)
+    validate.integer("recorder max_buffer_bytes", max_buffer_bytes, low=1, high=2**40)
+    validate.duration("recorder report_interval_s", report_interval_s, high=3600.0)
+    validate.duration("recorder connect_timeout_s", connect_timeout_s, high=3600.0)

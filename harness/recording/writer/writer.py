@@ -10,11 +10,13 @@ adds the journal, the scenario, the end-of-run metadata and the NeXus views.
 
 from __future__ import annotations
 
+import errno
+import functools
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -27,6 +29,33 @@ from harness.recording.writer.heap import ByteHeap
 from harness.records import KafkaRecord
 
 __all__ = ["RecordingWriter", "DEFAULT_FLUSH_INTERVAL_S", "DEFAULT_MAX_BUFFER_BYTES", "DEFAULT_MAX_BUFFER_ROWS"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _io_errors(doing: str) -> Callable[[F], F]:
+    """HDF5 write errors (a full disk, a vanished mount) as one :class:`RecordingError` line naming the file."""
+
+    def wrap(method: F) -> F:
+        @functools.wraps(method)
+        def guarded(self: RecordingWriter, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except (OSError, RuntimeError) as exc:
+                raise _write_error(self.path, doing, exc) from None
+
+        return guarded  # type: ignore[return-value]  # functools.wraps keeps the signature; mypy cannot see it
+
+    return wrap
+
+
+def _write_error(path: Path, doing: str, exc: BaseException) -> RecordingError:
+    text = str(exc)
+    if getattr(exc, "errno", None) == errno.ENOSPC or "No space left" in text:
+        return RecordingError(f"recording {path}: the disk is full (no space left on device) while {doing}; free "
+                              "space or record elsewhere (what was flushed before is kept)")
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return RecordingError(f"recording {path}: cannot write while {doing}: {first}")
 
 DEFAULT_FLUSH_INTERVAL_S = 1.0
 #: Bytes received since the last flush that trigger an early flush: bounds what a crash loses.
@@ -213,15 +242,18 @@ class RecordingWriter:
     def flushes(self) -> int:
         return self._flushes
 
+    @_io_errors("appending a message")
     def append(self, record: KafkaRecord) -> None:
         """Append one message."""
         self.append_fields(record.topic, record.partition, record.offset, record.timestamp_type,
                            record.timestamp_ms, record.key, record.value, record.headers, record.received)
 
+    @_io_errors("appending a message")
     def append_message(self, message: Any, received: float) -> None:
         """Append a confluent-kafka ``Message`` without building a :class:`KafkaRecord`."""
         self.append_messages((message,), received)
 
+    @_io_errors("appending messages")
     def append_messages(self, messages: Sequence[Any], received: float) -> np.ndarray | None:
         """Append confluent-kafka ``Message`` objects (without errors) received at ``received``.
 
@@ -317,6 +349,7 @@ class RecordingWriter:
                 heap.append(part)
         return starts
 
+    @_io_errors("appending a message")
     def append_fields(self, topic: str, partition: int, offset: int, timestamp_type: int, timestamp_ms: int,
                       key: _Bytes | None, value: _Bytes | None, headers: Any, received: float) -> None:
         """Append one message given field by field."""
@@ -364,6 +397,7 @@ class RecordingWriter:
             return True
         return False
 
+    @_io_errors("flushing")
     def flush(self) -> None:
         """Make everything appended so far durable and visible to readers."""
         if self._closed:
@@ -388,6 +422,7 @@ class RecordingWriter:
 
     # -- closing ----------------------------------------------------------------------
 
+    @_io_errors("closing")
     def close(
         self,
         *,
@@ -430,9 +465,11 @@ class RecordingWriter:
     def abandon(self) -> None:
         """Flush and close without finishing (what a crash leaves, but clean on disk)."""
         if not self._closed:
-            self.flush()
-            self._closed = True
-            self._h5.close()
+            try:
+                self.flush()
+            finally:  # a full disk fails the flush: the file is still closed, and the flush error raised
+                self._closed = True
+                self._h5.close()
 
     def __enter__(self) -> RecordingWriter:
         return self

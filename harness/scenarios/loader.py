@@ -7,6 +7,7 @@ import tomllib
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from harness.errors import ScenarioError
 from harness.scenarios.model import Scenario
@@ -20,13 +21,16 @@ FILE_PARAMS = ("recording",)
 
 def loads_scenario(text: str, source: str = "<string>") -> Scenario:
     """A scenario from TOML text; ``source`` names it in errors."""
+    return Scenario.from_dict(_toml(text, source), source)
+
+
+def _toml(text: str, source: str) -> dict[str, Any]:
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
     except RecursionError:  # tomllib recurses per nesting level: 5,000 nested arrays are bad input too
         raise ScenarioError(f"{source}: not valid TOML: nested too deeply") from None
-    return Scenario.from_dict(data, source)
 
 
 def _builtin_files() -> dict[str, resources.abc.Traversable]:
@@ -67,10 +71,7 @@ def _did_you_mean(ref: str, names: Iterable[str]) -> str:
 
 def _scenario_file(text: str, path: Path) -> Scenario:
     """A scenario file, its players' file parameters taken relative to the file and checked to exist."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    data = _toml(text, str(path))
     players = data.get("players")
     for i, player in enumerate(players if isinstance(players, list) else []):
         _resolve_files(path, player.get("params") if isinstance(player, dict) else None, f"players[{i}].params")

@@ -6,8 +6,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from harness.durations import parse_duration
-from harness.errors import ConfigError, ScenarioError
+from harness.durations import EXAMPLES, seconds
+from harness.errors import ScenarioError
 from harness.kinds import get_stream_kind, resolve_params
 from harness.orchestra.ack import AckAfter
 from harness.scenarios.players import (
@@ -71,13 +71,13 @@ def _length(table: Mapping[str, Any], rate: float, where: str, required: bool) -
         triggers: int = take(table, "triggers", int, where, minimum=1, maximum=MAX_TRIGGERS)
         return triggers
     if "duration" in table:
-        try:  # the syntax of --duration too: 10, 2.5, "3s", "500ms", "2m"
-            duration = parse_duration(table["duration"], f"{where}.duration")
-        except ConfigError as exc:
-            raise ScenarioError(str(exc)) from None
-        if duration > MAX_TRIGGERS / rate:
-            raise ScenarioError(f"{where}.duration {table['duration']!r}: expected at most {MAX_TRIGGERS / rate:g} s "
-                                f"({MAX_TRIGGERS:g} triggers at {rate:g} Hz)")
+        raw = table["duration"]
+        if isinstance(raw, str):  # the syntax of --duration too: "3s", "500ms", "2m"
+            parsed = seconds(raw)
+            if parsed is None:
+                raise ScenarioError(f"{where}.duration {raw!r}: expected a duration ({EXAMPLES})")
+            table = {**table, "duration": parsed}
+        duration: float = take(table, "duration", float, where, positive=True, maximum=MAX_TRIGGERS / rate)
         return max(1, round(duration * rate))
     if required:
         raise ScenarioError(f"{where}: missing the run length: set 'triggers' (a count) or 'duration' (seconds)")

@@ -86,14 +86,9 @@ def _store(args: argparse.Namespace, mode: str) -> GoldenStore:
 
 
 def _broker(args: argparse.Namespace) -> Broker:
-    from harness.cli.kafka_args import require_reachable
-    from harness.config import resolve
-    from harness.kafka import make_broker
+    from harness.cli.kafka_args import cli_broker
 
-    bootstrap, kind = resolve("bootstrap", option=args.bootstrap), resolve("kafka")
-    if bootstrap is not None and kind in ("auto", "external"):
-        require_reachable(bootstrap)  # seconds, not the provider's 15 s wait, for a mistyped address
-    return make_broker(kind, bootstrap=bootstrap, log=log)
+    return cli_broker(args.bootstrap, None, log)
 
 
 def _record(args: argparse.Namespace) -> int:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["REACH_TIMEOUT_S", "START_HINT", "add_bootstrap", "client_config", "require_reachable"]
+if TYPE_CHECKING:
+    from harness.kafka import Broker
+
+__all__ = ["REACH_TIMEOUT_S", "START_HINT", "add_bootstrap", "client_config", "require_reachable", "cli_broker"]
 
 #: How long a command waits for a named cluster before it gives up (a typo should not cost 15 s)
 REACH_TIMEOUT_S = 2.0
@@ -51,3 +55,22 @@ def client_config(args: argparse.Namespace, *, check: bool = True) -> dict[str, 
     if check:
         require_reachable(bootstrap, config)
     return config
+
+
+def cli_broker(bootstrap_option: str | None, kafka_option: str | None, log: Callable[[str], None]) -> Broker:
+    """The broker a command runs against (not started).
+
+    A ``--bootstrap`` on the command line names the cluster: it beats a provider from the
+    environment or ini (``DONKI_KAFKA=local`` does not start a broker beside it); only an
+    explicit ``--kafka`` on the same command line combines with it. A named cluster must
+    answer within seconds (:func:`require_reachable`).
+    """
+    from harness.config import resolve
+    from harness.kafka import make_broker
+
+    bootstrap = resolve("bootstrap", option=bootstrap_option)
+    named = bootstrap_option is not None and kafka_option is None
+    kind = "external" if named else resolve("kafka", option=kafka_option)
+    if bootstrap is not None and kind in ("auto", "external"):
+        require_reachable(bootstrap)  # seconds, not the provider's 15 s wait, for a mistyped address
+    return make_broker(kind, bootstrap=bootstrap, log=log)

@@ -62,15 +62,9 @@ def _scenario(args: argparse.Namespace) -> Scenario:
 
 
 def _broker(args: argparse.Namespace) -> Broker:
-    from harness.cli.kafka_args import require_reachable
-    from harness.config import resolve
-    from harness.kafka import make_broker
+    from harness.cli.kafka_args import cli_broker
 
-    bootstrap = resolve("bootstrap", option=args.bootstrap)
-    kind = resolve("kafka", option=args.kafka)
-    if bootstrap is not None and kind in ("auto", "external"):
-        require_reachable(bootstrap)  # seconds, not the provider's 15 s wait, for a mistyped address
-    return make_broker(kind, bootstrap=bootstrap, log=log)
+    return cli_broker(args.bootstrap, args.kafka, log)
 
 
 def _run(args: argparse.Namespace) -> int:

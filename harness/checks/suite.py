@@ -11,6 +11,7 @@ from harness.checks.integrity import check_integrity
 from harness.checks.ordering import check_ordering
 from harness.checks.rates import check_rates, stream_trigger_times
 from harness.checks.result import CheckResult, Finding
+from harness.checks.timing import check_run_window
 from harness.checks.views import ViewsCheck
 from harness.orchestra.journal import EventKind, JournalEvent
 from harness.records import KafkaRecord
@@ -18,7 +19,7 @@ from harness.records import KafkaRecord
 __all__ = ["CHECK_NAMES", "run_checks", "read_recording", "golden_check", "run_problems_check", "acked_counts"]
 
 #: Every check of a run, in report order.
-CHECK_NAMES = ("run", "acks", "levels", "ordering", "integrity", "views", "rates", "golden")
+CHECK_NAMES = ("run", "acks", "levels", "ordering", "run-window", "integrity", "views", "rates", "golden")
 
 
 def acked_counts(journal: Iterable[JournalEvent]) -> dict[str, list[int]]:
@@ -105,6 +106,7 @@ def run_checks(scenario: Any, journal: Iterable[JournalEvent], recording: Any, *
         "acks": check_acks(events, allow_missed=allowance),
         "levels": check_levels(events),
         "ordering": check_ordering(records, expected_counts=expected),
+        "run-window": check_run_window(records),
         "integrity": check_integrity(events, records),
         "views": views,
         "rates": _rates(scenario, events, records),

@@ -19,6 +19,7 @@ from harness.orchestra.action import ActionResult
 from harness.streams.base import StreamGenerator
 from harness.streams.faults import NO_FAULTS, Faults
 from harness.streams.producer import StreamPublisher, TriggerTally
+from harness.streams.runcontrol import RunControlGenerator
 
 __all__ = [
     "PLAYER_KEY",
@@ -163,13 +164,14 @@ class RunControlAction(StreamAction):
     Give the run-control player the lowest priority level: on trigger 1 its run start
     is then published (and, with ack-after-delivery, confirmed) before any data. When
     the run length is known (``last_trigger``), the stop goes out with the player's last
-    due trigger, stamped one base period after that trigger's time so a file writer
-    keeps the last trigger's data; it is then part of that trigger's ack like any other
+    due trigger, stamped ``stop_margin_s`` (at least one base period) after that trigger's
+    time so a file writer keeps the last trigger's data of every level; it is then part of that trigger's ack like any other
     message. In an endless run the stop goes out at teardown, after the last trigger.
     """
 
-    def __init__(self, generator, publisher: StreamPublisher, settings: PlayerSettings) -> None:
+    def __init__(self, generator: RunControlGenerator, publisher: StreamPublisher, settings: PlayerSettings) -> None:
         super().__init__(generator, publisher, settings)
+        self.control = generator
         self.last_trigger: int | None = None
         self.stopped = False
 
@@ -179,9 +181,14 @@ class RunControlAction(StreamAction):
         messages = [self.generator.start_message(self.data_time_ns(trigger))] if first else []
         if trigger == self.settings.last_trigger and not self.stopped:
             self.stopped = True
-            period_ns = round(1e9 / self.settings.base_rate_hz)
-            messages.append(self.generator.stop_message(self.data_time_ns(trigger) + period_ns))
+            messages.append(self.generator.stop_message(self.data_time_ns(trigger) + self._stop_margin_ns()))
         return self._reported(self.publisher.publish(trigger, messages))
+
+    def _stop_margin_ns(self) -> int:
+        """How long after the last trigger's time the run stops: the players of later levels get that
+        trigger after this one and spread their messages over their own period, so one base period
+        is not enough (``all-streams`` had 1 kHz da00 data stamped after its stop)."""
+        return max(round(1e9 / self.settings.base_rate_hz), self.control.stop_margin_ns)
 
     def teardown(self) -> None:
         if self.last_trigger is not None and not self.stopped:

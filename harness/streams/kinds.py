@@ -145,6 +145,8 @@ RUN_CONTROL_PARAMS = (
     Param("broker", str, "", "broker the file writer should read from; empty: the run's bootstrap"),
     Param("metadata", str, "{}", "run metadata (JSON)"),
     Param("control_topic", str, "", "topic the file writer reports on"),
+    Param("stop_margin_s", float, 1.0, "the run stop is stamped this long after the last trigger's time, so the "
+          "last data of every level, spread over its period, lie inside the run", minimum=0.0, maximum=3600.0),
 )
 
 GENERATORS: dict[str, type[StreamGenerator]] = {

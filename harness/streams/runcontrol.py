@@ -19,7 +19,8 @@ class RunControlGenerator(StreamGenerator):
 
     def __init__(self, *, job_id: str = "", run_name: str = "donki-run", filename: str = "donki.nxs",
                  instrument_name: str = "donki", nexus_structure: str = "{}", service_id: str = "",
-                 broker: str = "", metadata: str = "{}", control_topic: str = "", **common) -> None:
+                 broker: str = "", metadata: str = "{}", control_topic: str = "", stop_margin_s: float = 1.0,
+                 **common) -> None:
         super().__init__(**common)
         self.job_id = job_id or f"donki-{self.seed & 0xFFFFFFFF:08x}"
         self.run_name = run_name
@@ -30,6 +31,7 @@ class RunControlGenerator(StreamGenerator):
         self.broker = broker
         self.metadata = metadata
         self.control_topic = control_topic
+        self.stop_margin_ns = round(float(stop_margin_s) * 1e9)
 
     @property
     def key(self) -> bytes:

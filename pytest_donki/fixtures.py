@@ -29,3 +29,5 @@ donki_run.__doc__ = "The test's scenario run, recorded and checked (a harness.ch
 
 donki_recorder = recorder_fixture("donki_kafka")
 donki_recorder.__doc__ = "record(topics, path=None, **options) starts a recorder, stopped at teardown."
+
+from pytest_donki.filewriter import donki_file_writer as donki_file_writer  # noqa: E402 - kept apart for merges

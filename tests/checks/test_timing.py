@@ -5,7 +5,7 @@ from streaming_data_types import serialise_6s4t, serialise_ev44, serialise_f144,
 
 from harness.checks import check_ordering
 from harness.checks.timing import check_run_window, in_window
-from tests.checks.literal_streams import record
+from literal_streams import record
 
 T0 = 1_700_000_000_000_000_000  # ns
 

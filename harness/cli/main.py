@@ -22,6 +22,7 @@ COMMANDS = (
     "harness.cli.inspect_cmd",
     "harness.cli.replay_cmd",
     "harness.cli.golden_cmd",
+    "harness.cli.writer_cmd",
 )
 
 EXIT_FAILED = 1  # the thing ran and failed (a run missed acks, a comparison differed)

@@ -73,7 +73,10 @@ def create_file(path: Path, root: GroupNode) -> tuple["h5py.File", list[ModuleWr
     if not path.parent.is_dir():
         raise FileWriterError(f"file {str(path)!r}: directory {str(path.parent)!r} does not exist")
     try:
-        h5 = h5py.File(path, "w-", libver="latest")
+        # the default (earliest) format: no open-for-write flag, so a file whose writer was
+        # killed opens as it was at its last flush (SWMR would forbid the groups that the
+        # log and image modules create on their first message)
+        h5 = h5py.File(path, "w-")
     except OSError as exc:
         raise FileWriterError(f"file {str(path)!r} cannot be created: {exc}") from None
     modules: list[ModuleWriter] = []

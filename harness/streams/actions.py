@@ -60,13 +60,15 @@ class PlayerSettings:
     ack: str = "delivery"
     last_trigger: int | None = None  # the player's last due trigger, when the run length is known
     faults: Faults = NO_FAULTS
+    longest_period_s: float = 0.0  # the slowest player's period: its last messages spread that far
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> tuple["PlayerSettings", dict[str, Any]]:
         """Split the action's params into player settings and the stream's own params."""
         stream_params = dict(params)
         raw = dict(stream_params.pop(PLAYER_KEY, None) or {})
-        known = {"rate_hz", "base_rate_hz", "clock", "start_ns", "producer", "ack", "last_trigger", "faults"}
+        known = {"rate_hz", "base_rate_hz", "clock", "start_ns", "producer", "ack", "last_trigger", "faults",
+                 "longest_period_s"}
         unknown = sorted(set(raw) - known)
         if unknown:
             raise ScenarioError(f"player settings: unknown key(s) {unknown}")
@@ -74,13 +76,16 @@ class PlayerSettings:
         settings = cls(rate, float(raw.get("base_rate_hz", rate)), str(raw.get("clock", "wall")),
                        raw.get("start_ns"), dict(raw.get("producer") or {}), str(raw.get("ack", "delivery")),
                        None if raw.get("last_trigger") is None else int(raw["last_trigger"]),
-                       Faults.from_params(raw.get("faults"), "player settings: faults"))
+                       Faults.from_params(raw.get("faults"), "player settings: faults"),
+                       float(raw.get("longest_period_s", 0.0)))
         if settings.clock not in CLOCKS:
             raise ScenarioError(f"player settings: clock={settings.clock!r}; expected one of: {', '.join(CLOCKS)}")
         if settings.ack not in ACKS:
             raise ScenarioError(f"player settings: ack={settings.ack!r}; expected one of: {', '.join(ACKS)}")
         if settings.rate_hz <= 0 or settings.base_rate_hz <= 0:
             raise ScenarioError(f"player settings: rates must be positive, got {settings}")
+        if not 0 <= settings.longest_period_s <= 86_400:
+            raise ScenarioError(f"player settings: longest_period_s={settings.longest_period_s!r}; expected 0..86400")
         return settings, stream_params
 
 
@@ -178,17 +183,29 @@ class RunControlAction(StreamAction):
     def __call__(self, trigger: int) -> ActionResult:
         first = self.last_trigger is None
         self.last_trigger = trigger
-        messages = [self.generator.start_message(self.data_time_ns(trigger))] if first else []
+        messages = [self.generator.start_message(self._start_time_ns(trigger))] if first else []
         if trigger == self.settings.last_trigger and not self.stopped:
             self.stopped = True
             messages.append(self.generator.stop_message(self.data_time_ns(trigger) + self._stop_margin_ns()))
         return self._reported(self.publisher.publish(trigger, messages))
 
+    def _start_time_ns(self, trigger: int) -> int:
+        """The run's start: the run's own start time when the runner gave one (no earlier than
+        any player's data, whatever their level or clock), else this trigger's time."""
+        now = self.data_time_ns(trigger)
+        return now if self.settings.start_ns is None else min(int(self.settings.start_ns), now)
+
     def _stop_margin_ns(self) -> int:
-        """How long after the last trigger's time the run stops: the players of later levels get that
-        trigger after this one and spread their messages over their own period, so one base period
-        is not enough (``all-streams`` had 1 kHz da00 data stamped after its stop)."""
-        return max(round(1e9 / self.settings.base_rate_hz), self.control.stop_margin_ns)
+        """How long after the last trigger's time the run stops.
+
+        Each player spreads the messages of a trigger over its own period, up to the
+        slowest player's period after the last trigger (``longest_period_s``, from the
+        runner); on the wall clock the players of later levels also get that trigger after
+        this one, which ``stop_margin_s`` covers (``all-streams`` had 1 kHz da00 data
+        stamped after a stop one base period late).
+        """
+        periods = max(1e9 / self.settings.base_rate_hz, self.settings.longest_period_s * 1e9)
+        return max(round(periods), self.control.stop_margin_ns)
 
     def teardown(self) -> None:
         if self.last_trigger is not None and not self.stopped:

@@ -53,7 +53,8 @@ def player_spec_for(player: PlayerSpec, scenario: Scenario, topic: str, bootstra
     settings = {"rate_hz": player.rate_hz(scenario.rate_hz), "base_rate_hz": scenario.rate_hz,
                 "clock": player.clock, "start_ns": start_ns, "producer": producer, "ack": player.ack,
                 "last_trigger": last_due_trigger(scenario.triggers, player.divisor), "faults": dict(player.faults),
-                "longest_period_s": max(p.divisor for p in scenario.players) / scenario.rate_hz}
+                "longest_period_s": max(p.divisor for p in scenario.players) / scenario.rate_hz,
+                "topic_prefix": topic[: len(topic) - len(player.topic)]}
     return OrchestraSpec(
         name=player.name, kind=player.stream, params={**player.params, PLAYER_KEY: settings},
         priority=player.priority, divisor=player.divisor, streams=(player.name,), ack_mode=ACK_MODES[player.ack],

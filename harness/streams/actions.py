@@ -61,6 +61,7 @@ class PlayerSettings:
     last_trigger: int | None = None  # the player's last due trigger, when the run length is known
     faults: Faults = NO_FAULTS
     longest_period_s: float = 0.0  # the slowest player's period: its last messages spread that far
+    topic_prefix: str = ""  # the run's topic namespace ("<prefix>."), for topics named inside payloads
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> tuple["PlayerSettings", dict[str, Any]]:
@@ -68,7 +69,7 @@ class PlayerSettings:
         stream_params = dict(params)
         raw = dict(stream_params.pop(PLAYER_KEY, None) or {})
         known = {"rate_hz", "base_rate_hz", "clock", "start_ns", "producer", "ack", "last_trigger", "faults",
-                 "longest_period_s"}
+                 "longest_period_s", "topic_prefix"}
         unknown = sorted(set(raw) - known)
         if unknown:
             raise ScenarioError(f"player settings: unknown key(s) {unknown}")
@@ -77,7 +78,7 @@ class PlayerSettings:
                        raw.get("start_ns"), dict(raw.get("producer") or {}), str(raw.get("ack", "delivery")),
                        None if raw.get("last_trigger") is None else int(raw["last_trigger"]),
                        Faults.from_params(raw.get("faults"), "player settings: faults"),
-                       float(raw.get("longest_period_s", 0.0)))
+                       float(raw.get("longest_period_s", 0.0)), str(raw.get("topic_prefix") or ""))
         if settings.clock not in CLOCKS:
             raise ScenarioError(f"player settings: clock={settings.clock!r}; expected one of: {', '.join(CLOCKS)}")
         if settings.ack not in ACKS:
@@ -177,6 +178,7 @@ class RunControlAction(StreamAction):
     def __init__(self, generator: RunControlGenerator, publisher: StreamPublisher, settings: PlayerSettings) -> None:
         super().__init__(generator, publisher, settings)
         self.control = generator
+        generator.use_topic_prefix(settings.topic_prefix)
         self.last_trigger: int | None = None
         self.stopped = False
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import h5py
 import numpy as np
+import pytest
 
 from harness.checked_run import run_checked
 from harness.checks.filewriter import check_file_writer
@@ -41,3 +42,16 @@ def test_file_writing_scenario_with_the_double_in_the_loop(donki_kafka, tmp_path
         log = f["entry/instrument/temperature"]
         assert log.attrs["NX_class"] == "NXlog" and log["value"].attrs["units"] == "K"
         assert np.all(np.diff(log["time"][()].astype(np.int64)) > 0)
+        total_events, values = len(ids), log["value"][()]
+    _load_with_scippnexus(written.path, total_events, values)
+
+
+def _load_with_scippnexus(path, total_events, values):
+    snx = pytest.importorskip("scippnexus")
+    with snx.File(path) as f:
+        detector = f["entry/instrument/detector"][()]
+        temperature = f["entry/instrument/temperature"][()]
+    events = detector["events"]
+    assert events.sizes == {"dim_0": 8, "dim_1": 8}, events  # grouped by detector_number
+    assert events.bins.size().sum().value == total_events  # grouped by pixel, none lost
+    assert str(temperature.unit) == "K" and np.array_equal(temperature.values, values)

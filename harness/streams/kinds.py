@@ -82,6 +82,8 @@ SCALAR_PARAMS = (
     Param("noise", float, 0.05, "standard deviation of the Gaussian noise", minimum=0.0),
     Param("dtype", str, "float64", "value type", choices=SCALAR_DTYPES),
     Param("length", int, 0, "0 for a scalar, else an array of this many readings", minimum=0, maximum=1_000_000),
+    Param("units", str, "K", "unit of the value: the NXlog value's units in views and written files "
+          "(f144 carries none)"),
     _per_trigger(),
 )
 IMAGE_PARAMS = (
@@ -102,6 +104,7 @@ SPECTRUM_PARAMS = (
     Param("peak_counts", float, 200.0, "peak height in counts", minimum=0.0),
     Param("background", float, 5.0, "background counts per bin", minimum=0.0),
     Param("dtype", str, "float64", "signal type", choices=ARRAY_DTYPES),
+    Param("signal_unit", str, "counts", "unit of the da00 signal variable"),
     _per_trigger(),
 )
 VOLUME_PARAMS = (
@@ -111,6 +114,7 @@ VOLUME_PARAMS = (
     Param("voxel_mm", float, 1.0, "voxel size in mm (the axis coordinates)", positive=True),
     Param("blob_sigma", float, 2.0, "blob width in voxels", positive=True),
     Param("noise", float, 0.1, "standard deviation of the Gaussian noise", minimum=0.0),
+    Param("signal_unit", str, "counts", "unit of the da00 signal variable"),
     _per_trigger(),
 )
 MIXED_PARAMS = (

@@ -112,3 +112,32 @@ def test_two_jobs_at_once_write_their_own_windows(setup):
     with h5py.File(out / "a.nxs", "r") as a, h5py.File(out / "b.nxs", "r") as b:
         assert list(a["entry/instrument/detector/events/event_id"][()]) == [0, 1, 2, 3, 4]
         assert list(b["entry/instrument/detector/events/event_id"][()]) == [3, 4, 5, 6, 7, 8, 9]
+
+
+def test_ad00_images_and_da00_variables_with_their_units(setup):
+    from streaming_data_types import serialise_ad00, serialise_da00
+    from streaming_data_types.dataarray_da00 import Variable
+
+    client, writer, events, logs, out = setup
+    t0 = (time.time_ns() // MS - 2_000) * MS
+    for i in range(3):
+        image = np.full((2, 3), i, dtype=np.uint16)
+        client.send(events, serialise_ad00("cam", i, t0 + i * MS, image), t0 + i * MS)
+        spectrum = [Variable(name="signal", data=np.arange(4.0) * i, axes=["tof"], unit="counts"),
+                    Variable(name="tof", data=np.arange(5.0), axes=["tof"], unit="ns")]
+        client.send(logs, serialise_da00("mon", t0 + i * MS, spectrum), t0 + i * MS)
+    nx = lambda cls: [{"name": "NX_class", "dtype": "string", "values": cls}]  # noqa: E731 - a one-line table
+    layout = json.dumps({"children": [{"type": "group", "name": "entry", "attributes": nx("NXentry"), "children": [
+        {"type": "group", "name": "camera", "attributes": nx("NXdetector"), "children": [
+            {"module": "ad00", "config": {"source": "cam", "topic": events}}]},
+        {"type": "group", "name": "monitor", "attributes": nx("NXmonitor"), "children": [
+            {"module": "da00", "config": {"source": "mon", "topic": logs}}]}]}]})
+    client.start("job-arrays", "arrays.nxs", t0 + 1 * MS, layout, stop_ns=t0 + 2 * MS)
+    assert client.answer("job-arrays")[2].outcome == ActionOutcome.Success
+    assert not client.finished("job-arrays")[2].error_encountered
+    with h5py.File(out / "arrays.nxs", "r") as f:
+        camera, monitor = f["entry/camera"], f["entry/monitor"]
+        assert camera["value"].shape == (2, 2, 3) and camera["value"][1, 0, 0] == 2
+        assert list(camera["time"][()]) == [t0 + MS, t0 + 2 * MS]
+        assert monitor["signal"].attrs["units"] == "counts" and monitor["tof"].attrs["units"] == "ns"
+        assert np.array_equal(monitor["signal"][()], [np.arange(4.0), np.arange(4.0) * 2])

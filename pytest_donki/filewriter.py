@@ -22,7 +22,8 @@ def file_writer_fixture(kafka_fixture: str = "donki_kafka") -> Callable[..., Any
     """A function-scoped fixture returning ``start(job_pool_topic, output_dir=None, **settings)``."""
 
     @pytest.fixture
-    def donki_file_writer(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., "FileWriterService"]]:
+    def donki_file_writer(request: pytest.FixtureRequest,
+                          tmp_path: Path) -> Iterator[Callable[..., "FileWriterService"]]:
         from harness.filewriter import FileWriterService, WriterSettings
 
         kafka = request.getfixturevalue(kafka_fixture)

@@ -45,7 +45,8 @@ def structure_modules(structure: str) -> Iterator[tuple[str, str, str, str]]:
         for child in node.get("children", []) if isinstance(node, dict) else []:
             if not isinstance(child, dict):
                 continue
-            config = child.get("config") if isinstance(child.get("config"), dict) else {}
+            raw = child.get("config")
+            config: dict[str, Any] = raw if isinstance(raw, dict) else {}
             if "module" in child and "topic" in config and "source" in config:
                 yield child["module"], str(config["topic"]), str(config["source"]), path or "/"
             elif child.get("type") == "group":
@@ -85,7 +86,7 @@ def _expected_pulses(records: Iterable[KafkaRecord], topic: str, source: str, ru
         if event.source_name != source:
             continue
         bounds = list(event.reference_time_index[1:]) + [len(event.time_of_flight)]
-        for t0, first, last in zip(event.reference_time, event.reference_time_index, bounds):
+        for t0, first, last in zip(event.reference_time, event.reference_time_index, bounds, strict=True):
             if last > first and run.inside(int(t0)):
                 found[(int(t0), event.pixel_id[first:last].tobytes(), event.time_of_flight[first:last].tobytes())] += 1
     return found
@@ -127,7 +128,8 @@ def _expected_values(records: Iterable[KafkaRecord], topic: str, source: str, ru
 def _written_values(group: Any) -> Counter:
     if "time" not in group:
         return Counter()
-    return Counter((int(t), np.asarray(v).tobytes()) for t, v in zip(group["time"][()], group["value"][()]))
+    times, values = group["time"][()], group["value"][()]
+    return Counter((int(t), np.asarray(v).tobytes()) for t, v in zip(times, values, strict=False))
 
 
 def _compare(what: str, expected: Counter, written: Counter, findings: list[Finding], topic: str) -> None:

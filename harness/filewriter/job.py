@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from harness.filewriter.modules import NS_PER_MS, ModuleWriter
-from harness.filewriter.structure import GroupNode
 from harness.records import schema_id
 
 if TYPE_CHECKING:
@@ -114,7 +113,7 @@ class WriteJob:
 
         from harness.kafka.clients import make_consumer
 
-        consumer = make_consumer(self.client_config, **{"enable.partition.eof": True})
+        consumer = make_consumer(self.client_config, None, **{"enable.partition.eof": True})
         log_topics = {m.spec.topic for m in self.modules if m.spec.module == "f144"}
         wanted = []
         for topic in sorted({m.spec.topic for m in self.modules}):

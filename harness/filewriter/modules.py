@@ -107,7 +107,7 @@ class EventModule(ModuleWriter):
         starts = np.asarray(decoded.reference_time_index, dtype=np.int64)
         tof, pixels = decoded.time_of_flight, decoded.pixel_id
         bounds = list(starts[1:]) + [len(tof)]
-        for pulse, (first, last) in enumerate(zip(starts, bounds)):
+        for pulse, (first, last) in enumerate(zip(starts, bounds, strict=True)):
             if last <= first or not inside(reference[pulse], start_ns, stop_ns):
                 continue
             self.time_zero.append([reference[pulse]])

@@ -141,6 +141,7 @@ class FileWriterService:
 
     def _status(self) -> None:
         interval = self.settings.status_interval_s
+        interval_ms = round(interval * 1000)
         while not self._stopping.wait(interval):
             with self._lock:
                 running = [job for job in self.jobs.values() if not job.done.is_set()]
@@ -148,12 +149,12 @@ class FileWriterService:
                 state = {"state": "writing", "job_id": job.spec.job_id, "file_being_written": job.spec.file_name,
                          "start_time": job.spec.start_ns // NS_PER_MS,
                          "stop_time": None if job.stop_ns is None else job.stop_ns // NS_PER_MS}
-                self._send(job.spec.control_topic, messages.status(self.settings.service_id, interval * 1000, state),
+                self._send(job.spec.control_topic, messages.status(self.settings.service_id, interval_ms, state),
                            job.spec.job_id)
             if self.settings.status_topic:
                 state = {"state": "writing" if running else "idle", "jobs": [j.spec.job_id for j in running]}
-                self._send(self.settings.status_topic, messages.status(self.settings.service_id, interval * 1000,
-                                                                       state), self.settings.service_id)
+                self._send(self.settings.status_topic, messages.status(self.settings.service_id, interval_ms, state),
+                           self.settings.service_id)
 
     # -- commands
     def _command(self, topic: str, payload: bytes, timestamp_ms: int) -> None:
@@ -241,8 +242,9 @@ class FileWriterService:
         self._send(job.spec.control_topic, messages.finished(self.settings.service_id, job.spec.job_id,
                                                              job.spec.file_name, job.spec.metadata, error),
                    job.spec.job_id)
-        self._send(job.spec.control_topic, messages.status(
-            self.settings.service_id, self.settings.status_interval_s * 1000, {"state": "idle"}), job.spec.job_id)
+        idle = messages.status(self.settings.service_id, round(self.settings.status_interval_s * 1000),
+                               {"state": "idle"})
+        self._send(job.spec.control_topic, idle, job.spec.job_id)
         self.producer.flush(CLOSE_S)
 
     def wait_idle(self, timeout_s: float) -> bool:

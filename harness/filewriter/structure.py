@@ -77,7 +77,8 @@ def _attributes(raw: Any, where: str) -> list[Attribute]:
     if isinstance(raw, dict):
         return [Attribute(str(k), v) for k, v in raw.items()]
     if not isinstance(raw, list):
-        raise FileWriterError(f"nexus_structure {where}: attributes must be a list or an object, got {type(raw).__name__}")
+        raise FileWriterError(f"nexus_structure {where}: attributes must be a list or an object, "
+                              f"got {type(raw).__name__}")
     out = []
     for item in raw:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str) or "values" not in item:

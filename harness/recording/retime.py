@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 
 from harness.headers import CRC32, crc32_hex
-from harness.records import TIMESTAMP_NOT_AVAILABLE, KafkaRecord
 from harness.recording.fbtime import MS, data_time_ns, shift_times
+from harness.records import TIMESTAMP_NOT_AVAILABLE, KafkaRecord
 
 __all__ = ["Retimer", "replace_crc"]
 

@@ -168,10 +168,11 @@ class RunControlAction(StreamAction):
     """pl72 run start on the player's first trigger, 6s4t run stop on its last.
 
     Give the run-control player the lowest priority level: on trigger 1 its run start
-    is then published (and, with ack-after-delivery, confirmed) before any data. When
-    the run length is known (``last_trigger``), the stop goes out with the player's last
-    due trigger, stamped ``stop_margin_s`` (at least one base period) after that trigger's
-    time so a file writer keeps the last trigger's data of every level; it is then part of that trigger's ack like any other
+    is then published (and, with ack-after-delivery, confirmed) before any data; it is
+    stamped with the run's start time, so no player's data come before it. When the run
+    length is known (``last_trigger``), the stop goes out with the player's last due
+    trigger, stamped late enough that a file writer keeps every player's last data (see
+    :meth:`_stop_margin_ns`); it is then part of that trigger's ack like any other
     message. In an endless run the stop goes out at teardown, after the last trigger.
     """
 
@@ -185,10 +186,11 @@ class RunControlAction(StreamAction):
     def __call__(self, trigger: int) -> ActionResult:
         first = self.last_trigger is None
         self.last_trigger = trigger
-        messages = [self.generator.start_message(self._start_time_ns(trigger))] if first else []
+        messages = [self.control.start_message(self._start_time_ns(trigger))] if first else []
         if trigger == self.settings.last_trigger and not self.stopped:
             self.stopped = True
-            messages.append(self.generator.stop_message(self.data_time_ns(trigger) + self._stop_margin_ns()))
+            stop_ns = self.data_time_ns(trigger) + self._stop_margin_ns()
+            messages.append(self.control.stop_message(stop_ns))
         return self._reported(self.publisher.publish(trigger, messages))
 
     def _start_time_ns(self, trigger: int) -> int:
@@ -212,7 +214,7 @@ class RunControlAction(StreamAction):
     def teardown(self) -> None:
         if self.last_trigger is not None and not self.stopped:
             self.stopped = True
-            stop = self.generator.stop_message(time.time_ns())
+            stop = self.control.stop_message(time.time_ns())
             tally = self.publisher.publish(self.last_trigger, [stop])
             self.publisher.wait_delivered(self.last_trigger, CONTROL_DELIVERY_S)
             if tally.delivered < tally.sent:

@@ -135,8 +135,8 @@ EVENT_PARAMS = (
     Param("batching", str, "pulse", "one message per pulse, or the EFU's flush on pulse change / max_events",
           choices=BATCHING),
     Param("max_events", int, 100_000, "events per message with batching='efu'", minimum=1, maximum=10_000_000),
-    Param("frame_ns", int, ESS_FRAME_NS, "length of the time-of-flight frame in ns", minimum=1,
-          maximum=10_000_000_000),
+    Param("frame_ns", int, ESS_FRAME_NS, "length of the time-of-flight frame in ns (ev44 time_of_flight is int32)",
+          minimum=1, maximum=2**31 - 1),
     _per_trigger(1000),
 )
 RUN_CONTROL_PARAMS = (

@@ -1,11 +1,11 @@
 """Timing invariants on literal message lists: data times per source, Kafka timestamps, run windows."""
 
 import numpy as np
+from literal_streams import record
 from streaming_data_types import serialise_6s4t, serialise_ev44, serialise_f144, serialise_pl72
 
 from harness.checks import check_ordering
 from harness.checks.timing import check_run_window, in_window
-from literal_streams import record
 
 T0 = 1_700_000_000_000_000_000  # ns
 

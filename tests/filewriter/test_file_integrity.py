@@ -13,9 +13,9 @@ from streaming_data_types import deserialise_6s4t, deserialise_pl72
 from streaming_data_types.fbschemas.action_response_answ.ActionOutcome import ActionOutcome
 
 from harness.checks.filewriter import RunStart, check_file_writer
-from harness.records import KafkaRecord
 from harness.recording.reader import open_recording
 from harness.recording.replayer import Replayer
+from harness.records import KafkaRecord
 
 GOLDEN = Path(__file__).resolve().parents[2] / "recordings" / "ess-pulse.h5"
 

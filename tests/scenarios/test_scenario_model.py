@@ -25,7 +25,7 @@ from harness.scenarios import (
 from harness.scenarios import kinds as kinds_module
 from harness.scenarios.model import derive_seed
 
-BUILTINS = ["a-scalar", "all-streams", "b-image", "c-spectrum", "d-array3d", "e-mixed", "ess-pulse"]
+BUILTINS = ["a-scalar", "all-streams", "b-image", "c-spectrum", "d-array3d", "e-mixed", "ess-pulse", "file-writing"]
 
 MINIMAL = """
 [scenario]

@@ -180,6 +180,8 @@ class WriteJob:
         try:
             for module in self.modules:
                 module.finish()
+                if self.stop_ns is not None:  # data consumed before the stop command said where to stop
+                    module.trim(self.stop_ns)
             self.flush()
             self.h5.attrs["donki_job_id"] = self.spec.job_id
             self.h5.close()

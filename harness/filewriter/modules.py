@@ -55,6 +55,15 @@ class _Column:
         self.dataset[start:] = data
         self._pending = []
 
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep only the rows where ``mask`` is true (after writing what is pending)."""
+        self.flush()
+        if len(mask) != self.dataset.shape[0] or mask.all():
+            return
+        data = self.dataset[()][mask]
+        self.dataset.resize((len(data), *self.dataset.shape[1:]))
+        self.dataset[...] = data
+
 
 class ModuleWriter:
     """Base: the group it writes, its window (ms, inclusive) and what it has written."""
@@ -77,6 +86,17 @@ class ModuleWriter:
 
     def finish(self) -> None:
         """Called once when the job ends, before the last flush."""
+
+    def trim(self, stop_ns: int) -> None:
+        """Drop what lies after the stop: written while the stop time was not known yet."""
+
+    def _trim_rows(self, time: "_Column | None", columns: "list[_Column]", stop_ns: int) -> None:
+        if time is None:
+            return
+        time.flush()
+        keep = time.dataset[()].astype(np.int64) // NS_PER_MS <= stop_ns // NS_PER_MS
+        for col in [time, *columns]:
+            col.keep(keep)
 
     def flush(self) -> None:
         for col in self.columns:
@@ -121,6 +141,24 @@ class EventModule(ModuleWriter):
                 self.cue_time.append([reference[pulse] + int(tof[last - 1])])
                 self.last_cue = self.written - 1
 
+    def trim(self, stop_ns: int) -> None:
+        self.flush()
+        pulses = self.time_zero.dataset[()].astype(np.int64)
+        keep = pulses // NS_PER_MS <= stop_ns // NS_PER_MS
+        if keep.all():
+            return
+        starts = self.index.dataset[()]
+        counts = np.diff(np.append(starts, self.event_id.dataset.shape[0]))
+        events = np.repeat(keep, counts)
+        self.event_id.keep(events)
+        self.offset.keep(events)
+        self.time_zero.keep(keep)
+        self.index.keep(keep)
+        self.index.dataset[...] = np.concatenate([[0], np.cumsum(counts[keep])[:-1]]).astype(np.int64)
+        self.written = int(events.sum())
+        self.cue_index.keep(self.cue_index.dataset[()] < self.written)
+        self.cue_time.keep(np.arange(self.cue_time.dataset.shape[0]) < self.cue_index.dataset.shape[0])
+
 
 class LogModule(ModuleWriter):
     """f144 -> NXlog, with the newest value from before the start and no repeated timestamp."""
@@ -135,6 +173,8 @@ class LogModule(ModuleWriter):
 
     def _columns(self, value: np.ndarray) -> tuple[_Column, _Column]:
         if self.time is None or self.value is None:
+            self.cue_index: _Column
+            self.cue_time: _Column
             self.time = self.column("time", "u8", units="ns", start=True)
             self.value = self.column("value", value.dtype, value.shape, units=self.units or None)
             self.cue_index = self.column("cue_index", "i8")
@@ -173,6 +213,14 @@ class LogModule(ModuleWriter):
     def finish(self) -> None:
         self._flush_before()  # a log that did not change during the run still has its value
 
+    def trim(self, stop_ns: int) -> None:
+        if self.time is None or self.value is None:
+            return
+        self._trim_rows(self.time, [self.value], stop_ns)
+        self.written = self.time.dataset.shape[0]
+        self.cue_index.keep(self.cue_index.dataset[()] < self.written)
+        self.cue_time.keep(np.arange(self.cue_time.dataset.shape[0]) < self.cue_index.dataset.shape[0])
+
 
 class AreaModule(ModuleWriter):
     """ad00 -> ``value`` (one image per message) and ``time``."""
@@ -187,6 +235,8 @@ class AreaModule(ModuleWriter):
             return
         data = np.asarray(decoded.data)
         if self.time is None or self.value is None:
+            self.cue_index: _Column
+            self.cue_time: _Column
             self.time = self.column("time", "u8", units="ns", start=True)
             self.value = self.column("value", data.dtype, data.shape)
         if self.value.dataset.shape[1:] != data.shape:
@@ -194,6 +244,9 @@ class AreaModule(ModuleWriter):
         self.time.append([decoded.timestamp_ns])
         self.value.append(data[None, ...])
         self.written += 1
+
+    def trim(self, stop_ns: int) -> None:
+        self._trim_rows(self.time, [self.value] if self.value is not None else [], stop_ns)
 
 
 class DataArrayModule(ModuleWriter):
@@ -220,6 +273,9 @@ class DataArrayModule(ModuleWriter):
                 col.append(data[None, ...])
         self.time.append([decoded.timestamp_ns])
         self.written += 1
+
+    def trim(self, stop_ns: int) -> None:
+        self._trim_rows(self.time, list(self.variables.values()), stop_ns)
 
 
 _MODULES: dict[str, type[ModuleWriter]] = {"ev44": EventModule, "f144": LogModule, "ad00": AreaModule,

@@ -77,3 +77,13 @@ def test_a_duplicate_job_id_and_stops_of_unknown_jobs_are_rejected_and_the_first
     assert client.answer("stop-dup")[2].outcome == ActionOutcome.Success
     assert not client.finished("job-dup")[2].error_encountered
     assert (client.out / "first.nxs").exists() and not (client.out / "second.nxs").exists()
+
+
+def test_a_job_whose_data_topic_does_not_exist_ends_with_a_wrdn_error(client):
+    client.start("job-no-topic", "nt.nxs", time.time_ns(), structure(client.events, "no_such_topic_here"))
+    assert client.answer("job-no-topic")[2].outcome == ActionOutcome.Success
+    done = client.finished("job-no-topic")[2]
+    assert done.error_encountered and "no_such_topic_here" in done.message
+    client.start("job-after", "after.nxs", time.time_ns(), structure(client.events, client.logs),
+                 stop_ns=time.time_ns() + 100 * MS)
+    assert not client.finished("job-after")[2].error_encountered  # the double goes on serving

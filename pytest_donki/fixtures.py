@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pytest_donki.factories import kafka_broker_fixture, topic_namespace_fixture
+from pytest_donki.filewriter import donki_file_writer as donki_file_writer
 from pytest_donki.orchestra import director_fixture, player_factory_fixture
 from pytest_donki.runs import recorder_fixture, run_fixture, runner_fixture, scenario_fixture
 
@@ -29,5 +30,3 @@ donki_run.__doc__ = "The test's scenario run, recorded and checked (a harness.ch
 
 donki_recorder = recorder_fixture("donki_kafka")
 donki_recorder.__doc__ = "record(topics, path=None, **options) starts a recorder, stopped at teardown."
-
-from pytest_donki.filewriter import donki_file_writer as donki_file_writer  # noqa: E402 - kept apart for merges

@@ -10,7 +10,7 @@ Prints each one's seconds and event rate, the writer/recorder throughput ratio, 
 whether the writer kept real time (wrote the span faster than the span lasted).
 Figures are from one run on whatever machine this is; compare them, do not quote them.
 
-    python benchmarks/filewriter.py [--pulses N] [--events N] [--bootstrap HOST:PORT]
+    python benchmarks/filewriter.py [--quick] [--pulses N] [--events N] [--bootstrap HOST:PORT]
 """
 
 from __future__ import annotations
@@ -131,7 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pulses", type=int, default=140, help="ev44 pulses (default 140: 10 s at 14 Hz)")
     parser.add_argument("--events", type=int, default=1_000_000, help="events per pulse (default 1e6)")
     parser.add_argument("--bootstrap", default=None, help="use this cluster instead of a local broker")
+    parser.add_argument("--quick", action="store_true", help="the CI size: 28 pulses of 100,000 events")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.pulses, args.events = 28, 100_000
     if not 1 <= args.pulses <= 100_000 or not 0 <= args.events <= 10_000_000:
         parser.error("--pulses must be 1..100000 and --events 0..10000000")
     if args.bootstrap:

@@ -22,6 +22,7 @@ EXPECTED = {
                    "(c) highest events/pulse sustained at 14 Hz"],
     "recording.py": ["recorder  8 MB:", "recorder  1 kB:", "replay timing   1000 Hz", "replay timing     14 Hz",
                      "replay fast  8 MB:"],
+    "filewriter.py": ["recorder:", "writer:", "writer/recorder throughput ratio:", "writer keeps real time:"],
     "plugin_overhead.py": ["(a) fixture overhead (setup + teardown) per test",
                            "(b) pytest --donki-scenario=e-mixed incl. broker start"],
 }

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 import socket
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 __all__ = ["answ", "status", "finished", "SOFTWARE_NAME", "SOFTWARE_VERSION", "ACCEPTED", "REJECTED"]
 
 SOFTWARE_NAME = "donki-filewriter"
 SOFTWARE_VERSION = "1.0.0"
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 ACCEPTED = 201  # kafka-to-nexus answers with HTTP-like status codes
 REJECTED = 400
 
@@ -25,7 +26,9 @@ def answ(service_id: str, job_id: str, command_id: str, *, start: bool, ok: bool
 
     action = ActionType.StartJob if start else ActionType.SetStopTime
     outcome = ActionOutcome.Success if ok else ActionOutcome.Failure
-    stop = datetime.fromtimestamp(max(0, stop_time_ms) / 1000, tz=timezone.utc)
+    # serialise_answ truncates timestamp() * 1000, a float: half a millisecond more keeps the
+    # ms exact (1795971234.567 * 1000 is 1795971234566.9998 and came out 1 ms early)
+    stop = EPOCH + timedelta(milliseconds=max(0, int(stop_time_ms)), microseconds=500)
     return serialise_answ(service_id, job_id, command_id, action, outcome, message, ACCEPTED if ok else REJECTED,
                           stop)
 

@@ -44,3 +44,13 @@ def test_logs_keep_the_newest_value_before_the_start_drop_repeats_and_trim(tmp_p
         module.flush()
         assert list(f["log/value"][()]) == [2.0, 3.0] and f["log/value"].attrs["units"] == "K"
         assert list(f["log/time"][()]) == [T0 + 5 * MS, start]
+
+
+def test_answ_carries_the_stop_time_to_the_millisecond():
+    from streaming_data_types.fbschemas.action_response_answ.ActionResponse import ActionResponse
+
+    from harness.filewriter.messages import answ
+
+    for ms in (1_795_971_234_567, 1_700_000_000_001, 0):  # the first came out 1 ms early through a float
+        payload = answ("s", "job", "cmd", start=False, ok=True, message="m", stop_time_ms=ms)
+        assert ActionResponse.GetRootAsActionResponse(payload, 0).StopTime() == ms

@@ -25,6 +25,7 @@ __all__ = [
     "RunFailed",
     "ScenarioError",
     "RecordingError",
+    "FileWriterError",
     "CheckFailed",
 ]
 
@@ -129,6 +130,10 @@ class ScenarioError(DonkiError):
 
 class RecordingError(DonkiError):
     """A recording file is missing, damaged, of an unknown version or must not be written."""
+
+
+class FileWriterError(DonkiError):
+    """A file-writer command cannot be carried out (its message is the rejecting answ's reason)."""
 
 
 class CheckFailed(DonkiError, AssertionError):

@@ -8,6 +8,7 @@ from importlib.metadata import version as _version
 
 from pytest_donki.factories import (
     director_fixture,
+    file_writer_fixture,
     kafka_broker_fixture,
     player_factory_fixture,
     recorder_fixture,
@@ -25,6 +26,7 @@ __version__ = _version("pytest-donki")
 __all__ = [
     "__version__",
     "director_fixture",
+    "file_writer_fixture",
     "kafka_broker_fixture",
     "player_factory_fixture",
     "recorder_fixture",

@@ -26,6 +26,7 @@ from pytest_donki.publish import publish_run
 from pytest_donki.settings import pick, settings_of
 
 if TYPE_CHECKING:
+    from harness.filewriter import FileWriterService
     from harness.kafka import Broker, TopicNamespace
     from harness.orchestra import Ensemble, PlayerHandle
     from harness.recording import Recorder
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CALL_REPORT",
     "director_fixture",
+    "file_writer_fixture",
     "kafka_broker_fixture",
     "player_factory_fixture",
     "recorder_fixture",
@@ -392,3 +394,33 @@ def _recording_path(request: pytest.FixtureRequest, recording: str | Path, recor
         raise RecordingError(f"recording {recording}: no such file (looked in the working, invocation and root "
                              "directories); give the path of an .h5 recording or the name of a golden recording")
     return GoldenStore(request.getfixturevalue(recordings)).plan(str(recording)).golden_path
+
+
+def file_writer_fixture(kafka_fixture: str = "donki_kafka") -> Callable[..., Any]:
+    """A fixture giving ``start(job_pool_topic, output_dir=None, **settings)``: file-writer doubles.
+
+    Each :class:`~harness.filewriter.FileWriterService` speaks kafka-to-nexus's command
+    protocol against the ``kafka_fixture`` cluster; every double a test started is stopped
+    at its teardown (jobs still running end with a wrdn error).
+    """
+
+    @pytest.fixture
+    def donki_file_writer(request: pytest.FixtureRequest,
+                          tmp_path: Path) -> Iterator[Callable[..., FileWriterService]]:
+        require_engine()
+        from harness.filewriter import FileWriterService, WriterSettings
+
+        kafka = request.getfixturevalue(kafka_fixture)
+        started: list[FileWriterService] = []
+
+        def start(job_pool_topic: str, output_dir: Path | None = None, **settings: Any) -> FileWriterService:
+            chosen = WriterSettings(job_pool_topic, Path(output_dir or tmp_path), **settings)
+            service = FileWriterService(kafka.client_config, chosen).start()
+            started.append(service)
+            return service
+
+        yield start
+        for service in reversed(started):
+            service.stop()
+
+    return donki_file_writer

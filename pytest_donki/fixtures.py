@@ -15,6 +15,7 @@ import pytest
 from pytest_donki.engine import require_engine
 from pytest_donki.factories import (
     director_fixture,
+    file_writer_fixture,
     kafka_broker_fixture,
     player_factory_fixture,
     recorder_fixture,
@@ -74,3 +75,7 @@ donki_recorder.__doc__ = "record(topics, path=None, **options) starts a recorder
 donki_replay = replay_fixture("donki_kafka", "donki_topics")
 donki_replay.__doc__ = ("replay(recording, speed=1.0, loops=1, retime=True, topic_map=None) replays a golden "
                         "recording (by name) or a file into this test's topics; .wait_consumed(group_id) and more.")
+
+donki_file_writer = file_writer_fixture("donki_kafka")
+donki_file_writer.__doc__ = ("start(job_pool_topic, output_dir=None, **settings) starts a file-writer double "
+                             "(kafka-to-nexus's protocol), stopped at teardown.")

@@ -125,8 +125,9 @@ def stream_params(kind: str) -> st.SearchStrategy[dict[str, Any]]:
 
 
 @st.composite
-def player_specs(draw: st.DrawFn, kinds: Iterable[str] | None = None, name: str | None = None) -> PlayerSpec:
-    """A :class:`PlayerSpec` of one of ``kinds`` (default: every generatable kind)."""
+def player_specs(draw: st.DrawFn, kinds: Iterable[str] | None = None, name: str | None = None,
+                 clock: str | None = None) -> PlayerSpec:
+    """A :class:`PlayerSpec` of one of ``kinds`` (default: every generatable kind), on ``clock`` if given."""
     stream = draw(st.sampled_from(sorted(kinds or generatable_kinds())))
     return PlayerSpec(
         name=name or draw(st.text(_NAME_ALPHABET, min_size=1, max_size=12)),
@@ -137,7 +138,7 @@ def player_specs(draw: st.DrawFn, kinds: Iterable[str] | None = None, name: str 
         divisor=draw(st.integers(1, 4)),
         seed=draw(st.integers(0, 2**32)),
         ack=draw(st.sampled_from(list(AckAfter))),
-        clock=draw(st.sampled_from(CLOCKS)),
+        clock=clock or draw(st.sampled_from(CLOCKS)),
         params=draw(stream_params(stream)),
     )
 
@@ -147,7 +148,9 @@ def scenarios(draw: st.DrawFn, kinds: Iterable[str] | None = None, max_players: 
               max_triggers: int = 20, rates_hz: Iterable[float] = RATES_HZ) -> Scenario:
     """Whole scenarios, validated by :meth:`Scenario.from_dict` like a file would be.
 
-    Player names are unique; players sharing a topic agree on its partitions.
+    Player names are unique; players sharing a topic agree on its partitions. All players
+    of a scenario share one clock, as the instruments of one run do: a run start stamped
+    on the nominal clock says nothing about data stamped on the wall clock.
     """
     kinds = sorted(kinds or generatable_kinds())
     rate = draw(st.sampled_from(tuple(rates_hz)))
@@ -155,8 +158,9 @@ def scenarios(draw: st.DrawFn, kinds: Iterable[str] | None = None, max_players: 
                           unique=True))
     partitions: dict[str, int] = {}
     players = []
+    clock = draw(st.sampled_from(CLOCKS))
     for name in names:
-        spec = draw(player_specs(kinds, name=name))
+        spec = draw(player_specs(kinds, name=name, clock=clock))
         row = spec.to_dict()
         row["partitions"] = partitions.setdefault(spec.topic, spec.partitions)
         players.append(row)

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from harness.checks.times import DataTime, data_time_of
 from harness.headers import DonkiHeaders, crc32_hex, parse_headers
 from harness.records import KafkaRecord, RecordHead, schema_id
 
 __all__ = ["RecordDigest", "RecordLike", "digest", "digests", "payload_crc", "payload_length", "ev44_identity",
-           "identity_of"]
+           "identity_of", "data_time"]
 
 
 def ev44_identity(payload: bytes) -> tuple[str, int]:
@@ -36,6 +37,7 @@ class RecordDigest(RecordHead):
     length: int
     crc32: str
     ev44: tuple[str, int] | None = None
+    data_time: DataTime | None = None
 
     @property
     def donki(self) -> DonkiHeaders | None:
@@ -52,7 +54,7 @@ def digest(record: KafkaRecord) -> RecordDigest:
     ev44 = ev44_identity(record.value) if schema == "ev44" else None
     return RecordDigest(record.topic, record.partition, record.offset, record.timestamp_ms, record.timestamp_type,
                         record.key, record.headers, record.received, schema, len(record.value),
-                        crc32_hex(record.value), ev44)
+                        crc32_hex(record.value), ev44, data_time_of(record.value))
 
 
 def digests(records: Iterable[KafkaRecord]) -> Iterator[RecordDigest]:
@@ -75,3 +77,8 @@ def identity_of(record: RecordLike) -> tuple[str, int]:
         assert record.ev44 is not None
         return record.ev44
     return ev44_identity(record.value)
+
+
+def data_time(record: RecordLike) -> DataTime | None:
+    """Source and data time of a record or digest (``None`` if its payload has none)."""
+    return record.data_time if isinstance(record, RecordDigest) else data_time_of(record.value)

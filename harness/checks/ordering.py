@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from harness.checks.digest import RecordLike, ev44_identity, identity_of
 from harness.checks.result import CheckResult, Finding
+from harness.checks.timing import data_time_findings
 from harness.headers import DonkiHeaders
 
 __all__ = ["check_ordering", "assert_ordering", "ev44_identity"]
@@ -83,7 +84,10 @@ def _message_ids(records: list[RecordLike], findings: list[Finding]) -> int:
 
 
 def check_ordering(records: Iterable[RecordLike], expected_counts: dict[str, int] | None = None) -> CheckResult:
-    """Check sequence numbers, triggers and ev44 message ids.
+    """Check sequence numbers, triggers, ev44 message ids and data times.
+
+    Data times per source must not go backwards and a Kafka create time must equal the
+    data time (ms), see :func:`harness.checks.timing.data_time_findings`.
 
     ``records`` are :class:`~harness.records.RecordLike` objects or their digests
     (:mod:`harness.checks.digest`).
@@ -108,8 +112,11 @@ def check_ordering(records: Iterable[RecordLike], expected_counts: dict[str, int
         if stream not in streams and count:
             findings.append(Finding(f"stream {stream!r}: {count} message(s) expected, none found", stream=stream))
     ev44 = _message_ids(ordered, findings)
+    time_findings, timed = data_time_findings(ordered)
+    findings.extend(time_findings)
     findings.sort(key=lambda f: (f.topic or "", f.partition or 0, f.offset if f.offset is not None else -1))
-    metrics = {"streams": {s: {"messages": len(rows)} for s, rows in streams.items()}, "ev44_messages": ev44}
+    metrics = {"streams": {s: {"messages": len(rows)} for s, rows in streams.items()}, "ev44_messages": ev44,
+               "timed_messages": timed}
     return CheckResult("ordering", tuple(findings), metrics, checked=len(ordered))
 
 

@@ -13,6 +13,7 @@ from harness.checks.integrity import check_integrity
 from harness.checks.ordering import check_ordering
 from harness.checks.rates import check_rates, stream_trigger_times
 from harness.checks.result import CheckResult, Finding
+from harness.checks.timing import check_run_window
 from harness.checks.views import ViewsCheck
 from harness.orchestra.journal import EventKind, JournalEvent
 
@@ -130,6 +131,7 @@ def run_checks(scenario: Any, journal: Iterable[JournalEvent], recording: Any, *
         "acks": lambda: check_acks(events, allow_missed=allowance),
         "levels": lambda: check_levels(events),
         "ordering": lambda: check_ordering(records, expected_counts=expected),
+        "run-window": lambda: check_run_window(records),
         "integrity": lambda: check_integrity(events, records),
         "views": lambda: views,
         "rates": lambda: _rates(scenario, events, records, config.rates),

@@ -29,6 +29,7 @@ COMMANDS = (
     "harness.cli.replay_cmd",
     "harness.cli.golden_cmd",
     "harness.cli.report_cmd",
+    "harness.cli.writer_cmd",
 )
 
 EXIT_FAILED = 1  # the thing ran and failed (a run missed acks, a comparison differed)

@@ -68,7 +68,9 @@ def player_config_for(player: PlayerSpec, scenario: Scenario, topic: str, bootst
     producer = {**(LOW_LATENCY_PRODUCER if player.ack is AckAfter.DELIVERY else {}), **player.producer}
     settings = {"rate_hz": player.rate_hz(scenario.rate_hz), "base_rate_hz": scenario.rate_hz,
                 "clock": player.clock, "start_ns": start_ns, "producer": producer, "ack": player.ack.value,
-                "last_trigger": last_due_trigger(scenario.triggers, player.divisor), "faults": dict(player.faults)}
+                "last_trigger": last_due_trigger(scenario.triggers, player.divisor), "faults": dict(player.faults),
+                "longest_period_s": max(p.divisor for p in scenario.players) / scenario.rate_hz,
+                "topic_prefix": topic[: len(topic) - len(player.topic)]}
     return PlayerConfig(
         name=player.name, kind=player.stream, params={**player.params, PLAYER_KEY: settings},
         priority=player.priority, divisor=player.divisor, streams=(player.name,), ack_mode=player.ack,

@@ -63,13 +63,16 @@ class PlayerSettings:
     ack: AckAfter = AckAfter.DELIVERY
     last_trigger: int | None = None  # the player's last due trigger, when the run length is known
     faults: Faults = NO_FAULTS
+    longest_period_s: float = 0.0  # the slowest player's period: its last messages spread that far
+    topic_prefix: str = ""  # the run's topic namespace ("<prefix>."), for topics named inside payloads
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> tuple[PlayerSettings, dict[str, Any]]:
         """Split the action's params into player settings and the stream's own params."""
         stream_params = dict(params)
         raw = dict(stream_params.pop(PLAYER_KEY, None) or {})
-        known = {"rate_hz", "base_rate_hz", "clock", "start_ns", "producer", "ack", "last_trigger", "faults"}
+        known = {"rate_hz", "base_rate_hz", "clock", "start_ns", "producer", "ack", "last_trigger", "faults",
+                 "longest_period_s", "topic_prefix"}
         unknown = sorted(set(raw) - known)
         if unknown:
             raise ScenarioError(f"player settings: unknown key(s) {unknown}")
@@ -78,11 +81,14 @@ class PlayerSettings:
                        raw.get("start_ns"), dict(raw.get("producer") or {}),
                        AckAfter.parse(raw.get("ack", AckAfter.DELIVERY.value), "player settings"),
                        None if raw.get("last_trigger") is None else int(raw["last_trigger"]),
-                       Faults.from_params(raw.get("faults"), "player settings: faults"))
+                       Faults.from_params(raw.get("faults"), "player settings: faults"),
+                       float(raw.get("longest_period_s", 0.0)), str(raw.get("topic_prefix") or ""))
         if settings.clock not in CLOCKS:
             raise ScenarioError(f"player settings: clock={settings.clock!r}; expected one of: {', '.join(CLOCKS)}")
         if settings.rate_hz <= 0 or settings.base_rate_hz <= 0:
             raise ScenarioError(f"player settings: rates must be positive, got {settings}")
+        if not 0 <= settings.longest_period_s <= 86_400:
+            raise ScenarioError(f"player settings: longest_period_s={settings.longest_period_s!r}; expected 0..86400")
         return settings, stream_params
 
 
@@ -164,10 +170,11 @@ class RunControlAction(StreamAction):
     """pl72 run start on the player's first trigger, 6s4t run stop on its last.
 
     Give the run-control player the lowest priority level: on trigger 1 its run start
-    is then published (and, with ack-after-delivery, confirmed) before any data. When
-    the run length is known (``last_trigger``), the stop goes out with the player's last
-    due trigger, stamped one base period after that trigger's time so a file writer
-    keeps the last trigger's data; it is then part of that trigger's ack like any other
+    is then published (and, with ack-after-delivery, confirmed) before any data; it is
+    stamped with the run's start time, so no player's data come before it. When the run
+    length is known (``last_trigger``), the stop goes out with the player's last due
+    trigger, stamped late enough that a file writer keeps every player's last data (see
+    :meth:`_stop_margin_ns`); it is then part of that trigger's ack like any other
     message. In an endless run the stop goes out at teardown, after the last trigger.
     """
 
@@ -175,23 +182,43 @@ class RunControlAction(StreamAction):
 
     def __init__(self, generator: RunControlGenerator, publisher: StreamPublisher, settings: PlayerSettings) -> None:
         super().__init__(generator, publisher, settings)
+        self.control = generator
+        generator.use_topic_prefix(settings.topic_prefix)
         self.last_trigger: int | None = None
         self.stopped = False
 
     def __call__(self, trigger: int) -> ActionResult:
         first = self.last_trigger is None
         self.last_trigger = trigger
-        messages = [self.generator.start_message(self.data_time_ns(trigger))] if first else []
+        messages = [self.control.start_message(self._start_time_ns(trigger))] if first else []
         if trigger == self.settings.last_trigger and not self.stopped:
             self.stopped = True
-            period_ns = round(1e9 / self.settings.base_rate_hz)
-            messages.append(self.generator.stop_message(self.data_time_ns(trigger) + period_ns))
+            stop_ns = self.data_time_ns(trigger) + self._stop_margin_ns()
+            messages.append(self.control.stop_message(stop_ns))
         return self._reported(self.publisher.publish(trigger, messages))
+
+    def _start_time_ns(self, trigger: int) -> int:
+        """The run's start: the run's own start time when the runner gave one (no earlier than
+        any player's data, whatever their level or clock), else this trigger's time."""
+        now = self.data_time_ns(trigger)
+        return now if self.settings.start_ns is None else min(int(self.settings.start_ns), now)
+
+    def _stop_margin_ns(self) -> int:
+        """How long after the last trigger's time the run stops.
+
+        Each player spreads the messages of a trigger over its own period, up to the
+        slowest player's period after the last trigger (``longest_period_s``, from the
+        runner); on the wall clock the players of later levels also get that trigger after
+        this one, which ``stop_margin_s`` covers (``all-streams`` had 1 kHz da00 data
+        stamped after a stop one base period late).
+        """
+        periods = max(1e9 / self.settings.base_rate_hz, self.settings.longest_period_s * 1e9)
+        return max(round(periods), self.control.stop_margin_ns)
 
     def teardown(self) -> None:
         if self.last_trigger is not None and not self.stopped:
             self.stopped = True
-            stop = self.generator.stop_message(time.time_ns())
+            stop = self.control.stop_message(time.time_ns())
             tally = self.publisher.publish(self.last_trigger, [stop])
             self.publisher.wait_delivered(self.last_trigger, CONTROL_DELIVERY_S)
             if tally.delivered < tally.sent:

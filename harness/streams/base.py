@@ -69,6 +69,21 @@ class StreamGenerator(abc.ABC):
         self.per_trigger = int(per_trigger)
         self.salt = int(salt)
         self.produced = 0  # messages made so far: frame ids, elapsed data time
+        self.last_stamp_ns: int | None = None
+
+    def stamp(self, time_ns: float) -> int:
+        """The data time of the next message: ``time_ns``, or 1 ns after the previous one if that is later.
+
+        On the wall clock a trigger may arrive before the spread-out messages of the one
+        before it have run out of their period (the director catches up after a slow
+        level); the stream's own times must still never go backwards, or a file writer
+        that trusts them drops data.
+        """
+        stamp = int(round(time_ns))
+        if self.last_stamp_ns is not None and stamp <= self.last_stamp_ns:
+            stamp = self.last_stamp_ns + 1
+        self.last_stamp_ns = stamp
+        return stamp
 
     @property
     def message_rate_hz(self) -> float:
@@ -98,7 +113,7 @@ class FrameGenerator(StreamGenerator):
         rng = self.rng(trigger)
         out = []
         for i in range(self.per_trigger):
-            stamp = int(time_ns) + round(i * self.message_period_ns)
+            stamp = self.stamp(int(time_ns) + round(i * self.message_period_ns))
             out.append(self.make(rng, self.produced, stamp))
             self.produced += 1
         return out

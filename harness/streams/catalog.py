@@ -91,6 +91,8 @@ SCALAR_PARAMS = (
     Param("noise", float, 0.05, "standard deviation of the Gaussian noise", minimum=0.0),
     Param("dtype", str, "float64", "value type", choices=SCALAR_DTYPES),
     Param("length", int, 0, "0 for a scalar, else an array of this many readings", minimum=0, maximum=1_000_000),
+    Param("units", str, "K", "unit of the value: the NXlog value's units in views and written files "
+          "(f144 carries none)"),
     _per_trigger(),
 )
 IMAGE_PARAMS = (
@@ -111,6 +113,7 @@ SPECTRUM_PARAMS = (
     Param("peak_counts", float, 200.0, "peak height in counts", minimum=0.0),
     Param("background", float, 5.0, "background counts per bin", minimum=0.0),
     Param("dtype", str, "float64", "signal type", choices=ARRAY_DTYPES),
+    Param("signal_unit", str, "counts", "unit of the da00 signal variable"),
     _per_trigger(),
 )
 VOLUME_PARAMS = (
@@ -120,6 +123,7 @@ VOLUME_PARAMS = (
     Param("voxel_mm", float, 1.0, "voxel size in mm (the axis coordinates)", positive=True),
     Param("blob_sigma", float, 2.0, "blob width in voxels", positive=True),
     Param("noise", float, 0.1, "standard deviation of the Gaussian noise", minimum=0.0),
+    Param("signal_unit", str, "counts", "unit of the da00 signal variable"),
     _per_trigger(),
 )
 MIXED_PARAMS = (
@@ -140,8 +144,8 @@ EVENT_PARAMS = (
     Param("batching", str, "pulse", "one message per pulse, or the EFU's flush on pulse change / max_events",
           choices=BATCHING),
     Param("max_events", int, 100_000, "events per message with batching='efu'", minimum=1, maximum=10_000_000),
-    Param("frame_ns", int, ESS_FRAME_NS, "length of the time-of-flight frame in ns", minimum=1,
-          maximum=10_000_000_000),
+    Param("frame_ns", int, ESS_FRAME_NS, "length of the time-of-flight frame in ns (ev44 time_of_flight is int32)",
+          minimum=1, maximum=2**31 - 1),
     _per_trigger(1000),
 )
 RUN_CONTROL_PARAMS = (
@@ -154,6 +158,8 @@ RUN_CONTROL_PARAMS = (
     Param("broker", str, "", "broker the file writer should read from; empty: the run's bootstrap"),
     Param("metadata", str, "{}", "run metadata (JSON)"),
     Param("control_topic", str, "", "topic the file writer reports on"),
+    Param("stop_margin_s", float, 1.0, "the run stop is stamped this long after the last trigger's time, so the "
+          "last data of every level, spread over its period, lie inside the run", minimum=0.0, maximum=3600.0),
 )
 
 def _kinds() -> tuple[StreamKind, ...]:

@@ -123,7 +123,7 @@ class EventGenerator(StreamGenerator):
         rng = self.rng(trigger)
         out: list[StreamMessage] = []
         for pulse in range(self.per_trigger):
-            pulse_ns = int(time_ns) + round(pulse * self.message_period_ns)
+            pulse_ns = self.stamp(int(time_ns) + round(pulse * self.message_period_ns))
             tof, pixels = self.pulse_events(rng)
             out.extend(self._pulse_messages(pulse_ns, tof, pixels))
             self.produced += 1

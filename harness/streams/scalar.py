@@ -25,7 +25,7 @@ class ScalarGenerator(FrameGenerator):
 
     def __init__(self, *, source_name: str = "sample_env:temperature", base: float = 295.0,
                  drift_amplitude: float = 2.0, drift_period_s: float = 600.0, noise: float = 0.05,
-                 dtype: str = "float64", length: int = 0, **common: Any) -> None:
+                 dtype: str = "float64", length: int = 0, units: str = "K", **common: Any) -> None:
         super().__init__(**common)
         self.source_name = source_name
         self.base = base
@@ -34,6 +34,7 @@ class ScalarGenerator(FrameGenerator):
         self.noise = noise
         self.dtype = np.dtype(dtype)
         self.length = length
+        self.units = units  # f144 has no unit field: views and file writers take it from the scenario
 
     def value(self, rng: np.random.Generator, index: int) -> np.ndarray:
         """The (noisy) reading of the ``index``-th message."""

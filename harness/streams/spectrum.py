@@ -28,11 +28,13 @@ class SpectrumGenerator(FrameGenerator):
 
     schema = "da00"
 
-    def __init__(self, *, source_name: str = "monitor:spectrum", bins: int = 1000, tof_max_ns: float = 71_428_571.0,
+    def __init__(self, *, source_name: str = "monitor:spectrum", signal_unit: str = "counts", bins: int = 1000,
+                 tof_max_ns: float = 71_428_571.0,
                  peaks: int = 3, peak_counts: float = 200.0, background: float = 5.0, dtype: str = "float64",
                  **common: Any) -> None:
         super().__init__(**common)
         self.source_name = source_name
+        self.signal_unit = signal_unit
         self.bins = int(bins)
         self.dtype = np.dtype(dtype)
         self.background = background
@@ -59,7 +61,7 @@ class SpectrumGenerator(FrameGenerator):
         from streaming_data_types.dataarray_da00 import Variable
 
         return [
-            Variable(name="signal", data=signal, axes=["tof"], unit="counts"),
+            Variable(name="signal", data=signal, axes=["tof"], unit=self.signal_unit),
             Variable(name="tof", data=self.edges, axes=["tof"], unit="ns"),
         ]
 

@@ -27,11 +27,13 @@ class VolumeGenerator(FrameGenerator):
 
     schema = "da00"
 
-    def __init__(self, *, source_name: str = "detector:volume", shape: tuple[int, int, int] = (16, 16, 16),
+    def __init__(self, *, source_name: str = "detector:volume", signal_unit: str = "counts",
+                 shape: tuple[int, int, int] = (16, 16, 16),
                  dtype: str = "float32", voxel_mm: float = 1.0, blob_sigma: float = 2.0,
                  noise: float = 0.1, **common: Any) -> None:
         super().__init__(**common)
         self.source_name = source_name
+        self.signal_unit = signal_unit
         self.shape = tuple(int(n) for n in shape)
         self.dtype = np.dtype(dtype)
         self.blob_sigma = blob_sigma
@@ -52,7 +54,7 @@ class VolumeGenerator(FrameGenerator):
         """The da00 variables: ``signal`` on ``x, y, z``, then one coordinate per axis."""
         from streaming_data_types.dataarray_da00 import Variable
 
-        variables = [Variable(name="signal", data=signal, axes=list(AXES), unit="counts")]
+        variables = [Variable(name="signal", data=signal, axes=list(AXES), unit=self.signal_unit)]
         return variables + [Variable(name=axis, data=coord, axes=[axis], unit="mm")
                             for axis, coord in zip(AXES, self.coords, strict=True)]
 

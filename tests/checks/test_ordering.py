@@ -8,8 +8,9 @@ from harness.errors import CheckFailed
 
 
 def ev44(source, message_id, seq, offset):
-    payload = serialise_ev44(source, message_id, [1000 + message_id], [0], np.array([5, 6]), np.array([1, 2]))
-    return record("ess-events", message_id, seq, payload, offset=offset)
+    time_ns = 1_700_000_000_000_000_000 + message_id * 71_000_000
+    payload = serialise_ev44(source, message_id, [time_ns], [0], np.array([5, 6]), np.array([1, 2]))
+    return record("ess-events", message_id, seq, payload, offset=offset, ts_ms=time_ns // 1_000_000)
 
 
 def test_a_clean_stream_passes():

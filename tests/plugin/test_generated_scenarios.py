@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from harness.runs import RunRequest, SizedScenario, run
 from pytest_donki.strategies import scenarios
 
-DATA_CHECKS = ("run", "acks", "levels", "ordering", "integrity", "views")
+DATA_CHECKS = ("run", "acks", "levels", "ordering", "run-window", "integrity", "views")
 
 
 @settings(settings.get_profile("donki-ci"), max_examples=4)

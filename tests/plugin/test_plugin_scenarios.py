@@ -77,7 +77,8 @@ def test_marker_runs_the_scenario_for_donki_run(pytester, kafka_args):
         @pytest.mark.donki(scenario="tiny.toml", golden=False)
         def test_tiny(donki_run):
             assert donki_run.scenario.name == "tiny"
-            assert set(donki_run.checks) == {"run", "acks", "levels", "ordering", "integrity", "views", "rates"}
+            assert set(donki_run.checks) == {"run", "acks", "levels", "ordering", "run-window", "integrity", "views",
+                                             "rates"}
             assert donki_run.ok, donki_run.failure_report()
             assert donki_run.recording.exists()
             assert {s.player: s.messages for s in donki_run.summary.streams} == {"temperature": 4, "pressure": 4}

@@ -102,3 +102,21 @@ def test_logs_match_the_decoded_f144_messages(tmp_path):
         array = recording.h5["entry/instrument/loki:counts"]
         np.testing.assert_array_equal(array["value"][:], [m.value for m in decoded(records, "f144", "loki:counts")])
         assert array["value"].dtype == np.uint16 and "units" not in array["value"].attrs
+
+
+def test_views_take_units_and_detector_number_from_the_stored_scenario(tmp_path):
+    from harness.scenarios import builtin_scenarios
+
+    scenario = builtin_scenarios()["file-writing"]
+    records = [record("donki_detector", 0, ev44("donki_detector", 0, T0_MS * 10**6, 3)),
+               record("donki_sample_env", 0, f144("sample_env:temperature", 295.5, T0_MS * 10**6))]
+    with RecordingWriter(tmp_path / "r.h5") as writer:
+        for r in records:
+            writer.append(r)
+        writer.close(scenario=scenario)
+    with open_recording(tmp_path / "r.h5") as recording:
+        instrument = recording.h5["entry/instrument"]
+        detector = instrument["donki_detector"]
+        assert detector["detector_number"].shape == (8, 8)
+        assert detector["detector_number"][0, 0] == 1 and detector["detector_number"][7, 7] == 64
+        assert text(instrument["sample_env:temperature"]["value"].attrs["units"]) == "K"

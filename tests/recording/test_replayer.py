@@ -157,3 +157,28 @@ def test_bad_replay_options(tmp_path, kwargs, message):
     write(tmp_path / "r.h5", mixed_records("t", 2))
     with pytest.raises(RecordingError, match=message):
         Replayer(tmp_path / "r.h5", {"bootstrap.servers": "127.0.0.1:9"}, **kwargs)
+
+
+def test_live_replay_keeps_kafka_timestamp_equal_to_the_data_time(donki_kafka, donki_topics, tmp_path):
+    from recording_helpers import ev44
+
+    from harness.checks.timing import data_time_findings
+    from harness.headers import make_headers
+
+    times = [(T0_MS + 10 * i) * 10**6 + 456_789 + 77_000 * i for i in range(6)]  # ns, off the ms grid
+    payloads = [ev44("det", i, t, 3) for i, t in enumerate(times)]
+    write(tmp_path / "r.h5", [KafkaRecord("t", 0, i, t // 10**6, 1, None, p, tuple(make_headers("ev", i + 1, i, p)))
+                              for i, (t, p) in enumerate(zip(times, payloads, strict=True))])
+    topic = donki_topics.create("t")
+    record_until(donki_kafka.client_config, tmp_path / "out.h5", [topic], 12,
+                 lambda: Replayer(tmp_path / "r.h5", donki_kafka.client_config, topic_map={"t": topic},
+                                  speed=None, loops=2, shift_timestamps=True).run())
+    with open_recording(tmp_path / "out.h5") as out:
+        got = list(out.records())
+    assert len(got) == 12
+    for r in got:  # one whole-millisecond shift moves both clocks alike
+        assert r.timestamp_ms == int(decode_payload(r.value).reference_time[0]) // 10**6
+    findings, timed = data_time_findings(got)
+    assert not findings and timed == 12, [f.message for f in findings]
+    shifted = [int(decode_payload(r.value).reference_time[0]) for r in got]
+    assert [t % 10**6 for t in shifted[:6]] == [t % 10**6 for t in times]  # sub-ms part untouched

@@ -26,7 +26,7 @@ from harness.scenarios import (
 )
 from harness.scenarios.players import derive_seed
 
-BUILTINS = ["a-scalar", "all-streams", "b-image", "c-spectrum", "d-array3d", "e-mixed", "ess-pulse"]
+BUILTINS = ["a-scalar", "all-streams", "b-image", "c-spectrum", "d-array3d", "e-mixed", "ess-pulse", "file-writing"]
 
 MINIMAL = """
 [scenario]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -154,10 +155,10 @@ def test_a_trigger_does_not_depend_on_earlier_triggers_random_draws():
     # trigger 3 alone gives the data of trigger 3 (counters aside): runs can be cut and compared
     full = ImageGenerator(seed=2, rate_hz=1.0, shape=(16, 16))
     for t in (1, 2):
-        full.messages(t, T0)
+        full.messages(t, T0 + t * 1_000_000_000)
     late = ImageGenerator(seed=2, rate_hz=1.0, shape=(16, 16))
     late.produced = 2
-    assert full.messages(3, T0) == late.messages(3, T0)
+    assert full.messages(3, T0 + 3_000_000_000) == late.messages(3, T0 + 3_000_000_000)
 
 
 class TestEvents:
@@ -219,3 +220,20 @@ class TestEvents:
         generator = EventGenerator(seed=3, rate_hz=14.0, events_per_pulse=0)
         (event,) = self.decode(generator.messages(1, T0))
         assert len(event.pixel_id) == 0 and list(event.reference_time) == [T0]
+
+
+def test_wall_clock_triggers_arriving_early_never_make_times_go_backwards():
+    # 20 messages per 50 Hz trigger fill its 20 ms; the next trigger arrived 11 ms later
+    generator = VolumeGenerator(seed=4, rate_hz=50.0, per_trigger=20, shape=(2, 2, 2))
+    first = generator.messages(1, T0)
+    second = generator.messages(2, T0 + 11_000_000)
+    times = [m.timestamp_ns for m in first + second]
+    assert all(b > a for a, b in itertools.pairwise(times))
+    assert times[20] == times[19] + 1 and times[-1] == T0 + 11_000_000 + 19_000_000
+
+
+def test_event_pulses_never_go_backwards_either():
+    generator = EventGenerator(seed=3, rate_hz=1.4, per_trigger=10, events_per_pulse=1)
+    generator.messages(1, T0)
+    later = [m.timestamp_ns for m in generator.messages(2, T0 + 1_000)]
+    assert later[0] > T0 + 9 * 71_428_571 and all(b > a for a, b in itertools.pairwise(later))

@@ -87,7 +87,8 @@ def test_stream_action_reports_results_and_acks_after_delivery(donki_kafka, donk
 
 def test_run_control_sends_the_stop_with_the_last_trigger_of_a_known_run(donki_kafka, donki_topics):
     topic = donki_topics.create("donki_control")
-    player = action("run-control", {"run_name": "r8"}, topic, donki_kafka.bootstrap_servers, name="control",
+    player = action("run-control", {"run_name": "r8", "stop_margin_s": 0.25}, topic, donki_kafka.bootstrap_servers,
+                    name="control",
                     player={"rate_hz": 10.0, "base_rate_hz": 10.0, "clock": "nominal", "start_ns": T0,
                             "last_trigger": 3})
     player.setup()
@@ -97,7 +98,8 @@ def test_run_control_sends_the_stop_with_the_last_trigger_of_a_known_run(donki_k
     player.teardown()  # sends nothing more
     start, stop = sorted(read_topic(donki_kafka.client_config, topic, 2), key=lambda r: r.offset)
     assert (start.schema, stop.schema, stop.donki.trigger) == ("pl72", "6s4t", 3)
-    assert deserialise_6s4t(stop.value).stop_time == (T0 + 3 * 100_000_000) // 1_000_000  # one period after trigger 3
+    # stop_margin_s after trigger 3, so the later levels' last data (spread over their period) lie inside the run
+    assert deserialise_6s4t(stop.value).stop_time == (T0 + 2 * 100_000_000 + 250_000_000) // 1_000_000
     assert topic_message_count(donki_kafka.client_config, topic) == 2
 
 

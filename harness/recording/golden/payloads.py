@@ -48,7 +48,35 @@ def _status_json(text: str) -> Any:
     return data
 
 
-FIELD_NORMALISERS: dict[tuple[str, str], Callable[[Any], Any]] = {("x5f2", "status_json"): _status_json}
+def _local(topic: Any) -> Any:
+    """A topic name without a run's namespace (``<prefix>.<local>`` -> ``<local>``)."""
+    return topic.split(".", 1)[1] if isinstance(topic, str) and "." in topic else topic
+
+
+def _structure_topics(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_structure_topics(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _structure_topics(value) for key, value in node.items()}
+    if "module" in out and isinstance(out.get("config"), dict) and "topic" in out["config"]:
+        out["config"] = {**out["config"], "topic": _local(out["config"]["topic"])}
+    return out
+
+
+def _nexus_structure(text: str) -> Any:
+    """pl72 structure with its stream topics local: a run names the topics of its own namespace."""
+    try:
+        return _structure_topics(json.loads(text))
+    except ValueError:
+        return text
+
+
+FIELD_NORMALISERS: dict[tuple[str, str], Callable[[Any], Any]] = {
+    ("x5f2", "status_json"): _status_json,
+    ("pl72", "nexus_structure"): _nexus_structure,
+    ("pl72", "control_topic"): _local,
+}
 
 
 def _first_difference(a: Any, b: Any, path: str) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from harness.headers import CRC32, crc32_hex
-from harness.recording.fbtime import data_time_ns, shift_times
+from harness.recording.fbtime import MS, data_time_ns, shift_times
 from harness.records import TIMESTAMP_NOT_AVAILABLE, KafkaRecord
 
 __all__ = ["Retimer", "replace_crc"]
@@ -25,35 +25,51 @@ def replace_crc(headers: tuple[tuple[str, bytes | None], ...], payload: bytes) -
 
 
 class Retimer:
-    """Shift the timestamps of replayed records (a no-op when disabled)."""
+    """Shift the timestamps of replayed records (a no-op when disabled).
+
+    One shift moves both clocks, and it is a whole number of milliseconds: the Kafka
+    timestamp (ms) and the data times (ns) then move by exactly the same amount, so a
+    message whose Kafka timestamp was its data time (ms) keeps that property. Two shifts
+    anchored separately (one on ``now`` in ms, one in ns) disagreed by 1 ms on most
+    messages after a live replay.
+    """
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self.kafka_delta_ms: int | None = None
-        self.data_delta_ns: int | None = None
+        self.delta_ms: int | None = None
         self.unshifted = 0  # payloads of a known schema that were malformed and sent as recorded
+
+    def _anchor(self, first_ms: int) -> int:
+        if self.delta_ms is None:
+            self.delta_ms = time.time_ns() // MS - first_ms
+        return self.delta_ms
 
     def apply(self, record: KafkaRecord,
               loop_shift_ns: int = 0) -> tuple[bytes, tuple[tuple[str, bytes | None], ...], int | None]:
-        """Payload, headers and Kafka timestamp (``None``: let the producer stamp it) to send."""
+        """Payload, headers and Kafka timestamp (``None``: let the producer stamp it) to send.
+
+        ``loop_shift_ns`` (a loop's extra shift) is rounded up to whole milliseconds.
+        """
         # a log-append time is replayed as the create time it was: the data keep their recorded times
         has_time = record.timestamp_type != TIMESTAMP_NOT_AVAILABLE and record.timestamp_ms >= 0
         timestamp = record.timestamp_ms if has_time else None
         if not self.enabled:
             return record.value, record.headers, timestamp
-        now_ns = time.time_ns()
-        if timestamp is not None:
-            if self.kafka_delta_ms is None:
-                self.kafka_delta_ms = now_ns // 1_000_000 - timestamp
-            timestamp += self.kafka_delta_ms + loop_shift_ns // 1_000_000
         payload = record.value
         first = data_time_ns(payload)
+        if first is not None:
+            delta_ms = self._anchor(first // MS)
+        elif timestamp is not None:
+            delta_ms = self._anchor(timestamp)
+        else:
+            return payload, record.headers, timestamp
+        delta_ms += -(-loop_shift_ns // MS)
+        if timestamp is not None:
+            timestamp += delta_ms
         if first is None:
             return payload, record.headers, timestamp
-        if self.data_delta_ns is None:
-            self.data_delta_ns = now_ns - first
         try:
-            payload = shift_times(payload, self.data_delta_ns + loop_shift_ns)
+            payload = shift_times(payload, delta_ms * MS)
         except ValueError:
             self.unshifted += 1
             return record.value, record.headers, timestamp

@@ -74,9 +74,12 @@ class _Column:
 class _EventData:
     """One ev44 source -> NXdetector/NXevent_data."""
 
-    def __init__(self, parent: Any, name: str, topic: str, source: str, cue_interval: int) -> None:
+    def __init__(self, parent: Any, name: str, topic: str, source: str, cue_interval: int,
+                 detector_number: np.ndarray | None = None) -> None:
         detector = parent.create_group(name)
         detector.attrs["NX_class"] = "NXdetector"
+        if detector_number is not None:  # scippnexus groups the events by it
+            detector.create_dataset("detector_number", data=detector_number)
         group = detector.create_group("events")
         group.attrs.update({"NX_class": "NXevent_data", "topic": topic, "source_name": source})
         self.group = group
@@ -185,12 +188,18 @@ def write_views(h5: Any, path: str, *, units: Mapping[str, str] | None = None,
                 cue_interval: int = DEFAULT_CUE_INTERVAL) -> dict[str, int]:
     """(Re)write ``/entry`` from the raw log of an open, writable recording.
 
-    ``units`` maps an f144 source name to the units of its value. Returns the number of
-    messages that went into each view group.
+    ``units`` maps an f144 source name to the units of its value (over those the stored
+    scenario gives, see :mod:`harness.recording.viewhints`), which also gives the detector
+    groups their ``detector_number``. Returns the number of messages that went into each
+    view group.
     """
     from harness.recording.reader.reader import Recording
+    from harness.recording.viewhints import view_hints
 
     recording = Recording(path, h5=h5)
+    stored = recording.scenario
+    scenario_units, detectors = view_hints(stored.data() if stored is not None else None)
+    units = {**scenario_units, **(units or {})}
     schemas = recording.index["schema"]
     rows = np.flatnonzero((schemas == b"ev44") | (schemas == b"f144"))
     instrument = _entry(h5, recording.metadata)
@@ -205,7 +214,7 @@ def write_views(h5: Any, path: str, *, units: Mapping[str, str] | None = None,
             continue
         view_key = (record.schema, record.topic, data.source_name)
         if view_key not in views:
-            views[view_key] = _new_view(instrument, names, record, data, units or {}, cue_interval)
+            views[view_key] = _new_view(instrument, names, record, data, units, cue_interval, detectors)
         if views[view_key] is None:
             skipped += 1
             continue
@@ -218,7 +227,7 @@ def write_views(h5: Any, path: str, *, units: Mapping[str, str] | None = None,
 
 
 def _new_view(instrument: Any, names: set[str], record: Any, data: Any, units: Mapping[str, str],
-              cue_interval: int) -> Any:
+              cue_interval: int, detectors: Mapping[str, np.ndarray]) -> Any:
     """The view object for a new source, ``None`` if it cannot have one."""
     name = _name(data.source_name or record.topic)
     if name in names:
@@ -229,7 +238,8 @@ def _new_view(instrument: Any, names: set[str], record: Any, data: Any, units: M
         name, suffix = f"{base}_{suffix}", suffix + 1
     names.add(name)
     if record.schema == "ev44":
-        return _EventData(instrument, name, record.topic, data.source_name, cue_interval)
+        return _EventData(instrument, name, record.topic, data.source_name, cue_interval,
+                          detectors.get(data.source_name))
     value = np.asarray(data.value)
     if value.ndim > 1:
         return None  # f144 allows 0-D and 1-D values only

@@ -24,7 +24,8 @@ from harness.errors import ConfigError
 __all__ = ["CHECK_NAMES", "CONFIDENCE", "STATISTICS", "RATE_OPTIONS", "RateOptions", "ChecksConfig"]
 
 #: Every check of a run, in report order (re-exported by ``harness.checks.suite``).
-CHECK_NAMES = ("run", "acks", "levels", "ordering", "run-window", "integrity", "views", "rates", "golden")
+CHECK_NAMES = ("run", "acks", "levels", "ordering", "run-window", "integrity", "views", "rates", "file-writer",
+               "golden")
 
 #: Default two-sided confidence of the rates check's jitter bound (0: the tolerance alone decides).
 #: 99.9 %, not 99 %: a false rate failure is a flaky test, and at 99 % 3 of 30 default-length

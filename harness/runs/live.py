@@ -27,6 +27,7 @@ from harness.orchestra import (
 from harness.streams.actions import PLAYER_KEY
 
 if TYPE_CHECKING:
+    from harness.filewriter.loop import WrittenFile
     from harness.scenarios import PlayerSpec, Scenario
 
 __all__ = ["SourceRun", "drive_players", "player_config_for", "last_due_trigger", "REGISTER_TIMEOUT_S"]
@@ -53,6 +54,7 @@ class SourceRun:
     journal: Journal
     problems: list[str] = field(default_factory=list)
     player_logs: dict[str, str] = field(default_factory=dict)
+    written: list[WrittenFile] = field(default_factory=list)  # files of the file-writer double, if one ran
 
 
 def last_due_trigger(triggers: int | None, divisor: int) -> int | None:

@@ -12,6 +12,7 @@ from harness.runs.golden import GoldenOutcome
 
 if TYPE_CHECKING:
     from harness.checks.result import CheckResult
+    from harness.filewriter.loop import WrittenFile
     from harness.recording.golden.compare import Comparison
     from harness.runs.sizing import SizedScenario
     from harness.runs.summary import RunSummary
@@ -42,6 +43,7 @@ class RunOutcome:
     ack_latencies_s: dict[str, list[float]] = field(default_factory=dict)
     trigger_times: dict[str, list[float]] = field(default_factory=dict)
     started: object = None  # what the request's before_run returned (the service under test, say)
+    written: list[WrittenFile] = field(default_factory=list)  # files of the file-writer double, if one ran
     started_at: str | None = None  # when the run began (ISO 8601, UTC), for reports
     broker: dict[str, str] = field(default_factory=dict)  # bootstrap, provider, Kafka version, for reports
 

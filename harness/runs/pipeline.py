@@ -10,8 +10,9 @@ Read top to bottom, :func:`run` is the whole story of a run:
 3. recorder: subscribed from the topics' empty beginning, before the first trigger;
 4. source: the live players under a director, or the golden recording replayed
    (``before_run`` is called just before, and what it returns is kept in the outcome);
+   a scenario written for a file writer gets the file-writer double in the loop;
 5. count: each topic's messages from its offsets, once, for the summary and the recorder;
-6. check: every check over the recording, and the golden comparison;
+6. check: every check over the recording, the file the double wrote, and the golden comparison;
 7. outcome: one :class:`~harness.runs.outcome.RunOutcome`; the golden recording is
    written by :meth:`RunOutcome.finish` once the caller knows the test passed.
 """
@@ -35,8 +36,11 @@ from harness.runs.summary import RunSummary, summarise_player
 from harness.runs.topics import RunTopics, create_run_topics
 
 if TYPE_CHECKING:
+    from harness.checks.result import CheckResult
+    from harness.filewriter.loop import WriterInTheLoop, WrittenFile
     from harness.kafka import Broker, TopicNamespace
     from harness.recording.golden.compare import Comparison, Tolerance
+    from harness.recording.reader.reader import Recording
     from harness.recording.writer.recorder import Recorder
     from harness.runs.sizing import SizedScenario
 
@@ -124,7 +128,7 @@ def run(request: RunRequest) -> RunOutcome:
         raise
     summary = _summarise(request, bootstrap, topics, players, counts)
     outcome = RunOutcome(request.scenario, summary, topics, recording, golden=golden, started=started,
-                         started_at=started_at, broker=_broker_facts(request.broker))
+                         started_at=started_at, broker=_broker_facts(request.broker), written=players.written)
     if recording is not None:
         _check(outcome, recording, request)
     if not request.keep_topics:
@@ -152,9 +156,14 @@ def _record_while_driving(request: RunRequest, golden: GoldenOutcome, bootstrap:
                           topics: RunTopics) -> tuple[SourceRun, dict[str, int], Path | None, object]:
     workdir = request.workdir
     recorder = _start_recorder(request, workdir, topics, client) if workdir is not None else None
+    writer = _file_writer(request, client)
     try:
+        if writer is not None:
+            writer.before_run(dict(topics.names))
         started = request.before_run(dict(topics.names)) if request.before_run is not None else None
         players = _drive(request, golden, bootstrap, client, topics)
+        if writer is not None:
+            players.written = writer.finish()
         counts = _count(client, topics)
         if recorder is not None:
             expected = sum(counts.values())
@@ -167,6 +176,18 @@ def _record_while_driving(request: RunRequest, golden: GoldenOutcome, bootstrap:
             stats = recorder.stop()
             request.log(f"recorded {stats.messages} messages of {request.scenario.scenario.name!r} into {stats.path}")
     return players, counts, Path(recorder.path) if recorder is not None else None, started
+
+
+def _file_writer(request: RunRequest, client: Mapping[str, Any]) -> WriterInTheLoop | None:
+    """The file-writer double for a recorded, checked, live run of a scenario meant for a file writer."""
+    from harness.filewriter.loop import WriterInTheLoop, file_writing_player
+
+    scenario = request.scenario.scenario
+    wanted = request.workdir is not None and request.checks.enabled("file-writer")
+    if not wanted or request.source is not RunSource.LIVE or file_writing_player(scenario) is None:
+        return None
+    assert request.workdir is not None  # narrowed by ``wanted``
+    return WriterInTheLoop(scenario, client, request.workdir / "files")
 
 
 def _drive(request: RunRequest, golden: GoldenOutcome, bootstrap: str, client: Mapping[str, Any],
@@ -237,6 +258,9 @@ def _check(outcome: RunOutcome, path: Path, request: RunRequest) -> None:
                                     problems=outcome.summary.problems, comparison=outcome.comparison, read=read,
                                     config=config)
         outcome.trigger_times = stream_trigger_times(read[0])
+        if outcome.written:
+            outcome.checks["file-writer"] = _check_written(outcome.written, recording)
+            outcome.checks = {name: outcome.checks[name] for name in CHECK_NAMES if name in outcome.checks}
     for event in outcome.summary.journal.events:
         if event.kind is EventKind.ACK and event.player is not None and event.latency_s is not None:
             outcome.ack_latencies_s.setdefault(event.player, []).append(event.latency_s)
@@ -267,3 +291,19 @@ def compare_golden(request: RunRequest) -> Comparison:
         raise RecordingError(
             f"{outcome.scenario.name}: no golden recording was compared ({outcome.golden.action.value})")
     return outcome.comparison
+
+
+def _check_written(written: list[WrittenFile], recording: Recording) -> CheckResult:
+    """The file-writer check: the double's file holds exactly the run's data between start and stop."""
+    from harness.checks.filewriter import check_file_writer
+    from harness.checks.result import CheckResult, Finding
+
+    (first, *others) = written
+    if first.error is not None:
+        return CheckResult("file-writer", (Finding(f"the file writer reported job {first.job_id!r}: {first.error}"),),
+                           {"file": str(first.path)}, checked=1)
+    result = check_file_writer(recording.records(), first.path, job_id=first.job_id)
+    result.metrics["file"] = str(first.path)
+    if others:
+        result.metrics["more_files"] = [str(f.path) for f in others]
+    return result

@@ -7,22 +7,23 @@ import h5py
 import numpy as np
 import pytest
 
-from harness.checked_run import run_checked
 from harness.checks.filewriter import check_file_writer
-from harness.filewriter.loop import WriterInTheLoop
 from harness.recording.reader.reader import open_recording
+from harness.runs import RunRequest, SizedScenario
+from harness.runs import run as run_pipeline
 from harness.scenarios import builtin_scenarios
 
 
 def test_file_writing_scenario_with_the_double_in_the_loop(donki_kafka, tmp_path):
     scenario = builtin_scenarios()["file-writing"].ci()
-    loop = WriterInTheLoop(scenario, donki_kafka.client_config, tmp_path / "files", stop_leeway_s=0.5)
-    run = run_checked(scenario, donki_kafka, tmp_path / "run", mode="thread", before_run=loop.before_run)
-    [written] = loop.finish()
+    # the pipeline puts the double in the loop for a scenario meant for a file writer
+    run = run_pipeline(RunRequest(SizedScenario.as_given(scenario), donki_kafka, workdir=tmp_path / "run",
+                                  mode="thread"))
+    [written] = run.written
     assert written.error is None and written.path.name == "file-writing.nxs"
     failed = [c.report() for c in run.checks.values() if not c.passed]
     assert not failed, "\n".join(failed)
-    assert run.checks["run-window"].checked > 0
+    assert run.checks["run-window"].checked > 0 and run.checks["file-writer"].checked > 0
 
     with open_recording(run.recording) as recording:
         result = check_file_writer(list(recording.records()), written.path)

@@ -85,6 +85,7 @@ def run_scenario(scenario: Scenario, broker: Any, *, topic_prefix: str | None = 
     returns a result whose ``complete``/``ok`` are false with its ``problems``; bad input
     raises :class:`~harness.errors.DonkiError`.
     """
+    from harness.kafka.brokerwatch import BrokerWatch
     from harness.orchestra import Ensemble, journal_violations
 
     if scenario.triggers is None:
@@ -95,11 +96,14 @@ def run_scenario(scenario: Scenario, broker: Any, *, topic_prefix: str | None = 
     start_ns = time.time_ns()
     specs = [player_spec_for(p, scenario, topics[p.topic], bootstrap, start_ns) for p in scenario.players]
     problems: list[str] = []
+    watch = BrokerWatch(bootstrap, client_config)
     with Ensemble(log_dir=log_dir) as ensemble:
         ensemble.add_players(specs, mode, timeout_s=register_timeout_s)
         log(f"{len(specs)} player(s) joined the director at {ensemble.endpoint}; running {scenario.triggers} "
             f"trigger(s) at {scenario.rate_hz:g} Hz")
-        outcome, elapsed = _run(ensemble, scenario, problems)
+        with watch.start(on_lost=lambda error: ensemble.director.abort(str(error))):
+            outcome, elapsed = _run(ensemble, scenario, problems)
+        watch.check(final=True)  # a dead broker ends the run with one error; the players are stopped by the ensemble
         drain_started = time.monotonic()
         _stop_players(ensemble, problems)
         drain = time.monotonic() - drain_started

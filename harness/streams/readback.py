@@ -20,6 +20,8 @@ def topic_message_count(client_config: Mapping[str, Any], topic: str, timeout_s:
 
     from harness.kafka.clients import make_consumer
 
+    from confluent_kafka import KafkaException
+
     consumer = make_consumer(client_config)
     try:
         metadata = consumer.list_topics(topic, timeout=timeout_s)
@@ -31,6 +33,9 @@ def topic_message_count(client_config: Mapping[str, Any], topic: str, timeout_s:
             low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=timeout_s)
             total += high - low
         return total
+    except KafkaException as exc:  # a broker gone meanwhile: one line, not a traceback
+        raise BrokerError(f"could not count the messages of {topic!r} at {client_config.get('bootstrap.servers')}: "
+                          f"{exc.args[0] if exc.args else exc}") from None
     finally:
         consumer.close()
 

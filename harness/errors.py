@@ -63,8 +63,8 @@ class BrokerLostError(BrokerError):
         self.reason = reason
         self.down_s = down_s
         since = "" if down_s is None else f" for {down_s:.1f} s"
-        super().__init__(f"Kafka broker(s) {bootstrap} lost: no answer{since} ({reason}); "
-                         "the run was ended. Check that the broker runs and is reachable.")
+        super().__init__(f"Kafka broker(s) {bootstrap} lost: no answer{since} ({reason}). "
+                         "Check that the broker runs and is reachable.")
 
     def __reduce__(self):  # keep the fields when pickled across xdist/pytest
         return (BrokerLostError, (self.bootstrap, self.reason, self.down_s))

@@ -15,7 +15,10 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-__all__ = ["kafka_broker_fixture", "topic_namespace_fixture", "start_broker"]
+__all__ = ["kafka_broker_fixture", "topic_namespace_fixture", "start_broker", "check_session_brokers"]
+
+#: fixture name -> the broker it started, for the per-test check that it still serves
+SESSION_BROKERS = pytest.StashKey[dict]()
 
 
 def start_broker(config: pytest.Config, *, provider: str | None = None, bootstrap: str | None = None,
@@ -42,12 +45,27 @@ def kafka_broker_fixture(scope: str = "session", **options: Any) -> Callable[...
     @pytest.fixture(scope=scope)
     def _broker(request: pytest.FixtureRequest) -> Iterator[Any]:
         broker = start_broker(request.config, **options)
+        brokers = request.config.stash.setdefault(SESSION_BROKERS, {})
+        brokers[request.fixturename] = broker
         try:
             yield broker
         finally:
+            brokers.pop(request.fixturename, None)
             broker.stop()
 
     return _broker
+
+
+def check_session_brokers(item: pytest.Item) -> None:
+    """Before a test that uses a started broker fixture: does that broker still answer?
+
+    A dead local cluster is started again; any other lost cluster raises the same
+    one-line :class:`~harness.errors.BrokerLostError` in this and every later test, at
+    once, instead of each test waiting out its clients' timeouts.
+    """
+    for name, broker in item.config.stash.get(SESSION_BROKERS, {}).items():
+        if name in getattr(item, "fixturenames", ()):
+            broker.ensure_serving()
 
 
 def _label(request: pytest.FixtureRequest) -> str:
@@ -67,6 +85,7 @@ def topic_namespace_fixture(broker_fixture: str = "donki_kafka", scope: str = "f
         from harness.kafka import TopicAdmin, TopicNamespace
 
         broker = request.getfixturevalue(broker_fixture)
+        broker.ensure_serving()  # the broker is looked up here, so pytest_runtest_setup cannot see it
         namespace = TopicNamespace(TopicAdmin(broker.client_config), _label(request))
         try:
             yield namespace

@@ -1,4 +1,4 @@
-"""``donki kafka fetch|start|status|selftest``: the broker runtime from the command line."""
+"""``donki kafka fetch|start|node|status|selftest``: the broker runtime from the command line."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import shutil
 import signal
 import threading
 import time
+from pathlib import Path
 
 from harness.cli.output import log
-from harness.errors import DonkiError
+from harness.errors import ConfigError, DonkiError
 
 __all__ = ["register"]
 
@@ -31,7 +32,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     start.add_argument("--kafka-version", default=None)
     start.add_argument("--topic", action="append", default=[], metavar="NAME[:PARTITIONS]",
                        help="create this topic once the broker is up (repeatable)")
+    start.add_argument("--state", type=Path, default=None, metavar="FILE",
+                       help="where `donki kafka node` finds this cluster (default: $DONKI_KAFKA_STATE, else "
+                            "cluster.json in the Kafka cache)")
     start.set_defaults(func=_start)
+
+    node = sub.add_parser("node", help="kill or restart a node of a running `donki kafka start`",
+                          description="SIGKILL a node (as a crash would) or start it again on its old ports and "
+                                      "data; restart returns once the node is back in the in-sync replicas.")
+    node.add_argument("operation", choices=("kill", "restart"))
+    node.add_argument("node", type=int, metavar="N", help="node id (1-based)")
+    node.add_argument("--state", type=Path, default=None, metavar="FILE", help="the cluster's state file")
+    node.add_argument("--timeout", type=float, default=90.0, metavar="SECONDS", help="restart deadline")
+    node.set_defaults(func=_node)
 
     status = sub.add_parser("status", help="show what a local broker needs and, with --bootstrap, a cluster's health")
     status.add_argument("--bootstrap", default=None, help="HOST:PORT of a cluster to probe")
@@ -58,22 +71,33 @@ def _start(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     broker = LocalKafka(args.nodes, port=args.port, version=args.kafka_version, log=log)
     log(f"starting {args.nodes} node(s) of Apache Kafka ...")
-    with broker:
+    from harness.kafka.control import ControlServer, default_state_path
+
+    with broker, ControlServer(broker, args.state or default_state_path()) as control:
         specs = []
         for topic in args.topic:
             name, _, partitions = topic.partition(":")
             specs.append(TopicSpec(name, int(partitions or 1)))
         TopicAdmin(broker.client_config).create(specs)
         print(f"bootstrap: {broker.bootstrap_servers}", flush=True)
-        log(f"Kafka {broker.version} is up; data in {broker.workdir}; Ctrl-C to stop")
+        log(f"Kafka {broker.version} is up; data in {broker.workdir}; state in {control.state_path}; Ctrl-C to stop")
         try:
             while not stop.wait(0.5):
                 for node in range(1, args.nodes + 1):
-                    if not broker.node_alive(node):
+                    if not (broker.node_alive(node) or broker.node_killed(node) or control.busy()):
                         raise DonkiError(f"node {node} exited unexpectedly:\n{broker.logs(node, 20)}")
         except KeyboardInterrupt:
             pass
         log("stopping")
+    return 0
+
+
+def _node(args: argparse.Namespace) -> int:
+    from harness.kafka.control import default_state_path, send_command
+
+    if not 0 < args.timeout < 3600:
+        raise ConfigError(f"--timeout {args.timeout}: expected seconds between 0 and 3600")
+    print(send_command(args.state or default_state_path(), args.operation, args.node, args.timeout))
     return 0
 
 

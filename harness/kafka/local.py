@@ -12,11 +12,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable, Mapping
 
-from harness.errors import BrokerStartError, ConfigError
+from harness.errors import BrokerError, BrokerLostError, BrokerStartError, BrokerUnreachableError, ConfigError
 from harness.kafka.nodeconfig import NodeAddress, node_properties, render_properties
 from harness.kafka.ports import ensure_port_free, free_ports
 from harness.kafka.provider import Broker
 from harness.kafka.readiness import wait_ready
+from harness.kafka.serving import wait_serving
 from harness.kafka.runtime import KafkaRuntime, locate_runtime
 from harness.kafka.storage import format_node, new_uuid
 from harness.procs import Child, spawn, tail_text
@@ -97,6 +98,7 @@ class LocalKafka(Broker):
         self._log = log
         self._runtime: KafkaRuntime | None = None
         self._nodes: list[_Node] = []
+        self._killed: set[int] = set()  # nodes stopped on purpose: not an error while others start
         self._workdir: Path | None = None
         self.cluster_id = new_uuid()
 
@@ -159,25 +161,62 @@ class LocalKafka(Broker):
     def kill(self, node: int) -> None:
         """SIGKILL node ``node`` (1-based id), as a crash or power cut would."""
         target = self._node(node)
+        self._killed.add(node)
         if target.child is not None:
             target.child.kill()
 
     def restart(self, node: int, timeout_s: float | None = None) -> None:
-        """Start node ``node`` again on its old ports and storage; wait until it serves."""
+        """Start node ``node`` again on its old ports and storage; return once it serves.
+
+        Serving means: the node answers metadata on its own port, is registered with the
+        cluster, and is back in the in-sync replicas of every partition it holds (so an
+        ``acks=all`` producer counts it again). Raises :class:`BrokerStartError` naming the
+        node if it exits or does not get there within ``timeout_s``.
+        """
         target = self._node(node)
         if target.child is not None and target.child.alive():
             target.child.stop()
+        self._killed.add(node)
         self._launch(target)
-        wait_ready(
-            self.bootstrap_servers,
-            timeout_s=timeout_s or self._start_timeout_s,
-            expected_brokers=self.nodes,
-            still_starting=self._check_alive,
-        )
+        self._killed.discard(node)
+        timeout_s = timeout_s or self._start_timeout_s
+        started = time.monotonic()
+        try:
+            wait_ready(target.address.bootstrap, timeout_s=timeout_s, expected_brokers=1,
+                       still_starting=lambda: self._check_alive(only=node))
+        except BrokerUnreachableError:
+            raise BrokerStartError(f"Kafka node {node} did not answer on {target.address.bootstrap} within "
+                                   f"{timeout_s:g} s of its restart; last lines of {target.log}:\n"
+                                   f"{tail_text(target.log, 20)}") from None
+        timeout_s = max(0.0, timeout_s - (time.monotonic() - started))
+        running = ",".join(n.address.bootstrap for n in self._nodes if n.address.node_id not in self._killed)
+        wait_serving(running, node, timeout_s, still_starting=lambda: self._check_alive(only=node))
+
+    def recover(self, reason: str) -> None:
+        """Start again every node that is not running (a session broker killed by a test)."""
+        dead = [n.address.node_id for n in self._nodes if n.child is None or not n.child.alive()]
+        self._log(f"no Kafka node answers ({reason}); restarting node(s) {dead}")
+        try:
+            for node in dead:
+                self.restart(node)
+        except BrokerError as exc:
+            self.lost = BrokerLostError(self.bootstrap_servers, f"{reason}; restarting failed: {exc}")
+            raise self.lost from None
 
     def node_alive(self, node: int) -> bool:
         child = self._node(node).child
         return child is not None and child.alive()
+
+    def node_killed(self, node: int) -> bool:
+        """Node ``node`` was stopped on purpose (:meth:`kill`) and not restarted since."""
+        return node in self._killed
+
+    def node_pid(self, node: int) -> int | None:
+        child = self._node(node).child
+        return child.pid if child is not None and child.alive() else None
+
+    def node_bootstrap(self, node: int) -> str:
+        return self._node(node).address.bootstrap
 
     # -- internals -------------------------------------------------------------------
     def _node(self, node: int) -> _Node:
@@ -233,8 +272,11 @@ class LocalKafka(Broker):
     def _launch(self, node: _Node) -> None:
         node.child = spawn(f"kafka-node-{node.address.node_id}", self._jvm_argv(node), node.log)
 
-    def _check_alive(self) -> None:
+    def _check_alive(self, only: int | None = None) -> None:
+        """Raise if a node that should be running has exited (``only``: just that node)."""
         for node in self._nodes:
+            if only is not None and node.address.node_id != only or node.address.node_id in self._killed:
+                continue
             if node.child is not None and not node.child.alive():
                 tail = tail_text(node.log, 30)
                 if any(marker in tail for marker in _BIND_FAILURE_MARKERS):

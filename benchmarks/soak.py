@@ -8,10 +8,13 @@ Runs the built-in ``all-streams`` scenario (A-E at their rates, run control) for
 ``--duration`` seconds while recording every topic to HDF5, exactly as ``donki_run``
 does, and samples the resident memory (RSS, from ``/proc``) of every process of the run
 every ``--interval`` seconds: this process (director, recorder, checks), each player
-process and, for the embedded broker, each Kafka JVM. A process counts as flat when the
-median of its last three samples is within ``--tolerance`` (10 %) of the median of its
-samples from the first half after ``--warm-up``. The exit code is 0 when every process of
-the harness is flat; the JVMs are reported beside them (their heap is Kafka's business).
+process and, for the embedded broker, each Kafka JVM. The run's window ends with the last
+sample that saw a player process; within it, a process counts as flat when the median of
+its last three samples is within ``--tolerance`` (10 %) of the median of its samples from
+the first half after ``--warm-up``. The exit code is 0 when every process of the harness
+is flat; the JVMs are reported beside them (their heap is Kafka's business). This
+process's samples are printed as a timeline, and its peak after the run (summary, counts)
+is reported separately.
 """
 
 from __future__ import annotations
@@ -39,8 +42,9 @@ class Series:
     label: str
     samples: list[tuple[float, float]] = field(default_factory=list)
 
-    def verdict(self, warm_up_s: float, tolerance: float) -> tuple[float | None, float | None, bool | None]:
-        steady = [(t, mb) for t, mb in self.samples if t >= warm_up_s]
+    def verdict(self, warm_up_s: float, end_s: float, tolerance: float
+                ) -> tuple[float | None, float | None, bool | None]:
+        steady = [(t, mb) for t, mb in self.samples if warm_up_s <= t <= end_s]
         if len(steady) < 4:
             return None, None, None
         baseline = statistics.median(mb for _, mb in steady[: max(1, len(steady) // 2)])
@@ -128,10 +132,19 @@ class Sampler:
 
 
 def _report(sampler: Sampler, warm_up_s: float, tolerance: float) -> bool:
-    print(f"\n{'process':<48} {'samples':>7} {'baseline MB':>11} {'final MB':>9} {'growth':>7}  verdict")
+    players = [s for s in sampler.series.values() if s.label.startswith("player")]
+    end_s = max((s.samples[-1][0] for s in players), default=float("inf"))
+    own = sampler.series.get(os.getpid())
+    if own is not None:
+        print("this process over time: " + ", ".join(f"{t:.0f}s {mb:.0f}MB" for t, mb in own.samples))
+        after = [mb for t, mb in own.samples if t > end_s]
+        if after:
+            print(f"this process after the run (summary, counts): peak {max(after):.0f} MB")
+    print(f"\nrun window: {warm_up_s:g} s to {end_s:.0f} s (the last sample with players)")
+    print(f"{'process':<48} {'samples':>7} {'baseline MB':>11} {'final MB':>9} {'growth':>7}  verdict")
     harness_flat = True
     for series in sorted(sampler.series.values(), key=lambda s: s.label):
-        baseline, final, flat = series.verdict(warm_up_s, tolerance)
+        baseline, final, flat = series.verdict(warm_up_s, end_s, tolerance)
         if flat is None:
             continue  # a short-lived helper
         growth = (final - baseline) / baseline * 100

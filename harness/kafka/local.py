@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 from harness.errors import BrokerError, BrokerLostError, BrokerStartError, BrokerUnreachableError, ConfigError
 from harness.kafka.nodeconfig import NodeAddress, node_properties, render_properties
@@ -65,6 +65,10 @@ class LocalKafka(Broker):
         JVM heap per node (``-Xmx``), default ``$DONKI_KAFKA_HEAP`` or 1g.
     keep_dir
         Keep the data and log directory after :meth:`stop` (for post-mortems).
+    hosts, node_prefix
+        For clusters spread over hosts (network namespaces in tests): the address each
+        node binds and advertises (default loopback for all), and a function of the node
+        id giving the command that runs its JVM there (``["ip", "netns", "exec", NS]``).
     """
 
     provider = "local"
@@ -82,6 +86,8 @@ class LocalKafka(Broker):
         start_timeout_s: float = START_TIMEOUT_S,
         keep_dir: bool = False,
         log: Callable[[str], None] = lambda _msg: None,
+        hosts: Sequence[str] | None = None,
+        node_prefix: Callable[[int], Sequence[str]] | None = None,
     ) -> None:
         super().__init__()
         if nodes not in (1, 3):
@@ -96,6 +102,10 @@ class LocalKafka(Broker):
         self._start_timeout_s = start_timeout_s
         self._keep_dir = keep_dir
         self._log = log
+        if hosts is not None and len(hosts) != nodes:
+            raise ConfigError(f"hosts={list(hosts)!r}: expected one address per node ({nodes})")
+        self._hosts = list(hosts) if hosts is not None else ["127.0.0.1"] * nodes
+        self._node_prefix = node_prefix
         self._runtime: KafkaRuntime | None = None
         self._nodes: list[_Node] = []
         self._killed: set[int] = set()  # nodes stopped on purpose: not an error while others start
@@ -234,7 +244,7 @@ class LocalKafka(Broker):
         ports = free_ports(2 * self.nodes)
         if self._port is not None:
             ports[0] = self._port
-        cluster = [NodeAddress(i + 1, ports[2 * i], ports[2 * i + 1]) for i in range(self.nodes)]
+        cluster = [NodeAddress(i + 1, ports[2 * i], ports[2 * i + 1], self._hosts[i]) for i in range(self.nodes)]
         for address in cluster:
             data = self._workdir / f"node-{address.node_id}" / "data"
             format_node(self._runtime, data, address.node_id, self.cluster_id, log4j)
@@ -260,7 +270,9 @@ class LocalKafka(Broker):
             cds = [f"-XX:ArchiveClassesAtExit={archive}.{os.getpid()}.tmp"]
         else:
             cds = []
+        prefix = list(self._node_prefix(node.address.node_id)) if self._node_prefix is not None else []
         return [
+            *prefix,
             self._runtime.java,
             f"-Xmx{self._heap}",
             *_JVM_FLAGS, *cds,

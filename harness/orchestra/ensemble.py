@@ -20,7 +20,7 @@ from harness.errors import PlayerError, PlayerFailed
 from harness.orchestra.director import DEFAULT_HEARTBEAT_S, DEFAULT_LIVENESS, Director
 from harness.orchestra.failures import FailureLog, raise_failures
 from harness.orchestra.journal import Journal
-from harness.orchestra.launcher import PlayerHandle, PlayerPool, PlayerSpec
+from harness.orchestra.launcher import LaunchPrefix, PlayerHandle, PlayerPool, PlayerSpec
 from harness.orchestra.plan import RunPlan
 from harness.orchestra.schedule import RunResult
 from harness.orchestra.security import CurveClient, CurveServer
@@ -42,24 +42,28 @@ class Ensemble:
         CURVE keys of the director and of the players it starts (both or neither).
     log_dir
         Where process players keep config and log.
+    launch_prefix
+        Per player name, the command that runs its process on its host (see
+        :class:`~harness.orchestra.launcher.PlayerPool`).
     """
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, heartbeat_s: float = DEFAULT_HEARTBEAT_S,
                  liveness: int = DEFAULT_LIVENESS, journal: Journal | None = None,
                  curve_server: CurveServer | None = None, curve_client: CurveClient | None = None,
-                 log_dir: Path | None = None) -> None:
+                 log_dir: Path | None = None, launch_prefix: LaunchPrefix | None = None) -> None:
         self.failures = FailureLog()
         self.director = Director(host, port, heartbeat_s=heartbeat_s, liveness=liveness, curve=curve_server,
                                  journal=journal, failures=self.failures)
         self._curve_client = curve_client
         self._log_dir = log_dir
+        self._launch_prefix = launch_prefix
         self.pool: PlayerPool | None = None
 
     def start(self) -> "Ensemble":
         self.director.start()
         if self.pool is None:
             self.pool = PlayerPool(self.director.endpoint, failures=self.failures, log_dir=self._log_dir,
-                                   curve=self._curve_client)
+                                   curve=self._curve_client, launch_prefix=self._launch_prefix)
         return self
 
     def close(self) -> None:

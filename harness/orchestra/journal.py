@@ -9,13 +9,14 @@ so the director's memory stays flat however long the run.
 from __future__ import annotations
 
 import enum
+import itertools
 import json
 import tempfile
 import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any, Callable, Iterable, Iterator
 
 __all__ = ["EventKind", "JournalEvent", "Journal", "MEMORY_WINDOW"]
 
@@ -47,6 +48,7 @@ class EventKind(str, enum.Enum):
     WRONG_ACK = "wrong_ack"  # ack for a trigger that was never sent to that player
     GARBAGE = "garbage"  # undecodable frame; detail = reason
     LEVEL_DONE = "level_done"  # all due players of (trigger, level) acked or given up
+    BROKER_FAULT = "broker_fault"  # a scenario's broker fault was carried out; detail = JSON action, node, ok, error
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,7 @@ class Journal:
         self._spilled = 0
         self._kinds: Counter[EventKind] = Counter()
         self._lock = threading.Lock()
+        self._listeners: list[Callable[[JournalEvent], None]] = []
         for event in events:
             self._append(event)
 
@@ -128,7 +131,25 @@ class Journal:
             kind = kind if type(kind) is EventKind else EventKind(kind)
             event = JournalEvent(self._spilled + len(self._recent), kind, time.time(), time.monotonic(), **fields)
             self._append(event)
+            for listener in self._listeners:
+                listener(event)
             return event
+
+    def subscribe(self, listener: Callable[[JournalEvent], None]) -> Callable[[], None]:
+        """Call ``listener(event)`` for every event recorded from now on; returns the unsubscribe.
+
+        It runs in the recording thread (the director's) under the journal's lock: it must
+        be quick and must not record, only hand the event on (to a queue, say).
+        """
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
 
     def _append(self, event: JournalEvent) -> None:
         self._recent.append(event)
@@ -170,7 +191,7 @@ class Journal:
             name = None if self._spill is None else self._spill.name
         if name is not None:
             with open(name, encoding="utf-8") as spill:  # a second handle: the writer's position stays put
-                for _, line in zip(range(spilled), spill):
+                for line in itertools.islice(spill, spilled):
                     yield JournalEvent.from_row(json.loads(line))
         yield from recent
 

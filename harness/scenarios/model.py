@@ -25,6 +25,8 @@ __all__ = [
     "PlayerSpec",
     "Scenario",
     "AckSettings",
+    "BrokerFault",
+    "BROKER_FAULT_ACTIONS",
     "derive_seed",
     "divisor_for",
     "EXPECT_PARAMS",
@@ -33,6 +35,7 @@ __all__ = [
 
 ACK_POLICIES = ("fail", "skip", "resend")
 ACK_AFTER = ("delivery", "send")
+BROKER_FAULT_ACTIONS = ("kill", "restart")
 CLOCKS = ("wall", "nominal")
 MAX_RATE_HZ = 100_000.0
 _DIVISOR_TOLERANCE = 1e-6
@@ -117,6 +120,18 @@ class PlayerSpec:
 
 
 @dataclass(frozen=True)
+class BrokerFault:
+    """Kill (SIGKILL) or restart Kafka node ``node`` when the run reaches trigger ``trigger``."""
+
+    trigger: int
+    action: str
+    node: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"trigger": self.trigger, "action": self.action, "node": self.node}
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A whole scenario. ``triggers`` is the run length (``None``: until stopped).
 
@@ -133,6 +148,7 @@ class Scenario:
     ci_triggers: int | None = None
     ci_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     source: str = "<scenario>"
+    broker_faults: tuple[BrokerFault, ...] = ()
 
     @property
     def duration_s(self) -> float | None:
@@ -191,6 +207,8 @@ class Scenario:
             ci["params"] = _plain(self.ci_params)
         if ci:
             head["ci"] = ci
+        if self.broker_faults:
+            head["broker_faults"] = [fault.to_dict() for fault in self.broker_faults]
         return {"scenario": head, "players": [p.to_dict() for p in self.players]}
 
     @classmethod

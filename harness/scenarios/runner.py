@@ -69,7 +69,7 @@ def _bootstrap_of(broker: Any) -> tuple[str, dict[str, Any]]:
 
 def run_scenario(scenario: Scenario, broker: Any, *, topic_prefix: str | None = None, namespace: Any = None,
                  verify: bool = True, mode: str = "process", log_dir: Path | None = None,
-                 register_timeout_s: float = REGISTER_TIMEOUT_S,
+                 register_timeout_s: float = REGISTER_TIMEOUT_S, ensemble_options: Mapping[str, Any] | None = None,
                  log: Callable[[str], None] = lambda _message: None) -> RunResult:
     """Run ``scenario`` against ``broker`` (a started :class:`~harness.kafka.Broker` or a bootstrap address).
 
@@ -83,33 +83,39 @@ def run_scenario(scenario: Scenario, broker: Any, *, topic_prefix: str | None = 
 
     A run that ends badly (aborted, missed acks, undelivered messages, a failing player)
     returns a result whose ``complete``/``ok`` are false with its ``problems``; bad input
-    raises :class:`~harness.errors.DonkiError`.
+    raises :class:`~harness.errors.DonkiError`. ``ensemble_options`` go to the
+    :class:`~harness.orchestra.Ensemble` (``host``, CURVE keys, ``launch_prefix``: where the
+    director binds and where players run, for runs over several hosts).
     """
     from harness.kafka.brokerwatch import BrokerWatch
     from harness.orchestra import Ensemble, journal_violations
+    from harness.streams.brokerfaults import BrokerFaultInjector
 
     if scenario.triggers is None:
         raise ScenarioError(f"scenario {scenario.name!r} has no run length; use scenario.with_length(...)")
     bootstrap, client_config = _bootstrap_of(broker)
+    faults = BrokerFaultInjector(broker, scenario.broker_faults)  # refuses a broker that cannot do them, now
     topics = _create_topics(scenario, client_config, topic_prefix, namespace)
     log(f"topics {', '.join(topics.values())}")
     start_ns = time.time_ns()
     specs = [player_spec_for(p, scenario, topics[p.topic], bootstrap, start_ns) for p in scenario.players]
     problems: list[str] = []
     watch = BrokerWatch(bootstrap, client_config)
-    with Ensemble(log_dir=log_dir) as ensemble:
+    with Ensemble(log_dir=log_dir, **dict(ensemble_options or {})) as ensemble:
         ensemble.add_players(specs, mode, timeout_s=register_timeout_s)
         log(f"{len(specs)} player(s) joined the director at {ensemble.endpoint}; running {scenario.triggers} "
             f"trigger(s) at {scenario.rate_hz:g} Hz")
-        with watch.start(on_lost=lambda error: ensemble.director.abort(str(error))):
+        faults.follow(ensemble.journal)
+        with watch.start(on_lost=lambda error: ensemble.director.abort(str(error))), faults:
             outcome, elapsed = _run(ensemble, scenario, problems)
+        problems += faults.problems
         watch.check(final=True)  # a dead broker ends the run with one error; the players are stopped by the ensemble
         drain_started = time.monotonic()
         _stop_players(ensemble, problems)
         drain = time.monotonic() - drain_started
         journal = ensemble.journal
         problems += [str(error) for error in ensemble.take_player_errors()]
-        problems += [f"journal: {line}" for line in journal_violations(journal.events)]
+        problems += [f"journal: {line}" for line in journal_violations(journal)]  # iterated, not copied
         logs = _player_logs(ensemble)
     counts = _topic_counts(client_config, scenario, topics) if verify else {}
     streams = tuple(_summary(p, scenario, topics, journal, counts) for p in scenario.players)

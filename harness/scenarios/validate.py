@@ -10,10 +10,12 @@ from harness.scenarios.kinds import get_stream_kind
 from harness.scenarios.model import (
     ACK_AFTER,
     ACK_PARAMS,
+    BROKER_FAULT_ACTIONS,
     CLOCKS,
     EXPECT_PARAMS,
     MAX_RATE_HZ,
     AckSettings,
+    BrokerFault,
     Expectations,
     PlayerSpec,
     Scenario,
@@ -25,7 +27,9 @@ from harness.scenarios.tables import check_keys, check_topic, require_table, tak
 
 __all__ = ["scenario_from_dict", "SCENARIO_KEYS", "PLAYER_KEYS", "CI_KEYS"]
 
-SCENARIO_KEYS = ("name", "description", "rate", "triggers", "duration", "seed", "ack", "ci")
+SCENARIO_KEYS = ("name", "description", "rate", "triggers", "duration", "seed", "ack", "ci", "broker_faults")
+BROKER_FAULT_KEYS = ("trigger", "action", "node")
+MAX_BROKER_FAULTS = 100
 PLAYER_KEYS = ("name", "stream", "topic", "partitions", "priority", "rate", "divisor", "seed", "ack", "clock",
                "params", "expect", "producer", "faults")
 #: librdkafka settings a scenario must not set: the harness owns them
@@ -55,7 +59,24 @@ def scenario_from_dict(data: Mapping[str, Any], source: str) -> Scenario:
     ci_triggers, ci_params = _ci(head.get("ci", {}), rate, players, f"{where}.ci")
     return Scenario(name=name, rate_hz=rate, players=players, triggers=triggers,
                     description=take(head, "description", str, where, ""), seed=seed, ack=ack,
-                    ci_triggers=ci_triggers, ci_params=ci_params, source=source)
+                    ci_triggers=ci_triggers, ci_params=ci_params, source=source,
+                    broker_faults=_broker_faults(head.get("broker_faults", []), f"{where}.broker_faults"))
+
+
+def _broker_faults(raw: Any, where: str) -> tuple[BrokerFault, ...]:
+    if not isinstance(raw, list) or len(raw) > MAX_BROKER_FAULTS:
+        raise ScenarioError(f"{where}: expected a list of at most {MAX_BROKER_FAULTS} tables "
+                            "([[scenario.broker_faults]] with trigger, action, node)")
+    faults = []
+    for i, table in enumerate(raw):
+        at = f"{where}[{i}]"
+        check_keys(require_table(table, at), BROKER_FAULT_KEYS, at)
+        action = take(table, "action", str, at)
+        if action not in BROKER_FAULT_ACTIONS:
+            raise ScenarioError(f"{at}.action: {action!r}; expected one of: {', '.join(BROKER_FAULT_ACTIONS)}")
+        faults.append(BrokerFault(take(table, "trigger", int, at, minimum=1), action,
+                                  take(table, "node", int, at, minimum=1, maximum=1000)))
+    return tuple(faults)
 
 
 def _length(table: Mapping[str, Any], rate: float, where: str, required: bool) -> int | None:

@@ -37,7 +37,8 @@ def wait_serving(bootstrap: str, node_id: int, timeout_s: float, *, client_confi
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient({"bootstrap.servers": bootstrap, "logger": quiet_logger(), **(client_config or {})})
+    config: dict[str, Any] = {"bootstrap.servers": bootstrap, "logger": quiet_logger(), **(client_config or {})}
+    admin = AdminClient(config)
     deadline = time.monotonic() + timeout_s
     why = "not asked yet"
     while True:

@@ -39,9 +39,16 @@ class FaultTarget(Protocol):
 
 
 class _Fault(Protocol):
-    trigger: int
-    action: str
-    node: int
+    """A scenario's :class:`~harness.scenarios.model.BrokerFault` (frozen: read-only fields)."""
+
+    @property
+    def trigger(self) -> int: ...
+
+    @property
+    def action(self) -> str: ...
+
+    @property
+    def node(self) -> int: ...
 
 
 class BrokerFaultInjector:

@@ -139,7 +139,7 @@ def _report(sampler: Sampler, warm_up_s: float, tolerance: float) -> bool:
         print("this process over time: " + ", ".join(f"{t:.0f}s {mb:.0f}MB" for t, mb in own.samples))
         after = [mb for t, mb in own.samples if t > end_s]
         if after:
-            print(f"this process after the run (summary, counts): peak {max(after):.0f} MB")
+            print(f"this process after the run (summary, counts, checks): peak {max(after):.0f} MB")
     print(f"\nrun window: {warm_up_s:g} s to {end_s:.0f} s (the last sample with players)")
     print(f"{'process':<48} {'samples':>7} {'baseline MB':>11} {'final MB':>9} {'growth':>7}  verdict")
     harness_flat = True
@@ -158,6 +158,19 @@ def _report(sampler: Sampler, warm_up_s: float, tolerance: float) -> bool:
     return harness_flat
 
 
+def _check(scenario, result, path: Path) -> None:
+    from harness.checks.suite import read_recording, run_checks
+    from harness.recording.reader import Recording
+
+    started = time.monotonic()
+    with Recording(path) as recording:
+        read = read_recording(recording)
+        checks = run_checks(scenario, result.journal, recording, problems=result.problems, read=read)
+    failed = [name for name, check in checks.items() if not check.passed]
+    print(f"checks over {len(read[0])} messages in {time.monotonic() - started:.0f} s; "
+          f"failed: {', '.join(failed) or 'none'}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=600.0, help="run length in seconds (default 600)")
@@ -165,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warm-up", type=float, default=30.0, help="seconds left out of the verdict (default 30)")
     parser.add_argument("--tolerance", type=float, default=0.10, help="allowed growth (default 0.10)")
     parser.add_argument("--bootstrap", default=None, help="use this cluster instead of an embedded broker")
+    parser.add_argument("--checks", action="store_true", help="also run every check over the recording afterwards")
     args = parser.parse_args(argv)
 
     from harness.kafka import LocalKafka, make_broker
@@ -182,7 +196,11 @@ def main(argv: list[str] | None = None) -> int:
         sampler.sample()
         result = recorded.result
         print(f"run {result.outcome} in {took:.0f} s; journal {len(result.journal)} events "
-              f"({result.journal.spilled} spilled to file); recording {recorded.path.stat().st_size / 1e6:.0f} MB")
+              f"({result.journal.spilled} spilled to file); recording {recorded.path.stat().st_size / 1e6:.0f} MB",
+              flush=True)
+        if args.checks:
+            _check(scenario, result, recorded.path)
+            sampler.sample()
     return 0 if _report(sampler, args.warm_up, args.tolerance) else 1
 
 

@@ -6,14 +6,20 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install system-deps clean
+.PHONY: demo test lint install system-deps clean
 
 # the main job: the e-mixed scenario as a test on the embedded broker, with its summary
 demo: install
 	$(BIN)/python -m pytest --donki-scenario=e-mixed $(PYTEST_ARGS)
 
-test: install
+test: install lint
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# the shape of the house: lint and import order, types, and the layers contract
+lint: $(VENV)/.installed
+	$(BIN)/ruff check harness pytest_donki tests benchmarks conftest.py
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 install: $(VENV)/.installed
 	$(BIN)/donki kafka fetch

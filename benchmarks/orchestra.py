@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.orchestra import Ensemble, EventKind, PlayerSpec  # noqa: E402
+from harness.orchestra import Ensemble, EventKind, PlayerConfig  # noqa: E402
 from harness.procs import spawn  # noqa: E402
 
 TARGET_1P = 5000.0
@@ -94,7 +94,7 @@ class DonkiPeers:
     def __init__(self, players: int, log_dir: Path) -> None:
         self.ens = Ensemble(log_dir=log_dir).start()
         per = max(1, players // LEVELS) if players > 1 else 1
-        self.ens.add_players([PlayerSpec(f"p{i}", priority=i // per) for i in range(players)], timeout_s=60)
+        self.ens.add_players([PlayerConfig(f"p{i}", priority=i // per) for i in range(players)], timeout_s=60)
 
     def run(self, count: int) -> tuple[float, list[float]]:
         start = len(self.ens.journal)

@@ -6,7 +6,7 @@
     report, finishing the golden step and deleting the run's topics), measured with hook
     wrappers: the scenario run itself is the same work with or without pytest. For
     context, the time from the start of setup to the first message in Kafka is printed
-    beside the same time for ``harness.checked_run.run_checked`` called directly (mostly
+    beside the same time for ``harness.runs.run`` (the pipeline) called directly (mostly
     the start of the player process). Target: overhead under 300 ms per test.
 (b) The wall time of ``pytest --donki-scenario=e-mixed`` in a fresh process, including
     its own broker start, as a ratio to the bare run time of the same scenario.
@@ -26,7 +26,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from harness.checked_run import run_checked, sized_scenario
+from harness.runs import RunRequest, SizedScenario, run, size_scenario
 from harness.kafka import LocalKafka
 from harness.recording import Recording
 from harness.scenarios import load_scenario, loads_scenario
@@ -96,8 +96,8 @@ def bare_first_message(broker, n: int, workdir: Path) -> list[float]:
     out = []
     for i in range(n):
         t0 = time.time()
-        run = run_checked(scenario, broker, workdir / f"bare-{i}")
-        out.append(first_message_after(run, t0))
+        outcome = run(RunRequest(SizedScenario.as_given(scenario), broker, workdir=workdir / f"bare-{i}"))
+        out.append(first_message_after(outcome, t0))
     return out
 
 
@@ -129,11 +129,11 @@ def end_to_end(runs: int, workdir: Path) -> tuple[list[float], list[float]]:
         walls.append(time.monotonic() - t0)
         if proc.returncode != 0:
             raise SystemExit(f"pytest --donki-scenario=e-mixed failed:\n{proc.stdout[-3000:]}")
-    scenario, _ = sized_scenario(load_scenario("e-mixed"))
+    sized = size_scenario(load_scenario("e-mixed"))
     with LocalKafka() as broker:
         for i in range(runs):
-            run = run_checked(scenario, broker, workdir / f"e2e-{i}")
-            bare.append(run.result.elapsed_s)
+            outcome = run(RunRequest(sized, broker, workdir=workdir / f"e2e-{i}"))
+            bare.append(outcome.summary.elapsed_s)
     return walls, bare
 
 
@@ -156,7 +156,7 @@ def main() -> None:
               f"(min {min(overheads) * 1e3:.0f}, max {max(overheads) * 1e3:.0f}) "
               f"[{verdict} target < {TARGET_OVERHEAD_S * 1e3:.0f} ms]")
         print(f"    start to first message (context, noisy: mostly a player process starting): through the "
-              f"fixtures {f * 1e3:.0f} ms, bare run_checked {b * 1e3:.0f} ms (medians of {n}); ratio {f / b:.2f}")
+              f"fixtures {f * 1e3:.0f} ms, bare pipeline {b * 1e3:.0f} ms (medians of {n}); ratio {f / b:.2f}")
         walls, bare_runs = end_to_end(runs, workdir)
         w, r = statistics.median(walls), statistics.median(bare_runs)
         print(f"(b) pytest --donki-scenario=e-mixed incl. broker start: {w:.1f} s wall (median of {runs}); "

@@ -29,10 +29,10 @@ import numpy as np
 
 from harness.kafka import TopicAdmin, TopicSpec, consumer_config, make_producer
 from harness.records import KafkaRecord
-from harness.recording.pacing import TimingError
-from harness.recording.recorder import CONSUMER_SETTINGS, Recorder
-from harness.recording.replayer import Replayer
-from harness.recording.writer import RecordingWriter
+from harness.recording.replay.pacing import TimingError
+from harness.recording.writer.recorder import CONSUMER_SETTINGS, Recorder
+from harness.recording.replay.replayer import Replayer
+from harness.recording.writer.writer import RecordingWriter
 
 MB = 1 << 20
 
@@ -157,7 +157,7 @@ def naive_sleep_pacing(client: dict, topic: str, rate_hz: float, count: int, siz
 
 def pacer_alone(rate_hz: float, count: int) -> TimingError:
     """The machine's floor: the same pacer with nothing to send (scheduler noise only)."""
-    from harness.recording.pacing import Pacer
+    from harness.recording.replay.pacing import Pacer
 
     pacer = Pacer()
     offsets = [i / rate_hz for i in range(count)]

@@ -107,7 +107,7 @@ class Sampler:
         self._t0 = time.monotonic()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
-    def __enter__(self) -> "Sampler":
+    def __enter__(self) -> Sampler:
         self._thread.start()
         return self
 
@@ -158,19 +158,6 @@ def _report(sampler: Sampler, warm_up_s: float, tolerance: float) -> bool:
     return harness_flat
 
 
-def _check(scenario, result, path: Path) -> None:
-    from harness.checks.suite import read_recording, run_checks
-    from harness.recording.reader import Recording
-
-    started = time.monotonic()
-    with Recording(path) as recording:
-        read = read_recording(recording)
-        checks = run_checks(scenario, result.journal, recording, problems=result.problems, read=read)
-    failed = [name for name, check in checks.items() if not check.passed]
-    print(f"checks over {len(read[0])} messages in {time.monotonic() - started:.0f} s; "
-          f"failed: {', '.join(failed) or 'none'}", flush=True)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=600.0, help="run length in seconds (default 600)")
@@ -182,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from harness.kafka import LocalKafka, make_broker
-    from harness.recording.scenario_recording import record_scenario
+    from harness.runs import RunRequest, SizedScenario, run
     from harness.scenarios import load_scenario
 
     scenario = load_scenario("all-streams").with_length(duration_s=args.duration)
@@ -191,16 +178,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"all-streams for {args.duration:g} s ({scenario.triggers} triggers) on {broker.bootstrap_servers}, "
               f"RSS every {args.interval:g} s", flush=True)
         started = time.monotonic()
-        recorded = record_scenario(scenario, broker, Path(workdir) / "soak.h5", overwrite=True)
+        outcome = run(RunRequest(SizedScenario.as_given(scenario), broker, workdir=Path(workdir), checks=args.checks))
         took = time.monotonic() - started
         sampler.sample()
-        result = recorded.result
-        print(f"run {result.outcome} in {took:.0f} s; journal {len(result.journal)} events "
-              f"({result.journal.spilled} spilled to file); recording {recorded.path.stat().st_size / 1e6:.0f} MB",
-              flush=True)
-        if args.checks:
-            _check(scenario, result, recorded.path)
-            sampler.sample()
+        result = outcome.summary
+        size = outcome.recording.stat().st_size / 1e6 if outcome.recording else 0
+        failed = [name for name, check in (outcome.checks or {}).items() if not check.passed]
+        print(f"run {result.outcome} in {took:.0f} s (checks included: {args.checks}; failed: "
+              f"{', '.join(failed) or 'none'}); journal {len(result.journal)} events ({result.journal.spilled} "
+              f"spilled to file); recording {size:.0f} MB", flush=True)
     return 0 if _report(sampler, args.warm_up, args.tolerance) else 1
 
 

@@ -165,12 +165,12 @@ def run_ess_pulse(bootstrap: str, events: int, duration_s: float) -> dict[str, A
     from dataclasses import replace
 
     from harness.scenarios import load_scenario
-    from harness.scenarios.runner import run_scenario
+    from harness.runs import RunRequest, SizedScenario, run
 
     scenario = load_scenario("ess-pulse").with_length(duration_s=duration_s)
     players = tuple(replace(p, params={**p.params, "events_per_pulse": events}) if p.stream == "ess-events" else p
                     for p in scenario.players)
-    result = run_scenario(replace(scenario, players=players), bootstrap, verify=True)
+    result = run(RunRequest(SizedScenario.as_given(replace(scenario, players=players)), bootstrap)).summary
     stream = result.stream("ess-events")
     from harness.orchestra import EventKind
 

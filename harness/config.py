@@ -1,8 +1,13 @@
-"""Settings and the one resolver used everywhere.
+"""The settings registry and the one resolver used everywhere.
 
-Precedence: factory argument > command-line option > ini key > environment variable
-> default. Candidates are tested with ``is None`` so that falsy values (0, "", False)
-set on purpose are honoured.
+Precedence: factory argument > command-line option > environment variable > ini key
+> default (the order pytest-django and most plugins use, so CI can override a project's
+ini file through the environment). Candidates are tested with ``is None`` so that falsy
+values (0, "", False) set on purpose are honoured.
+
+Each package registers the settings it owns (:mod:`harness.kafka.settings`,
+:mod:`harness.recording.golden.settings`); :mod:`harness.runs.settings` gathers them all and
+reads them once into a frozen :class:`~harness.runs.settings.DonkiSettings`.
 """
 
 from __future__ import annotations
@@ -89,32 +94,11 @@ def resolve(
     sources = (
         (argument, f"argument {setting.name}="),
         (option, f"option {setting.option}"),
-        (ini, f"ini key {setting.ini}"),
         (env.get(setting.env), f"environment variable {setting.env}"),
+        (ini, f"ini key {setting.ini}"),
         (setting.default, f"default of {setting.option}"),
     )
     for value, source in sources:
         if value is not None:
             return setting.validate(value, source)
     return None
-
-
-PROVIDERS = ("auto", "local", "container", "external")
-
-register_setting(Setting("kafka", "Kafka broker provider: " + "|".join(PROVIDERS), "auto", PROVIDERS))
-register_setting(Setting("bootstrap", "Bootstrap address HOST:PORT[,HOST:PORT] of an existing Kafka cluster"))
-register_setting(Setting("kafka_nodes", "Number of nodes of the local KRaft cluster (1 or 3)", 1, None, int))
-
-# golden recordings (harness.recording): the mode enum is the one source of the choices
-from harness.recording.modes import DEFAULT_RECORD_MODE, RecordMode  # noqa: E402 - cheap, no cycle
-
-register_setting(Setting("record_mode", "When golden recordings are written: " + "|".join(RecordMode.choices()),
-                         DEFAULT_RECORD_MODE.value, RecordMode.choices()))
-register_setting(Setting("recordings", "Directory of golden recordings", "recordings"))
-
-# scenario runs under pytest (pytest_donki) and the donki CLI
-register_setting(Setting("scenario", "Run these scenarios (built-in names or TOML paths, comma-separated) "
-                                     "as tests, with every check"))
-register_setting(Setting("length", "Run length of scenario tests: golden (default, the golden recordings' "
-                                   "length), ci, full, a trigger count (100) or seconds (30s)", "golden"))
-register_setting(Setting("report", "Directory for per-scenario JSON reports and PNG plots"))

@@ -66,8 +66,8 @@ class BrokerLostError(BrokerError):
         super().__init__(f"Kafka broker(s) {bootstrap} lost: no answer{since} ({reason}). "
                          "Check that the broker runs and is reachable.")
 
-    def __reduce__(self):  # keep the fields when pickled across xdist/pytest
-        return (BrokerLostError, (self.bootstrap, self.reason, self.down_s))
+    def __reduce__(self) -> tuple[type["BrokerLostError"], tuple[str, str, float | None]]:
+        return (BrokerLostError, (self.bootstrap, self.reason, self.down_s))  # the fields survive xdist/pickle
 
 
 class TopicError(DonkiError):

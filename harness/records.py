@@ -7,7 +7,7 @@ from typing import Any
 
 from harness.headers import DonkiHeaders, parse_headers
 
-__all__ = ["KafkaRecord", "schema_id", "TIMESTAMP_NOT_AVAILABLE", "TIMESTAMP_CREATE_TIME", "TIMESTAMP_LOG_APPEND_TIME"]
+__all__ = ["RecordHead", "KafkaRecord", "schema_id", "TIMESTAMP_NOT_AVAILABLE", "TIMESTAMP_CREATE_TIME", "TIMESTAMP_LOG_APPEND_TIME"]
 
 # the values confluent_kafka uses in Message.timestamp()[0]
 TIMESTAMP_NOT_AVAILABLE = 0
@@ -24,11 +24,9 @@ def schema_id(payload: bytes | memoryview) -> str:
 
 
 @dataclass(frozen=True)
-class KafkaRecord:
-    """One consumed (or to-be-replayed) Kafka message, exactly as the broker held it.
-
-    ``received`` is the wall-clock time (seconds) at which the recorder got it.
-    """
+class RecordHead:
+    """Where a message sits in Kafka and when: what a message and its digest
+    (:class:`harness.checks.digest.RecordDigest`) have in common, declared once."""
 
     topic: str
     partition: int
@@ -36,6 +34,15 @@ class KafkaRecord:
     timestamp_ms: int
     timestamp_type: int
     key: bytes | None
+
+
+@dataclass(frozen=True)
+class KafkaRecord(RecordHead):
+    """One consumed (or to-be-replayed) Kafka message, exactly as the broker held it.
+
+    ``received`` is the wall-clock time (seconds) at which the recorder got it.
+    """
+
     value: bytes
     headers: tuple[tuple[str, bytes | None], ...] = ()
     received: float = 0.0

@@ -1,10 +1,33 @@
 """pytest-donki: the pytest plugin of the donki record-replay harness.
 
 The plugin only wires the engine (:mod:`harness`) into pytest: options and ini keys,
-fixtures, markers and reporting.
+fixtures and their factories, markers and reporting. Every factory is exported here.
 """
 
 from harness import __version__
-from pytest_donki.factories import kafka_broker_fixture, topic_namespace_fixture
+from pytest_donki.factories import (
+    director_fixture,
+    kafka_broker_fixture,
+    player_factory_fixture,
+    recorder_fixture,
+    run_fixture,
+    runner_fixture,
+    scenario_fixture,
+    sized_scenario_fixture,
+    start_broker,
+    topic_namespace_fixture,
+)
 
-__all__ = ["__version__", "kafka_broker_fixture", "topic_namespace_fixture"]
+__all__ = [
+    "__version__",
+    "director_fixture",
+    "kafka_broker_fixture",
+    "player_factory_fixture",
+    "recorder_fixture",
+    "run_fixture",
+    "runner_fixture",
+    "scenario_fixture",
+    "sized_scenario_fixture",
+    "start_broker",
+    "topic_namespace_fixture",
+]

@@ -1,9 +1,11 @@
 """The tests ``--donki-scenario=NAME[,NAME]`` runs: one per scenario, with every check.
 
-The plugin adds this module to the collection and parametrizes ``donki_scenario`` with
-the names given; a scenario passes when every check of its run passes.
+The plugin adds this module to the collection and parametrizes ``donki_sized_scenario``
+with the names given; a scenario passes when every check of its run passes.
 """
 
+from harness.runs import RunOutcome, SizedScenario
 
-def test_scenario(donki_scenario, donki_run):
+
+def test_scenario(donki_sized_scenario: SizedScenario, donki_run: RunOutcome) -> None:
     donki_run.assert_ok()

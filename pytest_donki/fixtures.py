@@ -1,13 +1,48 @@
-"""The ready-made fixtures; build your own with the factories in :mod:`pytest_donki`."""
+"""The ready-made fixtures; build your own with the factories in :mod:`pytest_donki`.
+
+``donki_recordings_dir`` and ``donki_kafka_security`` hold what a project may want to
+change: override them in its ``conftest.py`` (as pytest-recording's ``vcr_cassette_dir``).
+"""
 
 from __future__ import annotations
 
-from pytest_donki.factories import kafka_broker_fixture, topic_namespace_fixture
-from pytest_donki.orchestra import director_fixture, player_factory_fixture
-from pytest_donki.runs import recorder_fixture, run_fixture, runner_fixture, scenario_fixture
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_donki.factories import (
+    director_fixture,
+    kafka_broker_fixture,
+    player_factory_fixture,
+    recorder_fixture,
+    run_fixture,
+    runner_fixture,
+    scenario_fixture,
+    sized_scenario_fixture,
+    topic_namespace_fixture,
+)
+from pytest_donki.settings import from_rootdir, settings_of
+
+
+@pytest.fixture(scope="session")
+def donki_recordings_dir(pytestconfig: pytest.Config) -> Path:
+    """Where golden recordings live (--donki-recordings, relative to the rootdir); override to move them."""
+    return from_rootdir(pytestconfig, settings_of(pytestconfig).recordings)
+
+
+@pytest.fixture(scope="session")
+def donki_kafka_security() -> dict[str, Any]:
+    """Client security settings for the session's cluster (default: ``DONKI_KAFKA_SECURITY_*``,
+    ``DONKI_KAFKA_SASL_*``, ``DONKI_KAFKA_SSL_*``); override to give your own."""
+    from harness.kafka.external import security_from_env
+
+    return security_from_env(os.environ)
+
 
 donki_kafka = kafka_broker_fixture(scope="session")
-donki_kafka.__doc__ = "The session's Kafka cluster (provider from --donki-kafka / donki_kafka / DONKI_KAFKA)."
+donki_kafka.__doc__ = "The session's Kafka cluster (provider from --donki-kafka / DONKI_KAFKA / donki_kafka)."
 
 donki_topics = topic_namespace_fixture("donki_kafka")
 donki_topics.__doc__ = "A topic namespace private to this test; its topics are deleted afterwards."
@@ -18,14 +53,17 @@ donki_director.__doc__ = "A started Director (an Ensemble) for this test; player
 donki_player = player_factory_fixture("donki_director", "donki_kafka")
 donki_player.__doc__ = "make(name, kind='noop', priority=0, divisor=1, mode='process', ...) starts a player."
 
+donki_sized_scenario = sized_scenario_fixture()
+donki_sized_scenario.__doc__ = "The test's scenario at its length, and the name of its golden recording."
+
 donki_scenario = scenario_fixture()
 donki_scenario.__doc__ = "The test's scenario (@pytest.mark.donki(scenario=...)), at --donki-length."
 
 donki_runner = runner_fixture("donki_kafka")
 donki_runner.__doc__ = "run(scenario=None, before_run=None, ...) runs, records and checks a scenario."
 
-donki_run = run_fixture("donki_runner", "donki_scenario")
-donki_run.__doc__ = "The test's scenario run, recorded and checked (a harness.checked_run.CheckedRun)."
+donki_run = run_fixture("donki_runner", "donki_sized_scenario")
+donki_run.__doc__ = "The test's scenario run, recorded and checked (a harness.runs.RunOutcome)."
 
 donki_recorder = recorder_fixture("donki_kafka")
 donki_recorder.__doc__ = "record(topics, path=None, **options) starts a recorder, stopped at teardown."

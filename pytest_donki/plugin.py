@@ -6,18 +6,16 @@ Behaviour lives in :mod:`harness`; this module only connects it to pytest.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 
-from harness.config import SETTINGS
-from pytest_donki.orchestra import pytest_runtest_call  # noqa: F401 - player errors fail the test that ran them
-from pytest_donki.runs import CALL_REPORT
+from harness.runs.settings import SETTINGS
+from pytest_donki.factories import CALL_REPORT
+from pytest_donki.marker import MARKER_HELP
+from pytest_donki.player_errors import pytest_runtest_call  # noqa: F401 - player errors fail the test that ran them
+from pytest_donki.settings import SETTINGS_KEY, read, settings_of
 
-MARKERS = (
-    "donki(scenario=None, record_mode=None, length=None, golden=True, mode='process'): the donki scenario "
-    "this test runs with the donki_run fixture, and how",
-)
 SCENARIO_MODULE = Path(__file__).with_name("donki_scenarios.py")
 SCENARIO_NODEID = "donki-scenarios"
 
@@ -27,31 +25,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for spec in SETTINGS.values():
         choices = f" [{'|'.join(spec.choices)}]" if spec.choices else ""
         group.addoption(spec.option, dest=spec.dest, default=None,
-                        help=f"{spec.help}{choices} (ini: {spec.ini}, env: {spec.env})")
+                        help=f"{spec.help}{choices} (env: {spec.env}, ini: {spec.ini})")
         parser.addini(spec.ini, help=spec.help, default=None)
 
 
-def _scenario_refs(config: pytest.Config) -> list[str]:
-    from pytest_donki.settings import setting
-
-    value = setting(config, "scenario")
-    return [part.strip() for part in str(value or "").split(",") if part.strip()]
-
-
 def pytest_configure(config: pytest.Config) -> None:
-    for marker in MARKERS:
-        config.addinivalue_line("markers", marker)
+    config.addinivalue_line("markers", MARKER_HELP)
+    config.stash[SETTINGS_KEY] = read(config)  # once; a bad value is a usage error now, not in every test
     from pytest_donki import fixtures
+    from pytest_donki.strategies import register_profiles
     from pytest_donki.summary import COLLECTOR, RunCollector
 
     if not config.pluginmanager.is_registered(fixtures):
         config.pluginmanager.register(fixtures, "donki-fixtures")
-    from pytest_donki.strategies import register_profiles
-
     register_profiles()
     config.stash[COLLECTOR] = RunCollector()
     config.pluginmanager.register(config.stash[COLLECTOR], "donki-summary")
-    if _scenario_refs(config):
+    if config.stash[SETTINGS_KEY].scenarios:
         # --donki-scenario alone runs just the scenarios; with paths, the scenarios run beside them
         if config.args_source != pytest.Config.ArgsSource.ARGS:
             config.args[:] = [str(SCENARIO_MODULE)]
@@ -68,10 +58,10 @@ def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> 
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if Path(metafunc.definition.path) == SCENARIO_MODULE and "donki_scenario" in metafunc.fixturenames:
-        refs = _scenario_refs(metafunc.config)
-        metafunc.parametrize("donki_scenario", refs, indirect=True, ids=[Path(r).stem if r.endswith(".toml")
-                                                                          else r for r in refs])
+    if Path(metafunc.definition.path) == SCENARIO_MODULE and "donki_sized_scenario" in metafunc.fixturenames:
+        refs = settings_of(metafunc.config).scenarios
+        metafunc.parametrize("donki_sized_scenario", refs, indirect=True,
+                             ids=[Path(r).stem if r.endswith(".toml") else r for r in refs])
 
 
 @pytest.hookimpl(trylast=True)  # after the fixtures are set up: raising before them confuses pytest's setup state
@@ -82,15 +72,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[Any]:
-    report = yield
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    report: pytest.TestReport = yield
     if report.when == "call":
         item.stash[CALL_REPORT] = report  # donki_run writes golden recordings only for passed tests
     _shorten_donki_errors(item, call, report)
     return report
 
 
-def _shorten_donki_errors(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport) -> None:
+def _shorten_donki_errors(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
     """A DonkiError says what input was wrong and how to fix it: show that, not harness internals.
 
     Check failures keep pytest's usual report (the failing line of the test); ``--tb=long``
@@ -106,24 +96,16 @@ def _shorten_donki_errors(item: pytest.Item, call: pytest.CallInfo, report: pyte
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    from pytest_donki.settings import setting
-
-    try:
-        provider = setting(config, "kafka")
-        bootstrap = setting(config, "bootstrap")
-        mode = setting(config, "record_mode")
-    except Exception as exc:  # noqa: BLE001 - a bad value is reported by the fixture that uses it
-        return f"donki: configuration error: {exc}"
-    return f"donki: kafka {_describe_provider(provider, bootstrap)}; record mode {mode}"
+    settings = settings_of(config)
+    return (f"donki: kafka {_describe_provider(settings.kafka, settings.bootstrap)}; "
+            f"record mode {settings.record_mode.value}")
 
 
 def _describe_provider(provider: str, bootstrap: str | None) -> str:
     """Which provider will serve, and the Kafka version where it is known before start."""
-    chosen = provider
-    if provider == "auto":
-        from harness.kafka.container import docker_available
+    from harness.kafka.factory import chosen_provider
 
-        chosen = "external" if bootstrap else "container" if docker_available() else "local"
+    chosen = chosen_provider(provider, bootstrap)
     if chosen == "external":
         return f"provider external ({provider}), bootstrap {bootstrap}"
     if chosen == "container":

@@ -22,9 +22,10 @@ from typing import Any, Iterable
 from hypothesis import strategies as st
 
 from harness.errors import ScenarioError
-from harness.scenarios.kinds import StreamKind, get_stream_kind, stream_kinds
-from harness.scenarios.model import ACK_AFTER, ACK_POLICIES, CLOCKS, PlayerSpec, Scenario
-from harness.scenarios.params import Param
+from harness.kinds import StreamKind, get_stream_kind, stream_kinds
+from harness.orchestra.ack import AckAfter
+from harness.scenarios import ACK_POLICIES, CLOCKS, PlayerSpec, Scenario
+from harness.kinds.params import Param
 
 __all__ = [
     "SIZE_CAPS",
@@ -133,7 +134,7 @@ def player_specs(draw: st.DrawFn, kinds: Iterable[str] | None = None, name: str 
         priority=draw(st.integers(0, 3)),
         divisor=draw(st.integers(1, 4)),
         seed=draw(st.integers(0, 2**32)),
-        ack=draw(st.sampled_from(ACK_AFTER)),
+        ack=draw(st.sampled_from(list(AckAfter))),
         clock=draw(st.sampled_from(CLOCKS)),
         params=draw(stream_params(stream)),
     )

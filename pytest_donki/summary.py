@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from pytest_donki.runs import RUN_PROPERTY
+from pytest_donki.publish import RUN_PROPERTY
+from pytest_donki.settings import from_rootdir, settings_of
 
 __all__ = ["RunCollector", "COLLECTOR"]
 
@@ -31,31 +32,25 @@ class RunCollector:
     def pytest_terminal_summary(self, terminalreporter: Any, config: pytest.Config) -> None:
         if not self.runs:
             return
-        from harness.reporting import RunReport, StreamRow, render_run
+        from harness.reporting import RunReport, render_run
 
         terminalreporter.section("donki scenario runs")
         for nodeid, data in self.runs:
-            rows = [StreamRow(**row) for row in data["streams"]]
-            report = RunReport(data["scenario"], data["ok"], rows, data["checks"], recording=data.get("recording"),
-                               golden=data.get("golden"))
             terminalreporter.write_line(f"{nodeid}")
-            for line in render_run(report).splitlines():
+            for line in render_run(RunReport.from_dict(data)).splitlines():
                 terminalreporter.write_line("  " + line)
             for path in data.get("files", []):
                 terminalreporter.write_line(f"  report     {path}")
         self._goldens(terminalreporter, config)
 
     def _goldens(self, terminalreporter: Any, config: pytest.Config) -> None:
-        from pytest_donki.settings import setting
+        from harness.recording.golden.store import GoldenStore
 
-        written = sorted({g["path"] for _, d in self.runs if (g := d.get("golden")) and g.get("action") == "written"})
-        used = {Path(g["path"]).resolve() for _, d in self.runs if (g := d.get("golden")) and g.get("path")}
-        for path in written:
+        goldens = [g for _, d in self.runs if (g := d.get("golden"))]
+        for path in sorted({g["path"] for g in goldens if g.get("action") == "written"}):
             terminalreporter.write_line(f"donki: wrote golden recording {path}")
-        root = Path(setting(config, "recordings"))
-        root = root if root.is_absolute() else config.rootpath / root
-        if root.is_dir():
-            unused = sorted(p for p in root.glob("*.h5") if p.resolve() not in used)
-            if unused:
-                terminalreporter.write_line(f"donki: golden recordings not used by this session: "
-                                            f"{', '.join(p.name for p in unused)}")
+        store = GoldenStore(from_rootdir(config, settings_of(config).recordings))
+        unused = store.unused(Path(g["path"]) for g in goldens if g.get("path"))
+        if unused:
+            terminalreporter.write_line(f"donki: golden recordings not used by this session: "
+                                        f"{', '.join(p.name for p in unused)}")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 from harness.headers import DonkiHeaders, crc32_hex, parse_headers
-from harness.records import KafkaRecord, schema_id
+from harness.records import KafkaRecord, RecordHead, schema_id
 
 __all__ = ["RecordDigest", "digest", "digests", "payload_crc", "payload_length", "ev44_identity", "identity_of"]
 
@@ -26,15 +26,9 @@ def ev44_identity(payload: bytes) -> tuple[str, int]:
 
 
 @dataclass(frozen=True)
-class RecordDigest:
+class RecordDigest(RecordHead):
     """A message's metadata and payload fingerprint (no payload)."""
 
-    topic: str
-    partition: int
-    offset: int
-    timestamp_ms: int
-    timestamp_type: int
-    key: bytes | None
     headers: tuple[tuple[str, bytes | None], ...]
     received: float
     schema: str

@@ -30,8 +30,8 @@ def _message_rows(recording, count: int) -> list[dict]:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from harness.recording.reader import open_recording
-    from harness.recording.summary import summarize
+    from harness.recording.reader.reader import open_recording
+    from harness.recording.reader.summary import summarize
 
     with open_recording(args.file) as recording:
         summary = summarize(recording)

@@ -9,6 +9,7 @@ from typing import Sequence
 
 from harness import __version__
 from harness.errors import DonkiError
+from harness.runs import settings as _settings  # noqa: F401 - registers every setting the commands resolve
 
 __all__ = ["main", "build_parser", "COMMANDS", "EXIT_FAILED", "EXIT_ERROR"]
 

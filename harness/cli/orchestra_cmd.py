@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness.orchestra.ack import AckAfter
 from harness.cli.output import log
 from harness.errors import ConfigError, DonkiError
 
@@ -78,7 +79,7 @@ def _register_player(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--bootstrap", default=None, help="Kafka bootstrap HOST:PORT for stream kinds")
     p.add_argument("--topic", default=None, help="Kafka topic for stream kinds")
     p.add_argument("--seed", type=int, default=None, help="random seed for generated data")
-    p.add_argument("--ack", choices=("sent", "delivered"), default="sent",
+    p.add_argument("--ack", choices=AckAfter.choices(), default=AckAfter.SEND.value,
                    help="ack when sent, or after Kafka confirmed delivery (default: %(default)s)")
     p.add_argument("--hello-timeout", type=float, default=10.0, metavar="S", help="wait for the welcome")
     p.add_argument("--curve-secret", type=Path, default=None, metavar="FILE", help="player's NAME.key_secret")

@@ -44,7 +44,7 @@ def _progress(stats: Any) -> None:
 
 def _record(args: argparse.Namespace) -> int:
     from harness.errors import ConfigError
-    from harness.recording.recorder import Recorder
+    from harness.recording.writer.recorder import Recorder
 
     for name in ("count", "duration", "flush_interval"):
         value = getattr(args, name)

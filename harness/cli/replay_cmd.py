@@ -13,7 +13,7 @@ __all__ = ["register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from harness.recording.replayer import CLOCKS
+    from harness.recording.replay.replayer import CLOCKS
 
     parser = subparsers.add_parser(
         "replay", help="publish a recording into Kafka",
@@ -55,7 +55,7 @@ def _topic_map(pairs: list[str]) -> dict[str, str]:
 
 def _replay(args: argparse.Namespace) -> int:
     from harness.errors import ConfigError
-    from harness.recording.replayer import Replayer
+    from harness.recording.replay.replayer import Replayer
 
     if args.speed <= 0 or args.loop < 1:
         raise ConfigError(f"--speed {args.speed} / --loop {args.loop}: expected positive values (--fast, --forever)")

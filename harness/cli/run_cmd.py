@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.cli.kafka_args import add_bootstrap
 from harness.cli.output import log
+
+if TYPE_CHECKING:
+    from harness.runs import RunSummary
 
 __all__ = ["register", "format_summary"]
 
@@ -55,14 +59,17 @@ def _broker(args: argparse.Namespace):
 
 def _run(args: argparse.Namespace) -> int:
     from harness.cli.main import EXIT_FAILED
-    from harness.scenarios.runner import run_scenario
+    from harness.runs import RunRequest, SizedScenario, run
 
     scenario = _scenario(args)
     log(f"scenario {scenario.name!r}: {len(scenario.players)} player(s), {scenario.triggers} trigger(s) at "
          f"{scenario.rate_hz:g} Hz")
     with _broker(args) as broker:
         log(f"Kafka: {broker.describe()}")
-        result = run_scenario(scenario, broker, topic_prefix=args.topic_prefix, log_dir=args.log_dir, log=log)
+        # the topics stay for the user to inspect, as the summary names them
+        outcome = run(RunRequest(SizedScenario.as_given(scenario), broker, topic_prefix=args.topic_prefix,
+                                 keep_topics=True, log_dir=args.log_dir, log=log))
+    result = outcome.summary
     print(format_summary(result))
     if args.json_file:
         Path(args.json_file).write_text(json.dumps(result.to_dict(journal=args.journal), indent=2) + "\n")
@@ -75,7 +82,7 @@ def _rate(value: float | None) -> str:
     return "-" if value is None else f"{value:.3g}"
 
 
-def format_summary(result) -> str:
+def format_summary(result: RunSummary) -> str:
     """The per-stream table and the verdict, as printed by ``donki run``."""
     header = ("stream", "kind", "messages", "MB", "rate Hz", "nominal", "msg/s", "acks", "delivered", "in Kafka",
               "status")

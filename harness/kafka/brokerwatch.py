@@ -23,7 +23,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import BrokerLostError
 from harness.kafka.readiness import probe
@@ -43,7 +44,7 @@ _REASON_CODES = frozenset({"_ALL_BROKERS_DOWN", "_TRANSPORT", "_RESOLVE", "_AUTH
 _LOG = logging.getLogger(__name__)
 
 
-def _code_name(error: "KafkaError | Any") -> str:
+def _code_name(error: KafkaError | Any) -> str:
     name = getattr(error, "name", None)
     try:
         return str(name()) if callable(name) else ""
@@ -74,7 +75,7 @@ class BrokerWatch:
 
     # -- passive feed --------------------------------------------------------------------
 
-    def error_cb(self, error: "KafkaError") -> None:
+    def error_cb(self, error: KafkaError) -> None:
         """librdkafka's ``error_cb``: all brokers down starts the clock."""
         name = _code_name(error)
         if name in _REASON_CODES:
@@ -131,7 +132,7 @@ class BrokerWatch:
 
     # -- active watch --------------------------------------------------------------------
 
-    def start(self, on_lost: Callable[[BrokerLostError], None] | None = None) -> "BrokerWatch":
+    def start(self, on_lost: Callable[[BrokerLostError], None] | None = None) -> BrokerWatch:
         """Probe the cluster from a thread; ``on_lost(error)`` is called once, from it."""
         if self._thread is None:
             self._on_lost = on_lost
@@ -147,7 +148,7 @@ class BrokerWatch:
         if thread is not None:
             thread.join(self.interval_s + _PROBE_TIMEOUT_S + 1.0)
 
-    def __enter__(self) -> "BrokerWatch":
+    def __enter__(self) -> BrokerWatch:
         return self.start(self._on_lost)
 
     def __exit__(self, *exc_info: object) -> None:

@@ -64,7 +64,7 @@ def read_state(path: Path) -> dict[str, Any]:
 class ControlServer:
     """Answers kill/restart requests for ``broker`` and keeps the state file current."""
 
-    def __init__(self, broker: "LocalKafka", state_path: Path) -> None:
+    def __init__(self, broker: LocalKafka, state_path: Path) -> None:
         self.broker = broker
         self.state_path = state_path
         self.socket_path = state_path.with_suffix(".sock")
@@ -73,7 +73,7 @@ class ControlServer:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def start(self) -> "ControlServer":
+    def start(self) -> ControlServer:
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
         self.socket_path.unlink(missing_ok=True)
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -99,7 +99,7 @@ class ControlServer:
         except (OSError, ValueError):
             pass
 
-    def __enter__(self) -> "ControlServer":
+    def __enter__(self) -> ControlServer:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
@@ -123,7 +123,7 @@ class ControlServer:
         while not self._stop.is_set():
             try:
                 connection, _ = self._socket.accept()
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 return

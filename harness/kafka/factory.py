@@ -5,14 +5,25 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Mapping
 
-from harness.config import PROVIDERS
 from harness.errors import BrokerError, ConfigError, KafkaRuntimeError
 from harness.kafka.container import ContainerKafka, docker_available
 from harness.kafka.external import ExternalKafka, security_from_env
 from harness.kafka.local import LocalKafka
 from harness.kafka.provider import Broker
 
-__all__ = ["make_broker"]
+__all__ = ["PROVIDERS", "make_broker", "chosen_provider"]
+
+PROVIDERS = ("auto", "local", "container", "external")
+
+
+def chosen_provider(kind: str, bootstrap: str | None) -> str:
+    """The provider ``kind`` stands for here: ``auto`` picks external when ``bootstrap`` is
+    set, else container when a Docker daemon answers, else local."""
+    if kind != "auto":
+        return kind
+    if bootstrap:
+        return "external"
+    return "container" if docker_available() else "local"
 
 
 def make_broker(
@@ -32,7 +43,8 @@ def make_broker(
     if kind not in PROVIDERS:
         raise ConfigError(f"unknown Kafka provider {kind!r}; expected one of: {', '.join(PROVIDERS)}")
     security = dict(security) if security is not None else security_from_env(os.environ)
-    if kind == "external" or (kind == "auto" and bootstrap):
+    chosen = chosen_provider(kind, bootstrap)
+    if chosen == "external":
         if not bootstrap:
             raise ConfigError(
                 "--donki-kafka=external needs a bootstrap address: set --donki-bootstrap=HOST:PORT, "
@@ -43,7 +55,7 @@ def make_broker(
         return ContainerKafka()
     if kind == "local":
         return LocalKafka(nodes, log=log, **local_options)
-    if docker_available():
+    if chosen == "container":
         log("auto: a Docker daemon answers, using the container provider")
         return ContainerKafka()
     try:

@@ -8,18 +8,19 @@ quorum of ``min.insync.replicas``.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import BrokerStartError
 from harness.kafka.readiness import POLL_INTERVAL_S, PROBE_TIMEOUT_S, quiet_logger
 
 if TYPE_CHECKING:
-    from confluent_kafka.admin import ClusterMetadata
+    from confluent_kafka.admin._metadata import ClusterMetadata
 
 __all__ = ["wait_serving", "node_lag"]
 
 
-def node_lag(metadata: "ClusterMetadata", node_id: int) -> str:
+def node_lag(metadata: ClusterMetadata, node_id: int) -> str:
     """Why ``node_id`` does not serve yet, ``""`` when it does."""
     if node_id not in metadata.brokers:
         return f"node {node_id} is not registered (brokers {sorted(metadata.brokers)})"

@@ -22,7 +22,7 @@ from harness.orchestra.journal import EventKind, Journal
 from harness.orchestra.plan import RunPlan
 from harness.orchestra.protocol import MsgType
 from harness.orchestra.registry import PlayerInfo, PlayerState, Registry
-from harness.orchestra.schedule import RunResult
+from harness.orchestra.schedule import ScheduleResult
 from harness.orchestra.security import CurveServer, ZapHandler
 
 __all__ = ["Director", "RunHandle", "DEFAULT_HEARTBEAT_S", "DEFAULT_LIVENESS"]
@@ -45,7 +45,7 @@ class RunHandle:
     def done(self) -> bool:
         return self._future.done()
 
-    def wait(self, timeout_s: float) -> RunResult:
+    def wait(self, timeout_s: float) -> ScheduleResult:
         """The run's result once it ended; :class:`RunError` if not within ``timeout_s``."""
         try:
             return self._future.result(timeout_s)
@@ -260,7 +260,7 @@ class Director:
         return RunHandle(self, future, plan)
 
     def run(self, plan: RunPlan | None = None, *, timeout_s: float | None = None, check: bool = True,
-            start_players: bool = True, **plan_fields: Any) -> RunResult:
+            start_players: bool = True, **plan_fields: Any) -> ScheduleResult:
         """Run to the end and return the result.
 
         ``timeout_s`` defaults to a bound derived from the plan (count, rate, ack timeout,

@@ -28,7 +28,7 @@ from harness.orchestra.protocol import (
     PLAYER, PROTOCOL_VERSION, Message, MsgType, UnsupportedVersion, decode, encode, parse_ack, trigger_frames,
 )
 from harness.orchestra.registry import PlayerState, Registry
-from harness.orchestra.schedule import RunResult, SendTrigger, TriggerScheduler
+from harness.orchestra.schedule import ScheduleResult, SendTrigger, TriggerScheduler
 
 __all__ = ["DirectorLoop"]
 
@@ -392,7 +392,7 @@ class DirectorLoop:
         self._send_triggers(run, run.begin(now))
         return self._run_future
 
-    def control_run(self, action: str, reason: str = "") -> RunResult | None:
+    def control_run(self, action: str, reason: str = "") -> ScheduleResult | None:
         run, now = self._run, time.monotonic()
         if run is None:
             return None

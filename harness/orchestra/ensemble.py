@@ -2,10 +2,10 @@
 
 Example
 -------
->>> from harness.orchestra import Ensemble, PlayerSpec          # doctest: +SKIP
+>>> from harness.orchestra import Ensemble, PlayerConfig        # doctest: +SKIP
 >>> with Ensemble() as ens:
-...     ens.add_players([PlayerSpec("det", "sleep", {"seconds": 0.001}, priority=0),
-...                      PlayerSpec("motion", priority=1, divisor=14)])
+...     ens.add_players([PlayerConfig("det", "sleep", {"seconds": 0.001}, priority=0),
+...                      PlayerConfig("motion", priority=1, divisor=14)])
 ...     result = ens.run(count=140, rate_hz=14, ack_timeout_s=1.0, policy="skip")
 ...     ens.raise_player_errors()
 """
@@ -20,9 +20,10 @@ from harness.errors import PlayerError, PlayerFailed
 from harness.orchestra.director import DEFAULT_HEARTBEAT_S, DEFAULT_LIVENESS, Director
 from harness.orchestra.failures import FailureLog, raise_failures
 from harness.orchestra.journal import Journal
-from harness.orchestra.launcher import LaunchPrefix, PlayerHandle, PlayerPool, PlayerSpec
+from harness.orchestra.launcher import LaunchPrefix, PlayerHandle, PlayerPool
+from harness.orchestra.player_config import PlayerConfig
 from harness.orchestra.plan import RunPlan
-from harness.orchestra.schedule import RunResult
+from harness.orchestra.schedule import ScheduleResult
 from harness.orchestra.security import CurveClient, CurveServer
 
 __all__ = ["Ensemble", "DEFAULT_REGISTER_TIMEOUT_S"]
@@ -90,7 +91,7 @@ class Ensemble:
 
     # -- players ------------------------------------------------------------------------
 
-    def add_player(self, spec: PlayerSpec, mode: str = "process", action: Any = None, *, wait: bool = True,
+    def add_player(self, spec: PlayerConfig, mode: str = "process", action: Any = None, *, wait: bool = True,
                    timeout_s: float = DEFAULT_REGISTER_TIMEOUT_S) -> PlayerHandle:
         """Start one player (``process`` or ``thread``) and by default wait until it registered."""
         handle = self.pool.start(spec, mode, action)
@@ -98,7 +99,7 @@ class Ensemble:
             self.wait_for_players([spec.name], timeout_s)
         return handle
 
-    def add_players(self, specs: Iterable[PlayerSpec], mode: str = "process", *, wait: bool = True,
+    def add_players(self, specs: Iterable[PlayerConfig], mode: str = "process", *, wait: bool = True,
                     timeout_s: float = DEFAULT_REGISTER_TIMEOUT_S) -> list[PlayerHandle]:
         """Start several players at once (they boot in parallel), then wait for all."""
         specs = list(specs)
@@ -131,7 +132,7 @@ class Ensemble:
 
     # -- runs (see Director for the full API) --------------------------------------------
 
-    def run(self, plan: RunPlan | None = None, **kwargs: Any) -> RunResult:
+    def run(self, plan: RunPlan | None = None, **kwargs: Any) -> ScheduleResult:
         return self.director.run(plan, **kwargs)
 
     def start_run(self, plan: RunPlan | None = None, **kwargs: Any):

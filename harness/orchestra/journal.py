@@ -159,8 +159,8 @@ class Journal:
 
     def _spill_oldest(self, count: int) -> None:
         if self._spill is None:
-            self._spill = tempfile.NamedTemporaryFile("w+", encoding="utf-8", prefix="donki-journal-",
-                                                      suffix=".jsonl", dir=self._spill_dir)
+            self._spill = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as the journal; close() deletes it
+                "w+", encoding="utf-8", prefix="donki-journal-", suffix=".jsonl", dir=self._spill_dir)
         old, self._recent = self._recent[:count], self._recent[count:]
         self._spill.write("".join(json.dumps(e.to_row(), separators=(",", ":")) + "\n" for e in old))
         self._spilled += count

@@ -16,9 +16,8 @@ import sys
 import tempfile
 import threading
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Sequence
 
 from harness.errors import ConfigError, DonkiError, PlayerError, PlayerFailed
 from harness.orchestra.failures import FailureLog
@@ -27,36 +26,13 @@ from harness.orchestra.player_config import PlayerConfig
 from harness.orchestra.security import CurveClient
 from harness.procs import Child, spawn
 
-__all__ = ["PlayerSpec", "PlayerHandle", "ProcessPlayer", "ThreadPlayer", "PlayerPool", "MODES"]
+__all__ = ["PlayerHandle", "ProcessPlayer", "ThreadPlayer", "PlayerPool", "MODES"]
 
 MODES = ("process", "thread")
 #: player name -> the command prefix that runs its process where it belongs
 LaunchPrefix = Callable[[str], Sequence[str]]
 STOP_GRACE_S = 5.0
 LOG_TAIL_LINES = 60
-
-
-@dataclass(frozen=True)
-class PlayerSpec:
-    """A player to start: everything of a :class:`PlayerConfig` but where the director is."""
-
-    name: str
-    kind: str = "noop"
-    params: Mapping[str, Any] = field(default_factory=dict)
-    priority: int = 0
-    divisor: int = 1
-    streams: tuple[str, ...] = ()
-    ack_mode: str = "sent"
-    bootstrap: str | None = None
-    topic: str | None = None
-    seed: int | None = None
-    delivery_timeout_s: float = 30.0
-    hello_timeout_s: float = 10.0
-
-    def config(self, director: str, curve: CurveClient | None = None, **overrides: Any) -> PlayerConfig:
-        values = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        values.update(overrides)
-        return PlayerConfig(director=director, curve=curve, **values)
 
 
 class PlayerHandle(abc.ABC):
@@ -214,7 +190,7 @@ class PlayerPool:
         self._players: dict[str, PlayerHandle] = {}
         self._reported: set[int] = set()
 
-    def start(self, spec: PlayerSpec, mode: str = "process", action: Any = None) -> PlayerHandle:
+    def start(self, spec: PlayerConfig, mode: str = "process", action: Any = None) -> PlayerHandle:
         """Start one player; ``action`` (an object) is only possible for threads."""
         if mode not in MODES:
             raise ConfigError(f"player mode {mode!r} must be one of {MODES}")
@@ -224,7 +200,7 @@ class PlayerPool:
         if action is not None and mode != "thread":
             raise ConfigError(f"player {spec.name!r}: an action object can only run in a thread; "
                               "for a process give an action kind and params")
-        config = spec.config(self.endpoint, self.curve)
+        config = spec.attached(self.endpoint, self.curve)
         if mode == "process":
             prefix = list(self.launch_prefix(spec.name)) if self.launch_prefix is not None else []
             handle: PlayerHandle = ProcessPlayer(config, self.log_dir, prefix)

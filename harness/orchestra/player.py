@@ -18,8 +18,9 @@ import traceback
 from typing import Any
 
 from harness.errors import ConfigError, PlayerFailed, ProtocolError
+from harness.orchestra.ack import AckAfter
 from harness.orchestra.action import ActionResult, PlayerAction
-from harness.orchestra.actions import make_action
+from harness.orchestra.action_kinds import make_action
 from harness.orchestra.player_config import PlayerConfig
 from harness.orchestra import protocol
 from harness.orchestra.protocol import DIRECTOR, Message, MsgType, ack_frames, decode, encode
@@ -78,7 +79,7 @@ class Player:
         self._ring = _RingHandler()
         self._action = action
         self.priority = config.priority
-        self._ack_delivered = config.ack_mode == "delivered"
+        self._ack_delivered = config.ack_mode is AckAfter.DELIVERY
         self.started = False
         self.triggers_done = 0
         self._last: tuple[int, int, MsgType, dict[str, int], str] | None = None  # last answered (run, trigger)
@@ -102,9 +103,9 @@ class Player:
                        "mode": self.mode, "stop_event": self.stop_event, "priority": cfg.priority,
                        "divisor": cfg.divisor, "streams": list(cfg.streams), "logger": self.log}
             action = make_action(cfg.kind, cfg.params, context)
-        if cfg.ack_mode == "delivered" and not callable(getattr(action, "wait_delivered", None)):
-            raise ConfigError(f"player {cfg.name!r}: ack mode 'delivered' needs an action with "
-                              f"wait_delivered(trigger, timeout_s); kind {cfg.kind!r} has none: use ack mode 'sent'")
+        if cfg.ack_mode is AckAfter.DELIVERY and not callable(getattr(action, "wait_delivered", None)):
+            raise ConfigError(f"player {cfg.name!r}: ack mode 'delivery' needs an action with "
+                              f"wait_delivered(trigger, timeout_s); kind {cfg.kind!r} has none: use ack mode 'send'")
         return action
 
     def run(self) -> str:
@@ -166,7 +167,7 @@ class Player:
         streams = list(cfg.streams) or [str(s) for s in getattr(self._action, "streams", ())]
         self._send(encode(MsgType.HELLO, name=cfg.name, priority=cfg.priority, divisor=cfg.divisor,
                           streams=streams, protocol=cfg.protocol, host=pysocket.gethostname(), pid=os.getpid(),
-                          kind=cfg.kind, ack_mode=cfg.ack_mode))
+                          kind=cfg.kind, ack_mode=cfg.ack_mode.value))
         deadline = time.monotonic() + cfg.hello_timeout_s
         while not self.stop_event.is_set():
             remaining = deadline - time.monotonic()
@@ -336,7 +337,7 @@ class Player:
     def _on_info(self, msg: Message) -> None:
         cfg = self.config
         self._reply(msg, body={"name": cfg.name, "kind": cfg.kind, "priority": self.priority,
-                               "divisor": cfg.divisor, "streams": list(cfg.streams), "ack_mode": cfg.ack_mode,
+                               "divisor": cfg.divisor, "streams": list(cfg.streams), "ack_mode": cfg.ack_mode.value,
                                "pid": os.getpid(), "host": pysocket.gethostname(), "mode": self.mode,
                                "started": self.started, "triggers_done": self.triggers_done,
                                "last_trigger": None if self._last is None else self._last[1]})

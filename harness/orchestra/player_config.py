@@ -4,60 +4,63 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
 from harness.errors import ConfigError
+from harness.orchestra.ack import AckAfter
 from harness.orchestra.protocol import PROTOCOL_VERSION
 from harness.orchestra.registry import NAME_PATTERN
 from harness.orchestra.security import CurveClient
 
-__all__ = ["PlayerConfig", "ACK_MODES"]
-
-ACK_MODES = ("sent", "delivered")
+__all__ = ["PlayerConfig"]
 
 
 @dataclass(frozen=True)
 class PlayerConfig:
     """Everything a player needs to join a director and run its action.
 
+    A config without a ``director`` describes a player to launch; the pool that starts it
+    attaches its director (and CURVE keys) with :meth:`attached`.
+
     Parameters
     ----------
-    director
-        The director's endpoint, ``tcp://HOST:PORT``.
     name
         Unique among the director's players.
     kind, params
-        Action kind (see :mod:`harness.orchestra.actions`) and its JSON parameters.
+        Action kind (see :mod:`harness.orchestra.action_kinds`) and its JSON parameters.
     priority, divisor
         Level (< 0: disabled) and "due every ``divisor``-th trigger".
     streams
         Names of the streams it produces (journaled, so checks map players to streams);
         empty: taken from the action's ``streams`` attribute if it has one.
     ack_mode
-        ``sent``: ack when the action returned; ``delivered``: after ``wait_delivered``.
+        :class:`~harness.orchestra.ack.AckAfter` (its value is accepted too): ``SEND`` acks when the
+        action returned, ``DELIVERY`` after ``wait_delivered``.
     bootstrap, topic, seed
         Passed to the action's context.
     hello_timeout_s
         How long to wait for the director's welcome.
+    director
+        The director's endpoint, ``tcp://HOST:PORT`` (``None`` until attached).
     curve
         :class:`~harness.orchestra.security.CurveClient` when the director requires CURVE.
     """
 
-    director: str
     name: str
     kind: str = "noop"
     params: Mapping[str, Any] = field(default_factory=dict)
     priority: int = 0
     divisor: int = 1
     streams: tuple[str, ...] = ()
-    ack_mode: str = "sent"
+    ack_mode: AckAfter = AckAfter.SEND
     delivery_timeout_s: float = 30.0
     bootstrap: str | None = None
     topic: str | None = None
     seed: int | None = None
     hello_timeout_s: float = 10.0
+    director: str | None = None
     curve: CurveClient | None = None
     protocol: int = PROTOCOL_VERSION  # only tests of version mismatch change it
 
@@ -65,13 +68,14 @@ class PlayerConfig:
         object.__setattr__(self, "streams", tuple(self.streams))
         object.__setattr__(self, "params", dict(self.params))
         who = f"player {self.name!r}"
-        _require(isinstance(self.director, str) and self.director.startswith(("tcp://", "ipc://", "inproc://")),
+        _require(self.director is None or (isinstance(self.director, str)
+                                           and self.director.startswith(("tcp://", "ipc://", "inproc://"))),
                  f"{who}: director endpoint {self.director!r} must look like tcp://HOST:PORT")
         _require(isinstance(self.name, str) and NAME_PATTERN.fullmatch(self.name) is not None,
                  f"player name {self.name!r}: use 1-128 letters, digits and _.:@+- starting with a letter or digit")
         _require(_is_int(self.priority), f"{who}: priority {self.priority!r} must be an integer (< 0 disables)")
         _require(_is_int(self.divisor) and self.divisor >= 1, f"{who}: divisor {self.divisor!r} must be >= 1")
-        _require(self.ack_mode in ACK_MODES, f"{who}: ack mode {self.ack_mode!r} must be one of {ACK_MODES}")
+        object.__setattr__(self, "ack_mode", AckAfter.parse(self.ack_mode, who))
         _require(all(isinstance(s, str) and s for s in self.streams), f"{who}: streams must be non-empty names")
         for name in ("delivery_timeout_s", "hello_timeout_s"):
             value = getattr(self, name)
@@ -82,8 +86,13 @@ class PlayerConfig:
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{who}: params must be JSON-serialisable: {exc}") from None
 
+    def attached(self, director: str, curve: CurveClient | None = None) -> "PlayerConfig":
+        """This player joined to ``director`` (with ``curve`` keys when it requires CURVE)."""
+        return replace(self, director=director, curve=curve if curve is not None else self.curve)
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data["ack_mode"] = self.ack_mode.value
         data["streams"] = list(self.streams)
         data["curve"] = None if self.curve is None else self.curve.to_dict()
         return data

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 
+from harness.orchestra.ack import AckAfter
 from harness.orchestra.plan import Seat
 
 __all__ = ["PlayerState", "PlayerInfo", "Registry", "NAME_PATTERN"]
@@ -87,8 +88,8 @@ class Registry:
                     "starting with a letter or digit")
         if hello["divisor"] < 1:
             return f"player {name!r}: divisor {hello['divisor']} must be >= 1"
-        if hello["ack_mode"] not in ("sent", "delivered"):
-            return f"player {name!r}: ack mode {hello['ack_mode']!r} must be 'sent' or 'delivered'"
+        if hello["ack_mode"] not in AckAfter.choices():
+            return f"player {name!r}: ack mode {hello['ack_mode']!r} must be one of {', '.join(AckAfter.choices())}"
         current = self._by_name.get(name)
         if current is not None and current.connected:
             return (f"a player named {name!r} is already connected (pid {current.pid} on {current.host}); "

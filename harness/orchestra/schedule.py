@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Mapping, NamedTuple
 from harness.orchestra.journal import EventKind, Journal
 from harness.orchestra.plan import AckPolicy, RunPlan, Seat
 
-__all__ = ["RunState", "SendTrigger", "RunResult", "TriggerScheduler"]
+__all__ = ["RunState", "SendTrigger", "ScheduleResult", "TriggerScheduler"]
 
 #: (trigger, player) pairs remembered for late answers: ~2 min at all-streams rates, ~10 MB; an answer to
 #: an older pair is journaled as late without its latency (200,000 grew the director by ~100 MB)
@@ -52,7 +52,7 @@ class SendTrigger(NamedTuple):
 
 
 @dataclass(frozen=True)
-class RunResult:
+class ScheduleResult:
     """Summary of a finished run; the journal has the detail."""
 
     state: RunState
@@ -234,9 +234,9 @@ class TriggerScheduler:
     def last_completed(self) -> int:
         return self._next_trigger - 1
 
-    def result(self) -> RunResult:
+    def result(self) -> ScheduleResult:
         end = self._ended if self._ended is not None else self._started
-        return RunResult(self.state, self.reason, self.plan.first_trigger, self.last_completed,
+        return ScheduleResult(self.state, self.reason, self.plan.first_trigger, self.last_completed,
                          self._tally["acked"], self._tally["nacked"], self._tally["missed"], end - self._started)
 
     # -- internals ----------------------------------------------------------------------

@@ -1,12 +1,18 @@
 """Recording Kafka streams to versioned HDF5, reading them back, replaying them, golden files.
 
+The folder shows the four jobs: ``writer/`` (Kafka -> HDF5: the recorder, its write-behind
+pipeline, the NeXus views, copies), ``reader/`` (open, select, summarise), ``replay/``
+(HDF5 -> Kafka, timed; the ``captured`` stream kind) and ``golden/`` (record modes, the
+store of golden recordings, comparison). What all of them share stays here: the file
+layout (``format``), metadata, the journal sidecar, header and FlatBuffer-time codecs.
+
 Importing this package is cheap (the pytest plugin imports it at startup): the names
 below are loaded from their modules, and h5py or confluent-kafka with them, on first use.
 
-- :class:`RecordingWriter` / :class:`Recorder`: Kafka -> HDF5 (``harness.recording.writer``,
-  ``harness.recording.recorder``)
-- :class:`Recording` / :func:`open_recording`: read, select, decode (``harness.recording.reader``)
-- :class:`Replayer`: HDF5 -> Kafka, timed (``harness.recording.replayer``)
+- :class:`RecordingWriter` / :class:`Recorder`: Kafka -> HDF5 (``harness.recording.writer.writer``,
+  ``harness.recording.writer.recorder``)
+- :class:`Recording` / :func:`open_recording`: read, select, decode (``harness.recording.reader.reader``)
+- :class:`Replayer`: HDF5 -> Kafka, timed (``harness.recording.replay.replayer``)
 - :class:`RecordMode`, :class:`GoldenStore`, :func:`compare_recordings`: golden recordings
 - :class:`CapturedAction`: a player action that replays a recording per trigger
 """
@@ -15,6 +21,8 @@ from __future__ import annotations
 
 import importlib
 from typing import Any
+
+from harness.recording.replay import captured_kind as _captured_kind  # noqa: F401 - registers the kind
 
 __all__ = [
     "FORMAT_VERSION",
@@ -39,23 +47,23 @@ __all__ = [
 
 _HOMES = {
     "FORMAT_VERSION": "format",
-    "CapturedAction": "captured",
-    "Comparison": "compare",
-    "compare_recordings": "compare",
-    "GoldenStore": "golden",
-    "RecordMode": "modes",
-    "Recorder": "recorder",
-    "RecorderStats": "recorder",
-    "StartPosition": "positions",
-    "Recording": "reader",
-    "open_recording": "reader",
-    "RecordingWriter": "writer",
-    "recover": "copying",
-    "ReplayReport": "replayer",
-    "Replayer": "replayer",
-    "Summary": "summary",
-    "summarize": "summary",
-    "write_views": "nexus",
+    "CapturedAction": "replay.captured",
+    "Comparison": "golden.compare",
+    "compare_recordings": "golden.compare",
+    "GoldenStore": "golden.store",
+    "RecordMode": "golden.modes",
+    "Recorder": "writer.recorder",
+    "RecorderStats": "writer.recorder",
+    "StartPosition": "writer.positions",
+    "Recording": "reader.reader",
+    "open_recording": "reader.reader",
+    "RecordingWriter": "writer.writer",
+    "recover": "writer.copying",
+    "ReplayReport": "replay.replayer",
+    "Replayer": "replay.replayer",
+    "Summary": "reader.summary",
+    "summarize": "reader.summary",
+    "write_views": "writer.nexus",
 }
 
 

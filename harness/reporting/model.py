@@ -43,6 +43,14 @@ class RunReport:
     golden: dict[str, Any] | None = None  # {"path": ..., "action": "compared"|"written"|..., "passed": bool}
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunReport":
+        """The report :meth:`to_dict` wrote (series are not carried; keys it does not know go to ``extra``)."""
+        known = {"scenario", "ok", "streams", "checks", "recording", "golden"}
+        return cls(data["scenario"], data["ok"], [StreamRow(**row) for row in data["streams"]],
+                   data.get("checks", {}), recording=data.get("recording"), golden=data.get("golden"),
+                   extra={k: v for k, v in data.items() if k not in known})
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "scenario": self.scenario,

@@ -1,26 +1,35 @@
-"""Scenarios: the model, the TOML loader, the registry of stream kinds, the built-ins and the runner.
+"""Scenarios: the model, the TOML loader and the built-in scenarios.
 
-Importing this package is cheap (no Kafka or ZeroMQ); the built-in stream kinds are
-loaded on first lookup.
+Importing this package is cheap (no Kafka or ZeroMQ). It imports the built-in stream
+kinds (:mod:`harness.streams.catalog`), so they are registered wherever scenarios are.
 """
 
-from harness.scenarios.kinds import ENTRY_POINT_GROUP, StreamKind, get_stream_kind, register_stream_kind, stream_kinds
+import harness.streams.catalog  # noqa: F401 - registers the built-in stream kinds
+
+from harness.kinds import (
+    ENTRY_POINT_GROUP,
+    REQUIRED,
+    Param,
+    StreamKind,
+    get_stream_kind,
+    register_stream_kind,
+    stream_kinds,
+)
 from harness.scenarios.loader import builtin_names, builtin_scenarios, load_scenario, loads_scenario
-from harness.scenarios.model import AckSettings, Expectations, PlayerSpec, Scenario
-from harness.scenarios.params import REQUIRED, Param
-from harness.scenarios.result import RunResult, StreamSummary
-from harness.scenarios.runner import run_scenario
+from harness.scenarios.model import Scenario
+from harness.scenarios.players import ACK_AFTER, ACK_POLICIES, CLOCKS, AckSettings, Expectations, PlayerSpec
 
 __all__ = [
+    "ACK_AFTER",
+    "ACK_POLICIES",
+    "CLOCKS",
     "AckSettings",
     "ENTRY_POINT_GROUP",
     "Expectations",
     "Param",
     "PlayerSpec",
     "REQUIRED",
-    "RunResult",
     "Scenario",
-    "StreamSummary",
     "StreamKind",
     "builtin_names",
     "builtin_scenarios",
@@ -28,6 +37,5 @@ __all__ = [
     "load_scenario",
     "loads_scenario",
     "register_stream_kind",
-    "run_scenario",
     "stream_kinds",
 ]

@@ -6,7 +6,7 @@ import re
 from typing import Any, Iterable, Mapping
 
 from harness.errors import ScenarioError
-from harness.scenarios.params import REQUIRED, Param
+from harness.kinds.params import REQUIRED, Param
 
 __all__ = ["check_keys", "require_table", "take", "check_topic", "TOPIC_PATTERN"]
 

@@ -1,35 +1,32 @@
-"""Turning the plain data of a scenario file into a validated :class:`Scenario`."""
+"""Turning the plain data of a scenario file into the validated fields of a :class:`Scenario`."""
 
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from harness.errors import ScenarioError
-from harness.scenarios.kinds import get_stream_kind
-from harness.scenarios.model import (
+from harness.kinds import get_stream_kind, resolve_params
+from harness.orchestra.ack import AckAfter
+from harness.scenarios.brokerfaults import broker_faults_from
+from harness.scenarios.players import (
     ACK_AFTER,
     ACK_PARAMS,
-    BROKER_FAULT_ACTIONS,
     CLOCKS,
     EXPECT_PARAMS,
     MAX_RATE_HZ,
     AckSettings,
-    BrokerFault,
     Expectations,
     PlayerSpec,
-    Scenario,
     derive_seed,
     divisor_for,
 )
-from harness.scenarios.params import resolve_params
 from harness.scenarios.tables import check_keys, check_topic, require_table, take
 
-__all__ = ["scenario_from_dict", "SCENARIO_KEYS", "PLAYER_KEYS", "CI_KEYS"]
+__all__ = ["scenario_fields", "SCENARIO_KEYS", "PLAYER_KEYS", "CI_KEYS"]
 
 SCENARIO_KEYS = ("name", "description", "rate", "triggers", "duration", "seed", "ack", "ci", "broker_faults")
-BROKER_FAULT_KEYS = ("trigger", "action", "node")
-MAX_BROKER_FAULTS = 100
 PLAYER_KEYS = ("name", "stream", "topic", "partitions", "priority", "rate", "divisor", "seed", "ack", "clock",
                "params", "expect", "producer", "faults")
 #: librdkafka settings a scenario must not set: the harness owns them
@@ -39,8 +36,11 @@ CI_KEYS = ("triggers", "duration", "params")
 MAX_PARTITIONS = 1000
 
 
-def scenario_from_dict(data: Mapping[str, Any], source: str) -> Scenario:
-    """Validate ``data`` laid out like a scenario file; errors name ``source`` and the key."""
+def scenario_fields(data: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """Validate ``data`` laid out like a scenario file into :class:`Scenario` keywords.
+
+    Errors name ``source`` and the key.
+    """
     require_table(data, source)
     check_keys(data, ("scenario", "players"), f"{source}: top level")
     if "scenario" not in data:
@@ -57,26 +57,10 @@ def scenario_from_dict(data: Mapping[str, Any], source: str) -> Scenario:
     triggers = _length(head, rate, where, required=True)
     players = _players(data.get("players"), rate, seed, ack.after, source)
     ci_triggers, ci_params = _ci(head.get("ci", {}), rate, players, f"{where}.ci")
-    return Scenario(name=name, rate_hz=rate, players=players, triggers=triggers,
-                    description=take(head, "description", str, where, ""), seed=seed, ack=ack,
-                    ci_triggers=ci_triggers, ci_params=ci_params, source=source,
-                    broker_faults=_broker_faults(head.get("broker_faults", []), f"{where}.broker_faults"))
-
-
-def _broker_faults(raw: Any, where: str) -> tuple[BrokerFault, ...]:
-    if not isinstance(raw, list) or len(raw) > MAX_BROKER_FAULTS:
-        raise ScenarioError(f"{where}: expected a list of at most {MAX_BROKER_FAULTS} tables "
-                            "([[scenario.broker_faults]] with trigger, action, node)")
-    faults = []
-    for i, table in enumerate(raw):
-        at = f"{where}[{i}]"
-        check_keys(require_table(table, at), BROKER_FAULT_KEYS, at)
-        action = take(table, "action", str, at)
-        if action not in BROKER_FAULT_ACTIONS:
-            raise ScenarioError(f"{at}.action: {action!r}; expected one of: {', '.join(BROKER_FAULT_ACTIONS)}")
-        faults.append(BrokerFault(take(table, "trigger", int, at, minimum=1), action,
-                                  take(table, "node", int, at, minimum=1, maximum=1000)))
-    return tuple(faults)
+    return dict(name=name, rate_hz=rate, players=players, triggers=triggers,
+                description=take(head, "description", str, where, ""), seed=seed, ack=ack,
+                ci_triggers=ci_triggers, ci_params=ci_params, source=source,
+                broker_faults=broker_faults_from(head.get("broker_faults", []), f"{where}.broker_faults"))
 
 
 def _length(table: Mapping[str, Any], rate: float, where: str, required: bool) -> int | None:
@@ -94,10 +78,10 @@ def _length(table: Mapping[str, Any], rate: float, where: str, required: bool) -
 
 def _ack(table: Any, where: str) -> AckSettings:
     values = resolve_params(ACK_PARAMS, require_table(table, where), where)
-    return AckSettings(values["policy"], values["timeout"], values["resend"], values["after"])
+    return AckSettings(values["policy"], values["timeout"], values["resend"], AckAfter(values["after"]))
 
 
-def _players(raw: Any, rate: float, seed: int, ack_after: str, source: str) -> tuple[PlayerSpec, ...]:
+def _players(raw: Any, rate: float, seed: int, ack_after: AckAfter, source: str) -> tuple[PlayerSpec, ...]:
     if raw is None:
         raise ScenarioError(f"{source}: missing [[players]]; a scenario needs at least one player")
     if not isinstance(raw, list) or not raw:
@@ -116,7 +100,7 @@ def _players(raw: Any, rate: float, seed: int, ack_after: str, source: str) -> t
     return players
 
 
-def _player(entry: Any, index: int, rate: float, seed: int, ack_after: str, source: str) -> PlayerSpec:
+def _player(entry: Any, index: int, rate: float, seed: int, ack_after: AckAfter, source: str) -> PlayerSpec:
     where = f"{source}: players[{index}]"
     table = require_table(entry, where)
     check_keys(table, PLAYER_KEYS, where)
@@ -134,7 +118,7 @@ def _player(entry: Any, index: int, rate: float, seed: int, ack_after: str, sour
         priority=take(table, "priority", int, where, 1, minimum=-1, maximum=1000),
         divisor=_divisor(table, rate, where),
         seed=take(table, "seed", int, where, derive_seed(seed, name), minimum=0, maximum=2**63 - 1),
-        ack=take(table, "ack", str, where, ack_after, choices=ACK_AFTER),
+        ack=AckAfter(take(table, "ack", str, where, ack_after.value, choices=ACK_AFTER)),
         clock=take(table, "clock", str, where, "wall", choices=CLOCKS),
         params=params,
         expect=Expectations(expect["rate_tolerance"], expect["max_missed"]),

@@ -15,9 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from harness.errors import BrokerError, ScenarioError
+from harness.kinds import get_stream_kind
+from harness.orchestra.ack import AckAfter
 from harness.orchestra.action import ActionResult
 from harness.streams.base import StreamGenerator
 from harness.streams.faults import NO_FAULTS, Faults
+from harness.streams.generators import make_generator
 from harness.streams.producer import StreamPublisher, TriggerTally
 
 __all__ = [
@@ -34,7 +37,6 @@ __all__ = [
 #: reserved key of an action's params: settings of the player rather than of the stream
 PLAYER_KEY = "player"
 CLOCKS = ("wall", "nominal")
-ACKS = ("delivery", "send")
 TEARDOWN_FLUSH_S = 30.0
 CONTROL_DELIVERY_S = 30.0
 WARM_UP_S = 5.0
@@ -47,8 +49,8 @@ class PlayerSettings:
     ``clock="wall"`` stamps each trigger's data with the wall clock when the trigger
     arrives (the achieved rate shows in the timestamps); ``"nominal"`` stamps trigger
     ``n`` with ``start_ns + (n - 1) / base_rate_hz`` (reproducible timestamps).
-    ``ack`` is the player's ack mode: ``"delivery"`` (the director's ``delivered``) or
-    ``"send"`` (``sent``); it decides what the delivery counts of a result mean.
+    ``ack`` is the player's :class:`~harness.orchestra.ack.AckAfter`; it decides what the
+    delivery counts of a result mean.
     """
 
     rate_hz: float = 1.0
@@ -56,7 +58,7 @@ class PlayerSettings:
     clock: str = "wall"
     start_ns: int | None = None
     producer: dict[str, Any] = field(default_factory=dict)
-    ack: str = "delivery"
+    ack: AckAfter = AckAfter.DELIVERY
     last_trigger: int | None = None  # the player's last due trigger, when the run length is known
     faults: Faults = NO_FAULTS
 
@@ -71,13 +73,12 @@ class PlayerSettings:
             raise ScenarioError(f"player settings: unknown key(s) {unknown}")
         rate = float(raw.get("rate_hz", 1.0))
         settings = cls(rate, float(raw.get("base_rate_hz", rate)), str(raw.get("clock", "wall")),
-                       raw.get("start_ns"), dict(raw.get("producer") or {}), str(raw.get("ack", "delivery")),
+                       raw.get("start_ns"), dict(raw.get("producer") or {}),
+                       AckAfter.parse(raw.get("ack", AckAfter.DELIVERY.value), "player settings"),
                        None if raw.get("last_trigger") is None else int(raw["last_trigger"]),
                        Faults.from_params(raw.get("faults"), "player settings: faults"))
         if settings.clock not in CLOCKS:
             raise ScenarioError(f"player settings: clock={settings.clock!r}; expected one of: {', '.join(CLOCKS)}")
-        if settings.ack not in ACKS:
-            raise ScenarioError(f"player settings: ack={settings.ack!r}; expected one of: {', '.join(ACKS)}")
         if settings.rate_hz <= 0 or settings.base_rate_hz <= 0:
             raise ScenarioError(f"player settings: rates must be positive, got {settings}")
         return settings, stream_params
@@ -139,7 +140,7 @@ class StreamAction:
         return self._reported(self.publisher.publish(trigger, messages))
 
     def _reported(self, tally: TriggerTally) -> ActionResult:
-        if self.settings.ack == "delivery":
+        if self.settings.ack is AckAfter.DELIVERY:
             return _result(tally)
         result = _result(tally)
         result.delivered, result.failed, error = self.publisher.take_reports()
@@ -196,9 +197,6 @@ class RunControlAction(StreamAction):
 
 
 def _build(kind: str, params: Mapping[str, Any], context: Mapping[str, Any]) -> tuple:
-    from harness.scenarios.kinds import get_stream_kind
-    from harness.streams.kinds import make_generator
-
     settings, stream_params = PlayerSettings.from_params(params)
     name = str(context.get("name") or kind)
     resolved = get_stream_kind(kind).resolve(stream_params, f"player {name!r} params")
@@ -226,14 +224,3 @@ def run_control_action(params: Mapping[str, Any], context: Mapping[str, Any]) ->
     if not params.get("broker"):
         params["broker"] = str(context.get("bootstrap") or "")
     return RunControlAction(*_build("run-control", params, context))
-
-
-def _register_all_kinds() -> None:
-    # a player process resolves an unknown action kind by importing this module: loading
-    # the stream-kind registry registers every stream kind (plugins too) as an action kind
-    from harness.scenarios.kinds import stream_kinds
-
-    stream_kinds()
-
-
-_register_all_kinds()

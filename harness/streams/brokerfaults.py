@@ -15,7 +15,8 @@ import json
 import queue
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Iterable, Protocol
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from harness.errors import DonkiError, ScenarioError
 from harness.orchestra.journal import EventKind, Journal, JournalEvent
@@ -71,12 +72,12 @@ class BrokerFaultInjector:
         self._thread: threading.Thread | None = None
         self._unsubscribe: Callable[[], None] | None = None
 
-    def follow(self, journal: Journal) -> "BrokerFaultInjector":
+    def follow(self, journal: Journal) -> BrokerFaultInjector:
         """The run's journal: faults follow its triggers and are journaled there."""
         self.journal = journal
         return self
 
-    def start(self) -> "BrokerFaultInjector":
+    def start(self) -> BrokerFaultInjector:
         if self.faults and self._thread is None:
             self._thread = threading.Thread(target=self._work, name="donki-broker-faults", daemon=True)
             self._thread.start()
@@ -97,7 +98,7 @@ class BrokerFaultInjector:
             self.problems.append("broker fault(s) never reached: " + ", ".join(
                 f"{f.action} node {f.node} at trigger {f.trigger}" for f in left))
 
-    def __enter__(self) -> "BrokerFaultInjector":
+    def __enter__(self) -> BrokerFaultInjector:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:

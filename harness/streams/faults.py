@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence, TypeVar
 
-from harness.scenarios.params import Param, resolve_params
+from harness.kinds import Param, resolve_params
 
 __all__ = ["Faults", "FAULT_PARAMS", "NO_FAULTS"]
 

@@ -206,7 +206,7 @@ class StreamPublisher:
         remaining = len(self._producer)
         while True:
             before = remaining
-            remaining = self._producer.flush(max(0.0, min(_FLUSH_SLICE_S, deadline - time.monotonic())))
+            remaining = int(self._producer.flush(max(0.0, min(_FLUSH_SLICE_S, deadline - time.monotonic()))))
             if remaining < before:
                 self.watch.saw_broker()
             if remaining == 0 or time.monotonic() >= deadline:

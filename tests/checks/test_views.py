@@ -9,7 +9,7 @@ from streaming_data_types import serialise_ev44, serialise_f144
 
 from harness.checks.views import check_views
 from harness.recording import Recording
-from harness.recording.writer import RecordingWriter
+from harness.recording.writer.writer import RecordingWriter
 from harness.records import KafkaRecord
 
 T0 = 1_700_000_000_000_000_000

@@ -9,9 +9,9 @@ import pytest
 from harness.errors import ScenarioError
 from harness.kafka import LocalKafka
 from harness.orchestra.journal import EventKind
+from harness.runs import RunRequest, SizedScenario, run
 from harness.scenarios import load_scenario
 from harness.scenarios.model import Scenario
-from harness.scenarios.runner import run_scenario
 
 
 def _with_faults(name: str, triggers: int, faults: list[dict]) -> Scenario:
@@ -24,7 +24,7 @@ def _with_faults(name: str, triggers: int, faults: list[dict]) -> Scenario:
 def test_broker_faults_need_a_broker_that_can_kill_nodes():
     scenario = _with_faults("a-scalar", 5, [{"trigger": 2, "action": "kill", "node": 1}])
     with pytest.raises(ScenarioError, match="local provider"):
-        run_scenario(scenario, "127.0.0.1:1", topic_prefix="never")
+        run(RunRequest(SizedScenario.as_given(scenario), "127.0.0.1:1", topic_prefix="never"))
 
 
 @pytest.mark.slow
@@ -32,7 +32,7 @@ def test_a_node_killed_and_restarted_mid_run_loses_nothing_acked():
     scenario = _with_faults("e-mixed", 60, [{"trigger": 10, "action": "kill", "node": 2},
                                              {"trigger": 30, "action": "restart", "node": 2}])
     with LocalKafka(nodes=3, heap="512m") as cluster:
-        result = run_scenario(scenario, cluster)
+        result = run(RunRequest(SizedScenario.as_given(scenario), cluster)).summary
         assert cluster.node_alive(2)
     faults = [(e.trigger, e.detail_json()) for e in result.journal.of_kind(EventKind.BROKER_FAULT)]
     assert [(t, d["action"], d["node"], d["ok"]) for t, d in faults] == [(10, "kill", 2, True),

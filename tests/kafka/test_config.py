@@ -2,7 +2,8 @@
 
 import pytest
 
-from harness.config import SETTINGS, Setting, register_setting, resolve
+from harness.config import Setting, register_setting, resolve
+from harness.runs.settings import SETTINGS
 from harness.errors import ConfigError
 
 
@@ -13,12 +14,12 @@ def number_setting():
     SETTINGS.pop("test_number")
 
 
-def test_argument_beats_option_beats_ini_beats_env_beats_default(number_setting):
+def test_argument_beats_option_beats_env_beats_ini_beats_default(number_setting):
     env = {"DONKI_TEST_NUMBER": "4"}
     assert resolve(number_setting, argument=1, option="2", ini="3", environ=env) == 1
     assert resolve(number_setting, option="2", ini="3", environ=env) == 2
-    assert resolve(number_setting, ini="3", environ=env) == 3
-    assert resolve(number_setting, environ=env) == 4
+    assert resolve(number_setting, ini="3", environ=env) == 4
+    assert resolve(number_setting, ini="3", environ={}) == 3
     assert resolve(number_setting, environ={}) == 7
 
 

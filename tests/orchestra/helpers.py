@@ -52,7 +52,7 @@ class Rogue:
 
     def hello(self, **overrides) -> Message:
         fields = dict(name=self.name, priority=self.priority, divisor=1, streams=[], protocol=PROTOCOL_VERSION,
-                      host="rogue-host", pid=0, kind="hand", ack_mode="sent")
+                      host="rogue-host", pid=0, kind="hand", ack_mode="send")
         fields.update(overrides)
         self.send(encode(MsgType.HELLO, **fields))
         return self.expect(MsgType.WELCOME, MsgType.REJECT)

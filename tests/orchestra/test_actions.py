@@ -1,5 +1,6 @@
 """The action-kind registry and the built-in kinds."""
 
+import subprocess
 import sys
 import threading
 import time
@@ -8,7 +9,6 @@ import pytest
 
 from harness.errors import ConfigError
 from harness.orchestra import ActionResult, action_kinds, make_action, register_action_kind
-from harness.orchestra import actions as actions_module
 
 
 def test_builtin_kinds_are_listed():
@@ -103,32 +103,25 @@ def test_registering_a_kind_twice_needs_replace():
     register_action_kind("test-kind-twice", lambda p, c: None, replace=True)
 
 
-def test_unknown_kinds_are_looked_up_in_plugin_modules_once(tmp_path, monkeypatch):
-    package = tmp_path / "donki_plugin_probe"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "actions.py").write_text(
-        "from harness.orchestra.actions import register_action_kind\n"
-        "register_action_kind('probe-stream', lambda params, context: (lambda trigger: 'probe'))\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(actions_module, "PLUGIN_MODULES", ("donki_plugin_probe.actions", "absent_pkg_xyz.actions"))
-    monkeypatch.setattr(actions_module, "_plugins_loaded", False)
+def test_unknown_action_kinds_are_looked_up_among_the_stream_kinds():
+    from harness.kinds import Param, StreamKind, register_stream_kind, unregister_stream_kind
+
+    register_stream_kind(StreamKind("probe-stream", "a test kind", (Param("n", int, 1),),
+                                    lambda params, context: (lambda trigger: ("probe", params["n"]))))
     try:
-        assert make_action("probe-stream")(1) == "probe"
+        assert "probe-stream" in action_kinds()
+        assert make_action("probe-stream", {"n": 3})(1) == ("probe", 3)
     finally:
-        sys.modules.pop("donki_plugin_probe.actions", None)
-        sys.modules.pop("donki_plugin_probe", None)
-        actions_module._KINDS.pop("probe-stream", None)
+        unregister_stream_kind("probe-stream")
+    with pytest.raises(ConfigError, match="unknown player action kind 'probe-stream'"):
+        make_action("probe-stream")
 
 
-def test_a_broken_plugin_is_reported_not_hidden(tmp_path, monkeypatch):
-    package = tmp_path / "donki_broken_probe"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "actions.py").write_text("import a_dependency_that_is_missing_xyz\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(actions_module, "PLUGIN_MODULES", ("donki_broken_probe.actions",))
-    monkeypatch.setattr(actions_module, "_plugins_loaded", False)
-    with pytest.raises(ImportError, match="a_dependency_that_is_missing_xyz"):
-        make_action("whatever-kind")
-    sys.modules.pop("donki_broken_probe", None)
+def test_a_fresh_process_finds_every_stream_kind_through_the_entry_points():
+    # a player process imports the orchestra only: the kinds come through donki.stream_kinds
+    code = ("import sys; from harness.orchestra.action_kinds import action_kinds; kinds = action_kinds(); "
+            "print(','.join(kinds)); print('harness.streams.catalog' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    kinds, imported = done.stdout.split()
+    assert {"a-scalar", "ess-events", "run-control", "captured", "noop"} <= set(kinds.split(","))
+    assert imported == "True"

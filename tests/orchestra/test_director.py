@@ -6,7 +6,7 @@ import time
 import pytest
 
 from harness.errors import ConfigError, PlayerError, RunError
-from harness.orchestra import EventKind, PlayerSpec, PlayerState, RunState, check_journal
+from harness.orchestra import EventKind, PlayerConfig, PlayerState, RunState, check_journal
 from harness.procs import wait_until
 from tests.orchestra.helpers import intervals
 
@@ -14,13 +14,13 @@ RECORDER = "tests.orchestra.helpers:IntervalRecorder"
 
 
 def recorder(name, tmp_path, seconds=0.0, **spec):
-    return PlayerSpec(name, "python", {"callable": RECORDER, "factory": True,
+    return PlayerConfig(name, "python", {"callable": RECORDER, "factory": True,
                                        "kwargs": {"dir": str(tmp_path), "seconds": seconds}}, **spec)
 
 
 def test_players_register_with_priority_streams_and_identity(ensemble):
-    ensemble.add_players([PlayerSpec("det", priority=0, streams=("det_ev44", "det_ad00")),
-                          PlayerSpec("motion", priority=2, divisor=14, streams=("motion_f144",))])
+    ensemble.add_players([PlayerConfig("det", priority=0, streams=("det_ev44", "det_ad00")),
+                          PlayerConfig("motion", priority=2, divisor=14, streams=("motion_f144",))])
     players = {p.name: p for p in ensemble.director.players()}
     assert players["det"].streams == ("det_ev44", "det_ad00") and players["motion"].divisor == 14
     assert players["motion"].priority == 2 and players["det"].state is PlayerState.JOINED
@@ -83,7 +83,7 @@ def test_start_and_stop_set_the_action_up_and_tear_it_down(ensemble, tmp_path):
 
 
 def test_set_priority_while_idle_moves_the_player_and_is_refused_while_running(ensemble):
-    ensemble.add_players([PlayerSpec("a"), PlayerSpec("b")])
+    ensemble.add_players([PlayerConfig("a"), PlayerConfig("b")])
     ensemble.director.set_priority("b", 1)
     assert ensemble.director.info("b")["priority"] == 1
     ensemble.run(count=1)
@@ -105,7 +105,7 @@ def test_set_priority_while_idle_moves_the_player_and_is_refused_while_running(e
 
 
 def test_pause_resume_stop_and_abort(ensemble):
-    ensemble.add_player(PlayerSpec("a"))
+    ensemble.add_player(PlayerConfig("a"))
     handle = ensemble.start_run(count=None, rate_hz=100)
     assert wait_until(lambda: len(ensemble.journal.of_kind(EventKind.ACK)) >= 3, 10)
     handle.pause()
@@ -130,27 +130,27 @@ def test_a_run_needs_connected_players(ensemble):
 
 
 def test_waiting_for_a_player_that_never_comes_names_who_is_there(ensemble):
-    ensemble.add_player(PlayerSpec("here"))
+    ensemble.add_player(PlayerConfig("here"))
     with pytest.raises(PlayerError, match=r"\['ghost'\].*connected: \['here'\]"):
         ensemble.director.wait_for_players(["ghost"], timeout_s=0.3)
 
 
 def test_an_endless_run_needs_a_deadline(ensemble):
-    ensemble.add_player(PlayerSpec("a"), mode="thread")
+    ensemble.add_player(PlayerConfig("a"), mode="thread")
     with pytest.raises(ConfigError, match="endless"):
         ensemble.run(count=None)
 
 
 def test_thread_players_serve_the_same_protocol(ensemble):
-    ensemble.add_players([PlayerSpec("t1"), PlayerSpec("t2", priority=1)], mode="thread")
+    ensemble.add_players([PlayerConfig("t1"), PlayerConfig("t2", priority=1)], mode="thread")
     result = ensemble.run(count=50)
     assert result.ok and result.acked == 100
     check_journal(ensemble.journal)
 
 
 def test_delivered_ack_mode_waits_for_delivery_and_reports_its_outcome(ensemble):
-    spec = PlayerSpec("kafka-ish", "python", {"callable": "tests.orchestra.helpers:DeliveryTracker", "factory": True,
-                                              "kwargs": {"messages": 3}}, ack_mode="delivered")
+    spec = PlayerConfig("kafka-ish", "python", {"callable": "tests.orchestra.helpers:DeliveryTracker", "factory": True,
+                                              "kwargs": {"messages": 3}}, ack_mode="delivery")
     ensemble.add_player(spec)
     ensemble.run(count=2)
     counts = [e.counts for e in ensemble.journal.of_kind(EventKind.ACK)]
@@ -158,19 +158,19 @@ def test_delivered_ack_mode_waits_for_delivery_and_reports_its_outcome(ensemble)
 
 
 def test_delivered_ack_mode_needs_an_action_that_can_wait(ensemble):
-    with pytest.raises(PlayerError, match="(?s)ack mode 'delivered' needs an action with wait_delivered"):
-        ensemble.add_player(PlayerSpec("plain", "noop", ack_mode="delivered"), timeout_s=20)
+    with pytest.raises(PlayerError, match="(?s)ack mode 'delivery' needs an action with wait_delivered"):
+        ensemble.add_player(PlayerConfig("plain", "noop", ack_mode="delivery"), timeout_s=20)
 
 
 @pytest.mark.parametrize("mode", ["process", "thread"])
 def test_a_player_that_cannot_start_is_reported_with_its_reason(ensemble, mode):
     with pytest.raises(PlayerError, match="unknown player action kind 'warp'") as info:
-        ensemble.add_player(PlayerSpec("broken", "warp"), mode=mode, timeout_s=20)
+        ensemble.add_player(PlayerConfig("broken", "warp"), mode=mode, timeout_s=20)
     assert info.value.player == "broken"
 
 
 def test_a_setup_that_raises_is_reraised_with_the_players_traceback(ensemble):
-    ensemble.add_player(PlayerSpec("geo", "python", {"callable": "tests.orchestra.helpers:BrokenSetup",
+    ensemble.add_player(PlayerConfig("geo", "python", {"callable": "tests.orchestra.helpers:BrokenSetup",
                                                      "factory": True}))
     with pytest.raises(PlayerError, match="(?s)'geo' refused start.*OSError: cannot open the detector geometry"):
         ensemble.run(count=1)

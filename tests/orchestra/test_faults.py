@@ -7,7 +7,7 @@ import time
 import pytest
 
 from harness.errors import PlayerFailed, RunFailed
-from harness.orchestra import EventKind, Player, PlayerConfig, PlayerSpec, RunState, check_journal
+from harness.orchestra import EventKind, Player, PlayerConfig, RunState, check_journal
 from harness.orchestra.player import EXIT_DIRECTOR_LOST, EXIT_ERROR
 from harness.orchestra.protocol import PROTOCOL_VERSION, MsgType, encode
 from harness.procs import spawn, wait_until
@@ -21,7 +21,7 @@ def players_of(journal, kind):
 
 
 def test_a_player_that_crashes_mid_run_is_missed_lost_and_reported(ensemble):
-    ensemble.add_players([PlayerSpec("steady"), PlayerSpec("crasher", "crash-at", {"trigger": 3})])
+    ensemble.add_players([PlayerConfig("steady"), PlayerConfig("crasher", "crash-at", {"trigger": 3})])
     t0 = time.monotonic()
     result = ensemble.run(count=6, ack_timeout_s=0.5, policy="skip")
     assert time.monotonic() - t0 < 10
@@ -39,7 +39,7 @@ def test_a_player_that_crashes_mid_run_is_missed_lost_and_reported(ensemble):
 
 
 def test_a_crash_under_the_fail_policy_fails_the_run_quickly(ensemble):
-    ensemble.add_player(PlayerSpec("crasher", "crash-at", {"trigger": 2}))
+    ensemble.add_player(PlayerConfig("crasher", "crash-at", {"trigger": 2}))
     t0 = time.monotonic()
     with pytest.raises(RunFailed, match="did not ack trigger 2") as info:
         ensemble.run(count=100, ack_timeout_s=0.5, policy="fail")
@@ -50,7 +50,7 @@ def test_a_crash_under_the_fail_policy_fails_the_run_quickly(ensemble):
 
 
 def test_a_hanging_player_times_out_and_the_run_goes_on(ensemble):
-    ensemble.add_players([PlayerSpec("steady"), PlayerSpec("hanger", "hang-at", {"trigger": 2})])
+    ensemble.add_players([PlayerConfig("steady"), PlayerConfig("hanger", "hang-at", {"trigger": 2})])
     t0 = time.monotonic()
     result = ensemble.run(count=4, ack_timeout_s=0.5, policy="skip")
     assert time.monotonic() - t0 < 10
@@ -65,7 +65,7 @@ def test_a_hanging_player_times_out_and_the_run_goes_on(ensemble):
 
 
 def test_an_action_that_raises_is_nacked_with_its_traceback_and_reraised(ensemble):
-    ensemble.add_player(PlayerSpec("flaky", "fail-at", {"trigger": 2, "message": "detector on fire"}))
+    ensemble.add_player(PlayerConfig("flaky", "fail-at", {"trigger": 2, "message": "detector on fire"}))
     result = ensemble.run(count=3, policy="skip")
     assert result.nacked == 1 and result.acked == 2
     nack = ensemble.journal.of_kind(EventKind.NACK)[0]
@@ -77,14 +77,14 @@ def test_an_action_that_raises_is_nacked_with_its_traceback_and_reraised(ensembl
 
 
 def test_a_nack_under_the_fail_policy_fails_the_run(ensemble):
-    ensemble.add_player(PlayerSpec("flaky", "fail-at", {"trigger": 1}), mode="thread")
+    ensemble.add_player(PlayerConfig("flaky", "fail-at", {"trigger": 1}), mode="thread")
     with pytest.raises(RunFailed, match="nack"):
         ensemble.run(count=3, policy="fail")
     assert len(ensemble.take_player_errors()) == 1
 
 
 def test_wrong_duplicate_and_garbage_answers_are_journaled_and_ignored(ensemble, rogues):
-    ensemble.add_player(PlayerSpec("steady"))
+    ensemble.add_player(PlayerConfig("steady"))
     rogue = rogues("rogue")
     assert rogue.hello().type is MsgType.WELCOME
     handle = ensemble.start_run(count=2, ack_timeout_s=1.0, policy="skip", start_players=False)
@@ -132,7 +132,7 @@ def test_a_real_player_answers_a_resent_trigger_without_running_it_twice(ensembl
 
 
 def test_a_garbage_flood_does_not_stop_the_director(ensemble, rogues):
-    ensemble.add_player(PlayerSpec("steady"))
+    ensemble.add_player(PlayerConfig("steady"))
     rogue = rogues("flood")
     for i in range(300):
         rogue.send([os.urandom(1 + i % 50)])
@@ -141,9 +141,9 @@ def test_a_garbage_flood_does_not_stop_the_director(ensemble, rogues):
 
 
 def test_a_second_player_with_the_same_name_is_rejected(ensemble):
-    first = ensemble.add_player(PlayerSpec("det"))
+    first = ensemble.add_player(PlayerConfig("det"))
     ensemble.pool._players["det-again"] = ensemble.pool._players.pop("det")  # keep the first one's handle
-    second = ensemble.pool.start(PlayerSpec("det"))
+    second = ensemble.pool.start(PlayerConfig("det"))
     assert second.wait(15), "the duplicate player did not exit"
     assert second.child.returncode == EXIT_ERROR
     assert "already connected" in second.log_text()
@@ -154,7 +154,7 @@ def test_a_second_player_with_the_same_name_is_rejected(ensemble):
 
 
 def test_an_unsupported_protocol_version_is_rejected(ensemble):
-    config = PlayerConfig(ensemble.endpoint, "future", protocol=PROTOCOL_VERSION + 1, hello_timeout_s=10)
+    config = PlayerConfig("future", director=ensemble.endpoint, protocol=PROTOCOL_VERSION + 1, hello_timeout_s=10)
     with pytest.raises(PlayerFailed, match="rejected.*protocol version 2.*supports 1"):
         Player(config, mode="thread").run()
     rejected = ensemble.journal.of_kind(EventKind.PLAYER_REJECTED)

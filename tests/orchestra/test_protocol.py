@@ -11,7 +11,7 @@ from harness.orchestra.protocol import (
 )
 
 HELLO = dict(name="det", priority=0, divisor=1, streams=["det_ev44"], protocol=PROTOCOL_VERSION, host="h",
-             pid=1, kind="noop", ack_mode="sent")
+             pid=1, kind="noop", ack_mode="send")
 
 
 def test_hello_round_trip():

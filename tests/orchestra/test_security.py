@@ -4,7 +4,7 @@ import pytest
 
 from harness.errors import ConfigError, PlayerFailed
 from harness.orchestra import (
-    CurveClient, CurveServer, Ensemble, EventKind, Player, PlayerConfig, PlayerSpec, generate_keypair,
+    CurveClient, CurveServer, Ensemble, EventKind, Player, PlayerConfig, generate_keypair,
 )
 
 
@@ -29,12 +29,12 @@ def secure(keys, tmp_path):
 
 
 def test_a_known_key_joins_and_runs_in_a_separate_process(secure):
-    secure.add_player(PlayerSpec("known-det"))
+    secure.add_player(PlayerConfig("known-det"))
     assert secure.run(count=5).ok
 
 
 def test_an_unknown_key_is_refused_and_journaled(secure, keys):
-    config = PlayerConfig(secure.endpoint, "intruder", hello_timeout_s=1.5,
+    config = PlayerConfig("intruder", director=secure.endpoint, hello_timeout_s=1.5,
                           curve=CurveClient(keys["stranger"], keys["director_public"]))
     with pytest.raises(PlayerFailed, match="no welcome.*allowed keys"):
         Player(config, mode="thread").run()
@@ -44,7 +44,7 @@ def test_an_unknown_key_is_refused_and_journaled(secure, keys):
 
 
 def test_a_player_without_curve_cannot_join_a_curve_director(secure):
-    config = PlayerConfig(secure.endpoint, "plain", hello_timeout_s=1.0)
+    config = PlayerConfig("plain", director=secure.endpoint, hello_timeout_s=1.0)
     with pytest.raises(PlayerFailed, match="no welcome"):
         Player(config, mode="thread").run()
     assert not secure.director.players()

@@ -9,7 +9,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from harness.orchestra import Ensemble, EventKind, PlayerSpec, check_journal, is_due
+from harness.orchestra import Ensemble, EventKind, PlayerConfig, check_journal, is_due
 
 MAX_PLAYERS = 5
 ACK_TIMEOUT_S = 2.0  # generous for healthy players on a loaded machine; crashed ones cost this once
@@ -21,7 +21,7 @@ class OrchestraMachine(RuleBasedStateMachine):
     @initialize()
     def start(self):
         self.ens = Ensemble(heartbeat_s=0.1, liveness=3).start()
-        self.healthy: dict[str, PlayerSpec] = {}
+        self.healthy: dict[str, PlayerConfig] = {}
         self.crashed: set[str] = set()
         self.made = 0
 
@@ -42,7 +42,7 @@ class OrchestraMachine(RuleBasedStateMachine):
         self.made += 1
         name = f"p{self.made}"
         kind, params = ("sleep", {"seconds": work_ms / 1000}) if work_ms else ("noop", {})
-        spec = PlayerSpec(name, kind, params, priority=priority, divisor=divisor)
+        spec = PlayerConfig(name, kind, params, priority=priority, divisor=divisor)
         self.ens.add_player(spec, mode=self.mode, timeout_s=30)
         self.healthy[name] = spec
 
@@ -69,7 +69,7 @@ class OrchestraMachine(RuleBasedStateMachine):
         name = self._pick(data)
         self.ens.director.set_priority(name, priority)
         spec = self.healthy[name]
-        self.healthy[name] = PlayerSpec(spec.name, spec.kind, spec.params, priority=priority, divisor=spec.divisor)
+        self.healthy[name] = PlayerConfig(spec.name, spec.kind, spec.params, priority=priority, divisor=spec.divisor)
 
     @precondition(lambda self: any(s.priority >= 0 for s in self.healthy.values()))
     @rule(count=st.integers(1, 6), policy=st.sampled_from(["skip", "resend"]))

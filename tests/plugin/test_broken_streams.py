@@ -7,7 +7,7 @@ import shutil
 import h5py
 import pytest
 
-from harness.checked_run import run_checked
+from harness.runs import RunRequest, SizedScenario, run
 from harness.checks.suite import run_checks
 from harness.recording import Recording
 from harness.scenarios import loads_scenario
@@ -102,17 +102,17 @@ def test_a_broken_stream_against_its_golden_recording_names_the_first_difference
 
 def test_a_corrupted_byte_in_the_recording_is_found(donki_kafka, tmp_path):
     scenario = loads_scenario(broken("", triggers=4), "healthy.toml")
-    run = run_checked(scenario, donki_kafka, tmp_path)
-    assert run.ok, run.failure_report()
+    outcome = run(RunRequest(SizedScenario.as_given(scenario), donki_kafka, workdir=tmp_path))
+    assert outcome.ok, outcome.failure_report()
     damaged = tmp_path / "damaged.h5"
-    shutil.copyfile(run.recording, damaged)
+    shutil.copyfile(outcome.recording, damaged)
     with Recording(damaged) as recording:
         third = recording.index[2]
         start = int(third["payload_start"]) + int(third["payload_length"]) // 2
     with h5py.File(damaged, "r+") as h5:
         h5["raw/payload"][start] ^= 0x40  # one bit of one byte of message #2
     with Recording(damaged) as recording:
-        checks = run_checks(scenario, run.result.journal, recording)
+        checks = run_checks(scenario, outcome.summary.journal, recording)
     integrity = checks["integrity"]
     assert not integrity.passed and len(integrity.findings) == 1
     message = integrity.findings[0].message

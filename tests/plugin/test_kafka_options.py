@@ -42,6 +42,15 @@ def test_environment_variables(pytester, external, monkeypatch):
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+def test_environment_beats_ini(pytester, external, monkeypatch):
+    # CI overrides a project's ini file through the environment (pytest-django's order)
+    pytester.makeini("[pytest]\ndonki_kafka = container\ndonki_bootstrap = 127.0.0.1:1\n")
+    monkeypatch.setenv("DONKI_KAFKA", "external")
+    monkeypatch.setenv("DONKI_BOOTSTRAP", external)
+    pytester.makepyfile(USES_BROKER.format(provider="external", bootstrap=external))
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 def test_option_beats_ini(pytester, external):
     pytester.makeini("[pytest]\ndonki_kafka = container\n")
     pytester.makepyfile(USES_BROKER.format(provider="external", bootstrap=external))
@@ -62,11 +71,21 @@ def test_factory_in_a_conftest(pytester, external):
     pytester.runpytest().assert_outcomes(passed=1)
 
 
-def test_unknown_provider_errors_the_test_with_the_allowed_values(pytester):
+@pytest.mark.parametrize("source", ["option", "environment", "ini"])
+def test_a_bad_value_is_a_usage_error_at_start_up(pytester, monkeypatch, source):
     pytester.makepyfile("def test_x(donki_kafka):\n    pass\n")
-    result = pytester.runpytest("--donki-kafka=zookeeper")
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*option --donki-kafka: 'zookeeper' is not a valid value; expected one of: auto, local, container, external*"])
+    args = []
+    if source == "option":
+        args = ["--donki-kafka=zookeeper"]
+    elif source == "environment":
+        monkeypatch.setenv("DONKI_KAFKA", "zookeeper")
+    else:
+        pytester.makeini("[pytest]\ndonki_kafka = zookeeper\n")
+    result = pytester.runpytest_subprocess(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: pytest-donki: * 'zookeeper' is not a valid value; expected one of: "
+                                 "auto, local, container, external"])
+    assert "Traceback" not in result.stderr.str() and "test_x" not in result.stdout.str()
 
 
 def test_unreachable_broker_fails_instead_of_skipping(pytester):

@@ -77,7 +77,7 @@ def test_marker_runs_the_scenario_for_donki_run(pytester, kafka_args):
             assert set(donki_run.checks) == {"run", "acks", "levels", "ordering", "integrity", "views", "rates"}
             assert donki_run.ok, donki_run.failure_report()
             assert donki_run.recording.exists()
-            assert {s.player: s.messages for s in donki_run.result.streams} == {"temperature": 4, "pressure": 4}
+            assert {s.player: s.messages for s in donki_run.summary.streams} == {"temperature": 4, "pressure": 4}
         """
     )
     pytester.runpytest_subprocess(*kafka_args).assert_outcomes(passed=1)
@@ -86,7 +86,7 @@ def test_marker_runs_the_scenario_for_donki_run(pytester, kafka_args):
 def test_marker_length_and_runner_factory_in_a_conftest(pytester, kafka_args):
     pytester.makefile(".toml", tiny=tiny(triggers=100))
     pytester.makeconftest(
-        "from pytest_donki.runs import runner_fixture\n"
+        "from pytest_donki import runner_fixture\n"
         "my_runner = runner_fixture('donki_kafka')\n"
     )
     pytester.makepyfile(

@@ -10,11 +10,11 @@ import pytest
 from harness.errors import ScenarioError
 from harness.headers import crc32_hex, make_headers
 from harness.records import KafkaRecord
-from harness.recording.captured import CapturedOptions, plan_slices
+from harness.recording.replay.captured import CapturedOptions, plan_slices
 from harness.recording.decode import decode_payload
-from harness.recording.reader import open_recording
-from harness.recording.recorder import Recorder
-from harness.recording.writer import RecordingWriter
+from harness.recording.reader.reader import open_recording
+from harness.recording.writer.recorder import Recorder
+from harness.recording.writer.writer import RecordingWriter
 from harness.scenarios import loads_scenario
 from recording_helpers import T0_MS, ev44
 
@@ -83,7 +83,7 @@ topic = "loki_detector"
 
 
 def test_a_captured_stream_drives_a_director_run(donki_kafka, donki_topics, tmp_path):
-    from harness.scenarios.runner import run_scenario
+    from harness.runs import RunRequest, SizedScenario, run
 
     recorded = capture(tmp_path / "capture.h5", triggers=3, per_trigger=2)
     scenario = loads_scenario(f"""
@@ -99,7 +99,8 @@ topic = "loki_detector"
 recording = "{tmp_path / 'capture.h5'}"
 """, "captured-loki.toml")
     before_ms = time.time() * 1000
-    result = run_scenario(scenario, donki_kafka, namespace=donki_topics, mode="process", log_dir=tmp_path / "logs")
+    result = run(RunRequest(SizedScenario.as_given(scenario), donki_kafka, namespace=donki_topics, mode="process",
+                            log_dir=tmp_path / "logs")).summary
     assert result.complete, result.all_problems()
     topic = result.topics["loki_detector"]
     Recorder(tmp_path / "out.h5", [topic], donki_kafka.client_config, until_end=True).run()

@@ -6,15 +6,15 @@ import argparse
 
 import pytest
 
-from harness.config import SETTINGS
+from harness.runs.settings import SETTINGS
 from harness.errors import CheckFailed, ConfigError, RecordingError
 from harness.headers import make_headers
 from harness.records import KafkaRecord
-from harness.recording.compare import Tolerance, compare_recordings
-from harness.recording.golden import GoldenStore
-from harness.recording.modes import RecordMode
-from harness.recording.reader import open_recording
-from harness.recording.writer import RecordingWriter
+from harness.recording.golden.compare import Tolerance, compare_recordings
+from harness.recording.golden.store import GoldenStore
+from harness.recording.golden.modes import RecordMode
+from harness.recording.reader.reader import open_recording
+from harness.recording.writer.writer import RecordingWriter
 from recording_helpers import T0_MS, ev44, f144
 
 NS = "donki-test-1234"

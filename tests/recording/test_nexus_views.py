@@ -8,8 +8,8 @@ import numpy as np
 
 from harness.records import KafkaRecord
 from harness.recording.decode import decode_payload
-from harness.recording.reader import open_recording
-from harness.recording.writer import RecordingWriter
+from harness.recording.reader.reader import open_recording
+from harness.recording.writer.writer import RecordingWriter
 from recording_helpers import T0_MS, ev44, f144
 
 

@@ -11,8 +11,8 @@ import time
 import pytest
 
 from harness.errors import BrokerUnreachableError, RecordingError, TopicError
-from harness.recording.reader import open_recording
-from harness.recording.recorder import Recorder
+from harness.recording.reader.reader import open_recording
+from harness.recording.writer.recorder import Recorder
 from recording_helpers import T0_MS, mixed_records, produce_records, same_message
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from harness.procs import spawn
 from harness.records import KafkaRecord
-from harness.recording.reader import open_recording
+from harness.recording.reader.reader import open_recording
 from recording_helpers import T0_MS, produce_records
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from harness.cli.main import EXIT_ERROR, main
-from harness.recording.reader import open_recording
+from harness.recording.reader.reader import open_recording
 from recording_helpers import mixed_records, produce_records, same_message
 
 

@@ -16,8 +16,8 @@ from harness.orchestra.journal import EventKind, Journal
 from harness.records import KafkaRecord
 from harness.recording import format as fmt
 from harness.recording.headercodec import decode_headers, encode_headers
-from harness.recording.reader import open_recording
-from harness.recording.writer import RecordingWriter
+from harness.recording.reader.reader import open_recording
+from harness.recording.writer.writer import RecordingWriter
 from recording_helpers import mixed_records
 
 
@@ -225,7 +225,7 @@ def test_decoded_gives_the_ess_content(tmp_path):
 
 
 def test_recover_a_recording_whose_writer_died(tmp_path):
-    from harness.recording.copying import recover
+    from harness.recording.writer.copying import recover
 
     path = tmp_path / "dead.h5"
     writer = RecordingWriter(path)

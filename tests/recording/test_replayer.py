@@ -11,10 +11,10 @@ from harness.errors import BrokerUnreachableError, RecordingError, TopicError
 from harness.headers import crc32_hex
 from harness.records import KafkaRecord
 from harness.recording.decode import decode_payload
-from harness.recording.reader import open_recording
-from harness.recording.recorder import Recorder
-from harness.recording.replayer import Replayer
-from harness.recording.writer import RecordingWriter
+from harness.recording.reader.reader import open_recording
+from harness.recording.writer.recorder import Recorder
+from harness.recording.replay.replayer import Replayer
+from harness.recording.writer.writer import RecordingWriter
 from recording_helpers import T0_MS, mixed_records, same_message
 
 

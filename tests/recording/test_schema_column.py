@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness.recording.writer import _schemas_joined
+from harness.recording.writer.writer import _schemas_joined
 
 EV44 = b"\x10\x00\x00\x00ev44" + bytes(1014)
 F144 = b"\x0c\x00\x00\x00f144" + bytes(40)

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from harness.errors import RecordingError
-from harness.recording.pipeline import WriteBehind
+from harness.recording.writer.pipeline import WriteBehind
 
 
 def test_batches_are_written_in_order_and_all_of_them_before_close():

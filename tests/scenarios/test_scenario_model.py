@@ -9,6 +9,7 @@ from importlib.metadata import EntryPoint
 
 import pytest
 
+from harness.orchestra.ack import AckAfter
 from harness.errors import ScenarioError
 from harness.scenarios import (
     Param,
@@ -22,8 +23,8 @@ from harness.scenarios import (
     register_stream_kind,
     stream_kinds,
 )
-from harness.scenarios import kinds as kinds_module
-from harness.scenarios.model import derive_seed
+from harness.kinds import registry as kinds_module
+from harness.scenarios.players import derive_seed
 
 BUILTINS = ["a-scalar", "all-streams", "b-image", "c-spectrum", "d-array3d", "e-mixed", "ess-pulse"]
 
@@ -65,7 +66,7 @@ def test_defaults_are_filled_in_and_seeds_derived():
     scenario = loads_scenario(MINIMAL, "mini.toml")
     (player,) = scenario.players
     assert (player.name, player.priority, player.divisor, player.partitions, player.ack) == (
-        "a-scalar", 1, 1, 1, "delivery")
+        "a-scalar", 1, 1, 1, AckAfter.DELIVERY)
     assert player.params == get_stream_kind("a-scalar").resolve({}, "x")
     assert player.seed == derive_seed(0, "a-scalar") != derive_seed(0, "b-image")
     assert scenario.triggers == 5 and scenario.duration_s == 0.5

@@ -13,10 +13,15 @@ from streaming_data_types import DESERIALISERS
 from harness.headers import crc32_hex
 from harness.orchestra import EventKind, check_journal
 from harness.scenarios import builtin_names, load_scenario, loads_scenario
-from harness.scenarios.runner import run_scenario
+from harness.runs import RunRequest, RunSummary, SizedScenario, run
 from harness.streams.readback import read_topic
 
 pytestmark = pytest.mark.timeout(300)
+
+
+def run_scenario(scenario, broker, **options) -> RunSummary:
+    """What the players of an unrecorded run of ``scenario`` did."""
+    return run(RunRequest(SizedScenario.as_given(scenario), broker, **options)).summary
 
 
 def read_back(broker, result):
@@ -118,16 +123,13 @@ class _ExplodesAt:
 
 @pytest.fixture
 def exploding_kind():
-    from harness.orchestra import actions as orchestra_actions
-    from harness.scenarios import Param, StreamKind, register_stream_kind
-    from harness.scenarios import kinds as scenario_kinds
+    from harness.kinds import Param, StreamKind, register_stream_kind, unregister_stream_kind
 
     kind = StreamKind("test-explodes", "raises at one trigger", (Param("at", int, 2),),
                       lambda params, context: _ExplodesAt(params["at"]))
     register_stream_kind(kind)
     yield kind.name
-    scenario_kinds._REGISTRY.pop(kind.name)
-    orchestra_actions._KINDS.pop(kind.name)
+    unregister_stream_kind(kind.name)
 
 
 @pytest.mark.parametrize("policy", ["skip", "fail"])

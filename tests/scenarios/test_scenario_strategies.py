@@ -10,7 +10,7 @@ from streaming_data_types import DESERIALISERS
 
 from harness.records import schema_id
 from harness.scenarios import Scenario
-from harness.streams.kinds import make_generator
+from harness.streams.generators import make_generator
 from pytest_donki.strategies import generatable_kinds, player_specs, scenarios, stream_params
 
 T0 = 1_650_000_000_000_000_000

@@ -30,8 +30,8 @@ import pytest
 from harness.kafka import LocalKafka, TopicAdmin, TopicSpec
 from harness.orchestra.journal import EventKind
 from harness.orchestra.security import CurveClient, CurveServer, generate_keypair
+from harness.runs import RunRequest, SizedScenario, run
 from harness.scenarios import load_scenario
-from harness.scenarios.runner import run_scenario, topic_names
 from harness.streams.readback import topic_message_count
 
 pytestmark = pytest.mark.slow
@@ -61,7 +61,7 @@ class Topology:
     def prefix(self, host: str) -> list[str]:
         return ["ip", "netns", "exec", self.namespace(host)]
 
-    def build(self) -> "Topology":
+    def build(self) -> Topology:
         self.remove()  # leftovers of an interrupted earlier run
         _run("ip", "link", "add", BRIDGE, "type", "bridge")
         _run("ip", "addr", "add", f"{DIRECTOR_HOST}/24", "dev", BRIDGE)
@@ -143,7 +143,7 @@ def test_ess_pulse_over_six_hosts_survives_a_five_second_partition(topology, cur
     with LocalKafka(nodes=3, hosts=hosts, node_prefix=lambda n: topology.prefix(f"k{n}"), heap="512m") as cluster:
         assert [a.rpartition(":")[0] for a in cluster.bootstrap_servers.split(",")] == hosts  # advertised
         prefix = "donki-hosts"
-        topics = topic_names(scenario, prefix)
+        topics = {local: f"{prefix}.{local}" for local in scenario.topics()}
         TopicAdmin(cluster.client_config).create([TopicSpec(t) for t in topics.values()])
         recording = tmp_path / "hosts.h5"
         recorder = _start_recorder(topology, cluster.bootstrap_servers, list(topics.values()), recording, tmp_path)
@@ -153,7 +153,8 @@ def test_ess_pulse_over_six_hosts_survives_a_five_second_partition(topology, cur
         options = {"host": DIRECTOR_HOST, "curve_server": curve[0], "curve_client": curve[1],
                    "liveness": 40,  # 20 s of heartbeats: a 5 s partition is a late ack, not a lost player
                    "launch_prefix": lambda name: topology.prefix(PLAYER_HOSTS[name])}
-        result = run_scenario(scenario, cluster, topic_prefix=prefix, ensemble_options=options)
+        result = run(RunRequest(SizedScenario.as_given(scenario), cluster, topic_prefix=prefix,
+                                ensemble_options=options)).summary
         cutter.join(30)
         in_kafka = {name: topic_message_count(cluster.client_config, name) for name in topics.values()}
         recorded = _stop_recorder(recorder, recording, topics.values())
@@ -189,7 +190,7 @@ def _start_recorder(topology: Topology, bootstrap: str, topics: list[str], path:
 
 
 def _stop_recorder(recorder, path: Path, topics) -> dict[str, int]:
-    from harness.recording.reader import Recording
+    from harness.recording.reader.reader import Recording
 
     process, log = recorder
     try:

@@ -27,7 +27,7 @@ from harness.streams import (
     SpectrumGenerator,
     VolumeGenerator,
 )
-from harness.streams.kinds import GENERATORS, make_generator
+from harness.streams.generators import GENERATORS, make_generator
 
 T0 = 1_700_000_000_123_456_789  # a data time in ns
 

@@ -19,7 +19,7 @@ def test_monitor_sees_every_message_of_every_schema(donki_runner, monitor):
     run = donki_runner(before_run=lambda topics: monitor.start(topics["donki_mixed"]))
     run.assert_ok()  # the stream itself was complete, in order and byte-exact
 
-    produced = run.result.stream("e-mixed").messages
+    produced = run.summary.stream("e-mixed").messages
     assert monitor.wait_for(produced, timeout_s=30)
     triggers = run.scenario.triggers
     assert monitor.counts == {"f144": triggers, "ad00": triggers, "da00": triggers, "x5f2": triggers}
@@ -40,6 +40,6 @@ def test_a_lost_message_is_visible_to_the_service_and_named_by_the_harness(donki
 
     assert not run.ok
     assert "seq 5 missing" in run.check("ordering").report()
-    produced = run.result.stream("e-mixed").messages
+    produced = run.summary.stream("e-mixed").messages
     assert not monitor.wait_for(produced, timeout_s=3)  # one message never arrives
     assert sum(monitor.counts.values()) == produced - 1

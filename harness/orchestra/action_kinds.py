@@ -7,9 +7,9 @@ JSON object of the player's config, ``context`` holds at least ``name``, ``boots
 
 Built-in kinds serve tests and benchmarks: ``noop``, ``sleep``, ``fail-at``,
 ``crash-at``, ``hang-at`` and ``python``. Other packages add theirs with
-:func:`register_action_kind`; a kind not found here makes the registry import
-``harness.streams.actions`` once, so stream kinds resolve in player processes that
-never imported it.
+:func:`register_action_kind`; a kind not found here is looked up among the stream kinds
+(:mod:`harness.kinds`, which loads its providers' entry points), so stream kinds resolve
+in player processes that never imported them.
 """
 
 from __future__ import annotations
@@ -22,18 +22,15 @@ import time
 from typing import Any, Callable, Mapping
 
 from harness.errors import ConfigError
+from harness.kinds import find_stream_kind, stream_kinds
 from harness.orchestra.action import ActionResult, PlayerAction
 
-__all__ = ["ActionFactory", "register_action_kind", "action_kinds", "make_action", "PLUGIN_MODULES"]
+__all__ = ["ActionFactory", "register_action_kind", "unregister_action_kind", "action_kinds", "make_action"]
 
 ActionFactory = Callable[[dict, dict], PlayerAction]
 
-#: Imported (once each, ImportError ignored) when a kind is not registered yet.
-PLUGIN_MODULES = ("harness.streams.actions",)
-
 _KINDS: dict[str, ActionFactory] = {}
 _LOCK = threading.Lock()
-_plugins_loaded = False
 _DOTTED = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 
 
@@ -45,36 +42,32 @@ def register_action_kind(name: str, factory: ActionFactory, *, replace: bool = F
         _KINDS[name] = factory
 
 
-def _load_plugins() -> None:
-    global _plugins_loaded
+def unregister_action_kind(name: str) -> None:
+    """Forget kind ``name`` (tests that register a kind of their own clean up with this)."""
     with _LOCK:
-        if _plugins_loaded:
-            return
-        _plugins_loaded = True
-    for module in PLUGIN_MODULES:
-        try:
-            importlib.import_module(module)
-        except ImportError as exc:
-            if exc.name is None or not module.startswith(exc.name):
-                raise  # the plugin exists but is broken: say so instead of "unknown kind"
+        _KINDS.pop(name, None)
+
+
+def _factory_of(kind: str) -> ActionFactory | None:
+    with _LOCK:
+        factory = _KINDS.get(kind)
+    if factory is None:
+        stream_kind = find_stream_kind(kind)
+        factory = stream_kind.factory if stream_kind is not None else None
+    return factory
 
 
 def action_kinds() -> list[str]:
-    """Names of every known kind (plugins included)."""
-    _load_plugins()
+    """Names of every known kind (stream kinds and plugins included)."""
     with _LOCK:
-        return sorted(_KINDS)
+        own = set(_KINDS)
+    return sorted(own | set(stream_kinds()))
 
 
 def make_action(kind: str, params: Mapping[str, Any] | None = None,
                 context: Mapping[str, Any] | None = None) -> PlayerAction:
     """Build the action of ``kind`` with ``params`` and ``context``."""
-    with _LOCK:
-        factory = _KINDS.get(kind)
-    if factory is None:
-        _load_plugins()
-        with _LOCK:
-            factory = _KINDS.get(kind)
+    factory = _factory_of(kind)
     if factory is None:
         raise ConfigError(f"unknown player action kind {kind!r}; known kinds: {', '.join(action_kinds())}")
     ctx = {"name": "player", "bootstrap": None, "topic": None, "seed": None, "mode": "process",

@@ -1,8 +1,8 @@
-"""The built-in stream kinds: their parameters, generators and player actions.
+"""The built-in stream kinds: their parameters and the player actions that produce them.
 
-Registered in :mod:`harness.scenarios.kinds` on import. ``make_generator`` builds the
-generator of a kind from validated parameters; the player actions in
-:mod:`harness.streams.actions` use it in the player process.
+Importing this module registers them in :mod:`harness.kinds` (the entry point
+``donki.stream_kinds: streams`` names it, so player processes find them too); the
+actions build their generators with :func:`harness.streams.generators.make_generator`.
 """
 
 from __future__ import annotations
@@ -11,18 +11,14 @@ import json
 from typing import Any, Callable
 
 from harness.errors import ScenarioError
-from harness.scenarios.kinds import StreamKind, register_stream_kind
-from harness.scenarios.params import Param
-from harness.streams.base import StreamGenerator
-from harness.streams.events import BATCHING, DISTRIBUTIONS, ESS_FRAME_NS, JITTER_NS, EventGenerator
-from harness.streams.image import IMAGE_DTYPES, ImageGenerator
-from harness.streams.mixed import MixedGenerator
-from harness.streams.runcontrol import RunControlGenerator
-from harness.streams.scalar import SCALAR_DTYPES, ScalarGenerator
-from harness.streams.spectrum import ARRAY_DTYPES, SpectrumGenerator
-from harness.streams.volume import VolumeGenerator
+from harness.kinds import Param, StreamKind, register_stream_kind
+from harness.streams.actions import generator_action_factory, run_control_action
+from harness.streams.events import BATCHING, DISTRIBUTIONS, ESS_FRAME_NS, JITTER_NS
+from harness.streams.image import IMAGE_DTYPES
+from harness.streams.scalar import SCALAR_DTYPES
+from harness.streams.spectrum import ARRAY_DTYPES
 
-__all__ = ["BUILTIN_KINDS", "GENERATORS", "make_generator", "MAX_ARRAY_ELEMENTS"]
+__all__ = ["BUILTIN_KINDS", "MAX_ARRAY_ELEMENTS"]
 
 #: keeps a hand-written scenario from asking for more memory than a player has
 MAX_ARRAY_ELEMENTS = 64 * 1024 * 1024
@@ -147,28 +143,7 @@ RUN_CONTROL_PARAMS = (
     Param("control_topic", str, "", "topic the file writer reports on"),
 )
 
-GENERATORS: dict[str, type[StreamGenerator]] = {
-    "a-scalar": ScalarGenerator,
-    "b-image": ImageGenerator,
-    "c-spectrum": SpectrumGenerator,
-    "d-array3d": VolumeGenerator,
-    "e-mixed": MixedGenerator,
-    "ess-events": EventGenerator,
-    "run-control": RunControlGenerator,
-}
-
-_TUPLE_KEYS = ("shape", "image_shape", "detector_shape")
-
-
-def make_generator(kind: str, params: dict[str, Any], *, seed: int, rate_hz: float) -> StreamGenerator:
-    """The generator of built-in ``kind`` from validated ``params``."""
-    options = {k: tuple(v) if k in _TUPLE_KEYS else v for k, v in params.items()}
-    return GENERATORS[kind](seed=seed, rate_hz=rate_hz, **options)
-
-
 def _kinds() -> tuple[StreamKind, ...]:
-    from harness.streams.actions import generator_action_factory, run_control_action
-
     def kind(name: str, description: str, params: tuple[Param, ...], schemas: tuple[str, ...],
              rate: float | None, check=None) -> StreamKind:
         return StreamKind(name, description, params, generator_action_factory(name), schemas, rate, check)

@@ -21,7 +21,7 @@ from harness.errors import RecordingError
 from harness.records import KafkaRecord
 from harness.recording import format as fmt
 from harness.recording.headercodec import encode_headers
-from harness.recording.heap import ByteHeap
+from harness.recording.writer.heap import ByteHeap
 from harness.recording.meta import encode_meta, host_info, iso_time, software_versions
 from harness.recording.sidecar import scenario_text, write_journal, write_scenario
 
@@ -31,7 +31,7 @@ DEFAULT_FLUSH_INTERVAL_S = 1.0
 #: Bytes received since the last flush that trigger an early flush: bounds what a crash loses.
 DEFAULT_MAX_BUFFER_BYTES = 64 << 20
 DEFAULT_MAX_BUFFER_ROWS = 65536
-#: Recordings with fewer payload bytes are compacted when closed (see harness.recording.compact).
+#: Recordings with fewer payload bytes are compacted when closed (see harness.recording.writer.compact).
 COMPACT_BELOW_BYTES = 32 << 20
 _TRIGGER_HEADER = "donki.trigger"
 #: Up to this many bytes of a batch are joined and appended at once (small messages).
@@ -414,11 +414,11 @@ class RecordingWriter:
             write_journal(h5, journal)
             write_scenario(h5, scenario_text(scenario))
             if views:
-                from harness.recording.nexus import write_views
+                from harness.recording.writer.nexus import write_views
 
                 write_views(h5, str(self.path), units=units)
         if self._bytes < COMPACT_BELOW_BYTES:
-            from harness.recording.compact import compact
+            from harness.recording.writer.compact import compact
 
             compact(self.path)
         return self.path

@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from harness.errors import RecordingError
-from harness.recording.copying import inherited, local_topic, write_records
-from harness.recording.modes import RecordMode
+from harness.recording.writer.copying import inherited, local_topic, write_records
+from harness.recording.golden.modes import DEFAULT_RECORDINGS_DIR, RecordMode
 
 __all__ = ["GoldenStore", "GoldenPlan", "stream_key", "DEFAULT_RECORDINGS_DIR", "RECORD_MODE_FLAG"]
 
-DEFAULT_RECORDINGS_DIR = "recordings"
 RECORD_MODE_FLAG = "--donki-record-mode"
 SUFFIX = ".h5"
 
@@ -81,6 +80,13 @@ class GoldenStore:
                 f"{RECORD_MODE_FLAG}=once (or set donki_record_mode = once) to record it")
         return plan
 
+    def unused(self, used: Iterable[str | Path]) -> list[Path]:
+        """The golden recordings in this store that are not among ``used`` (paths), by name."""
+        if not self.root.is_dir():
+            return []
+        seen = {Path(p).resolve() for p in used}
+        return sorted(p for p in self.root.glob(f"*{SUFFIX}") if p.resolve() not in seen)
+
     def candidate_path(self, plan: GoldenPlan) -> Path:
         """Where the run records before :meth:`commit` (same directory, so the rename is atomic)."""
         plan.path.parent.mkdir(parents=True, exist_ok=True)
@@ -108,7 +114,7 @@ class GoldenStore:
 
     def _stage(self, plan: GoldenPlan, candidate: Path, staged: Path, namespace: str | None) -> bool:
         """Write the new golden recording to ``staged``; false if it would not change."""
-        from harness.recording.reader import Recording
+        from harness.recording.reader.reader import Recording
 
         with Recording(candidate) as run:
             if not plan.exists or plan.mode is RecordMode.REWRITE:

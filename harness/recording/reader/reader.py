@@ -19,7 +19,7 @@ from harness.records import KafkaRecord
 from harness.recording import format as fmt
 from harness.recording.headercodec import decode_headers
 from harness.recording.meta import decode_meta
-from harness.recording.selection import select_rows
+from harness.recording.reader.selection import select_rows
 from harness.recording.sidecar import ScenarioText, read_journal, read_scenario
 
 __all__ = ["Recording", "open_recording", "topic_partitions"]

@@ -4,8 +4,8 @@ It reads any topics (any bytes, any schema) from explicit partition offsets, so 
 "earliest", "latest" or "from this time" means is fixed when :meth:`Recorder.open`
 returns. It stops when asked, at a deadline, after a message count or when it reached
 the end offsets seen at the start; writes with bounded memory and periodic flushes
-(see :mod:`harness.recording.writer`), in a second thread while the consumer waits for
-data (:mod:`harness.recording.pipeline`); and reports lag and throughput.
+(see :mod:`harness.recording.writer.writer`), in a second thread while the consumer waits for
+data (:mod:`harness.recording.writer.pipeline`); and reports lag and throughput.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from typing import Any, Callable, Iterable, Mapping
 
 from harness.errors import BrokerUnreachableError, DonkiError, RecordingError, TopicError
 from harness.records import KafkaRecord
-from harness.recording.pipeline import WriteBehind
-from harness.recording.positions import StartPosition, resolve_offsets
-from harness.recording.writer import DEFAULT_FLUSH_INTERVAL_S, DEFAULT_MAX_BUFFER_BYTES, RecordingWriter
+from harness.recording.writer.pipeline import WriteBehind
+from harness.recording.writer.positions import StartPosition, resolve_offsets
+from harness.recording.writer.writer import DEFAULT_FLUSH_INTERVAL_S, DEFAULT_MAX_BUFFER_BYTES, RecordingWriter
 from harness.recording.throughput import Throughput
 
 __all__ = ["Recorder", "RecorderStats", "CONSUMER_SETTINGS"]
@@ -253,7 +253,7 @@ class Recorder:
     def _writes_inline(self, batch: list[Any]) -> bool:
         """Small messages so far (or in the first batch): write them in this thread.
 
-        See :mod:`harness.recording.pipeline`. The average so far decides, so that small
+        See :mod:`harness.recording.writer.pipeline`. The average so far decides, so that small
         messages are not measured twice.
         """
         messages, size = self._writer.messages, self._writer.bytes

@@ -21,10 +21,10 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 from harness.errors import BrokerUnreachableError, RecordingError, TopicError
 from harness.records import KafkaRecord
 from harness.recording.fbtime import data_time_ns
-from harness.recording.feed import RecordFeed
-from harness.recording.pacing import DEFAULT_CATCH_UP_S, DEFAULT_SPIN_S, Pacer, TimingError
-from harness.recording.reader import Recording, topic_partitions
-from harness.recording.retime import Retimer
+from harness.recording.replay.feed import RecordFeed
+from harness.recording.replay.pacing import DEFAULT_CATCH_UP_S, DEFAULT_SPIN_S, Pacer, TimingError
+from harness.recording.reader.reader import Recording, topic_partitions
+from harness.recording.replay.retime import Retimer
 from harness.recording.throughput import Throughput
 
 __all__ = ["Replayer", "ReplayReport", "CLOCKS", "TopicMap"]

@@ -22,7 +22,7 @@ import enum
 
 from harness.errors import ConfigError
 
-__all__ = ["RecordMode", "DEFAULT_RECORD_MODE"]
+__all__ = ["RecordMode", "DEFAULT_RECORD_MODE", "DEFAULT_RECORDINGS_DIR"]
 
 
 class RecordMode(str, enum.Enum):
@@ -70,4 +70,6 @@ class RecordMode(str, enum.Enum):
         return self.value
 
 
+#: where golden recordings live unless the ``recordings`` setting says otherwise
+DEFAULT_RECORDINGS_DIR = "recordings"
 DEFAULT_RECORD_MODE = RecordMode.NONE

@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from harness.errors import RecordingError
 from harness.records import KafkaRecord
-from harness.recording.writer import RecordingWriter
+from harness.recording.writer.writer import RecordingWriter
 
 __all__ = ["local_topic", "write_records", "recover"]
 
@@ -47,7 +47,7 @@ def recover(path: str | Path, output: str | Path | None = None) -> Path:
     The damaged-by-crash original is left as it is; the result (default
     ``<name>.recovered.h5``) has the journal-less raw log, metadata and NeXus views.
     """
-    from harness.recording.reader import Recording
+    from harness.recording.reader.reader import Recording
 
     source = Path(path)
     target = Path(output) if output is not None else source.with_name(source.stem + ".recovered.h5")

@@ -130,7 +130,7 @@ def _views(recording: Any) -> dict[str, str]:
 
 
 def summarize(recording: Any) -> Summary:
-    """The :class:`Summary` of an open :class:`~harness.recording.reader.Recording`."""
+    """The :class:`Summary` of an open :class:`~harness.recording.reader.reader.Recording`."""
     meta = recording.metadata
     names = recording.stream_names()
     topics = [_topic_summary(recording, tid, names) for tid in sorted(set(recording.index["topic"].tolist()))]

@@ -25,6 +25,7 @@ import numpy as np
 
 from harness.errors import ScenarioError
 from harness.headers import make_headers
+from harness.orchestra.ack import AckAfter
 from harness.orchestra.action import ActionResult
 from harness.records import KafkaRecord
 from harness.recording import format as fmt
@@ -170,7 +171,7 @@ class CapturedAction:
     # -- lifetime ---------------------------------------------------------------------
 
     def setup(self) -> None:
-        from harness.recording.reader import Recording
+        from harness.recording.reader.reader import Recording
         from harness.streams.actions import client_config_for
 
         path = Path(self.options.recording)
@@ -238,7 +239,7 @@ class CapturedAction:
     def _result(self, trigger: int) -> ActionResult:
         tally = self._publisher.tallies.get(trigger) if self._publisher else None
         sent, size = (tally.sent, tally.bytes) if tally else (0, 0)
-        if self.settings.ack == "delivery":
+        if self.settings.ack is AckAfter.DELIVERY:
             return ActionResult(messages=sent, bytes=size, delivered=tally.delivered if tally else 0,
                                 failed=tally.failed if tally else 0)
         delivered, failed = self._publisher.reports_since_last()
@@ -252,7 +253,7 @@ class CapturedAction:
 
 def captured_action(params: Mapping[str, Any], context: Mapping[str, Any]) -> CapturedAction:
     """The action factory of stream kind ``captured`` (``factory(params, context)``)."""
-    from harness.scenarios.kinds import get_stream_kind
+    from harness.kinds import get_stream_kind
     from harness.streams.actions import PlayerSettings
 
     settings, stream_params = PlayerSettings.from_params(params)

@@ -1,4 +1,4 @@
-"""What a scenario run produced: per stream counts and rates, the topics, and the journal.
+"""What the players of a run produced: per stream counts and rates, the topics, and the journal.
 
 Counts come from the players' acks (which carry Kafka's delivery reports), rates from
 the journal's trigger times, and ``in_kafka`` from the topics' offsets, so each figure
@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.orchestra.journal import EventKind, Journal, JournalEvent
-from harness.scenarios.model import PlayerSpec, Scenario
+from harness.orchestra.ack import AckAfter
+from harness.scenarios import PlayerSpec, Scenario
 
-__all__ = ["StreamSummary", "RunResult", "summarise_player"]
+__all__ = ["StreamSummary", "RunSummary", "summarise_player"]
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,8 @@ class StreamSummary:
 
 
 @dataclass
-class RunResult:
-    """A finished run: the scenario, where its data went, per stream summaries, the journal.
+class RunSummary:
+    """What the players did in a run: the scenario, where its data went, per stream summaries, the journal.
 
     ``elapsed_s`` is the director's run (first trigger to last ack), ``drain_s`` the time
     the players then took to stop (flushing what Kafka had not confirmed, run stops).
@@ -182,7 +183,7 @@ def _with_problems(summary: StreamSummary, spec: PlayerSpec) -> StreamSummary:
                         f"({summary.missed} missed, {summary.nacks} failed; {spec.expect.max_missed} may be missed)")
     if summary.failed:
         problems.append(f"Kafka reported {summary.failed} of {summary.messages} messages as not delivered")
-    elif spec.ack == "delivery" and summary.delivered != summary.messages:
+    elif spec.ack is AckAfter.DELIVERY and summary.delivered != summary.messages:
         problems.append(f"only {summary.delivered} of {summary.messages} messages confirmed by Kafka at ack time")
     if summary.in_kafka is not None and summary.in_kafka < max(summary.delivered, summary.messages):
         problems.append(f"the topic holds {summary.in_kafka} messages but {summary.messages} were sent "

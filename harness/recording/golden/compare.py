@@ -2,7 +2,7 @@
 
 Same streams; per stream the same number of messages, in the same per-partition order,
 with the same partition, sequence number, trigger, schema, key and headers and the
-same payload where deterministic (see :mod:`harness.recording.payloads`); and a
+same payload where deterministic (see :mod:`harness.recording.golden.payloads`); and a
 message rate within tolerance. The report names the first differing message.
 """
 
@@ -17,8 +17,8 @@ import numpy as np
 
 from harness.errors import CheckFailed, RecordingError
 from harness.headers import CRC32
-from harness.recording.copying import local_topic
-from harness.recording.payloads import PAYLOAD_MODES, payload_difference
+from harness.recording.writer.copying import local_topic
+from harness.recording.golden.payloads import PAYLOAD_MODES, payload_difference
 
 __all__ = ["Tolerance", "Difference", "StreamStats", "Comparison", "compare_recordings"]
 
@@ -193,7 +193,7 @@ def compare_recordings(golden: Any, run: Any, *, tolerance: Tolerance | None = N
     ``namespace`` is the run's topic prefix (default: its ``namespace`` metadata), removed
     from topic names of foreign streams so they match the golden recording's local names.
     """
-    from harness.recording.reader import Recording
+    from harness.recording.reader.reader import Recording
 
     tolerance = tolerance or Tolerance()
     opened = [r if isinstance(r, Recording) else Recording(r) for r in (golden, run)]

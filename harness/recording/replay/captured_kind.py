@@ -1,6 +1,6 @@
 """The stream kind ``captured``: a scenario player that replays a recording.
 
-Imported by the stream-kind registry (``harness.scenarios.kinds.OPTIONAL_PROVIDERS``),
+Imported by the stream-kind registry (entry point ``donki.stream_kinds: captured``) and by :mod:`harness.recording`,
 which also makes ``captured`` an action kind a player process resolves by name. In a
 scenario file::
 
@@ -21,8 +21,8 @@ from __future__ import annotations
 from typing import Any
 
 from harness.errors import ScenarioError
-from harness.scenarios.kinds import StreamKind, register_stream_kind
-from harness.scenarios.params import Param
+from harness.kinds import StreamKind, register_stream_kind
+from harness.kinds.params import Param
 
 __all__ = ["CAPTURED", "CAPTURED_PARAMS", "SPLITS", "TIME_BASES"]
 
@@ -48,7 +48,7 @@ def _check(params: dict[str, Any], where: str) -> None:
 
 
 def _factory(params: dict[str, Any], context: dict[str, Any]) -> Any:
-    from harness.recording.captured import captured_action
+    from harness.recording.replay.captured import captured_action
 
     return captured_action(params, context)
 

@@ -187,7 +187,7 @@ def write_views(h5: Any, path: str, *, units: Mapping[str, str] | None = None,
     ``units`` maps an f144 source name to the units of its value. Returns the number of
     messages that went into each view group.
     """
-    from harness.recording.reader import Recording
+    from harness.recording.reader.reader import Recording
 
     recording = Recording(path, h5=h5)
     schemas = recording.index["schema"]

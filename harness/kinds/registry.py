@@ -1,39 +1,42 @@
 """The registry of stream kinds a scenario's players may name.
 
-A kind says which parameters it takes (:class:`~harness.scenarios.params.Param`) and
-which player action produces it (``factory(params, context) -> PlayerAction``). Every
-registered kind is also an action kind of the orchestra of the same name, so a player
-process started with ``kind = "b-image"`` builds its action from this registry.
+A kind says which parameters it takes (:class:`~harness.kinds.params.Param`) and which
+player action produces it (``factory(params, context) -> PlayerAction``). The orchestra
+resolves an action kind it does not know itself here, so a player process started with
+``kind = "b-image"`` builds its action from this registry.
 
-The built-in kinds live in :mod:`harness.streams.kinds`. Other packages add theirs with
-:func:`register_stream_kind` in a module listed in :data:`OPTIONAL_PROVIDERS` (imported
-when present) or named by an entry point of the group ``donki.stream_kinds`` (the entry
-point names a :class:`StreamKind`, a list of them, or a module that registers on import).
+This module sits at the bottom of the house: it imports nothing of the packages that
+register into it. Packages register with :func:`register_stream_kind` when they are
+imported (the built-ins in :mod:`harness.streams.catalog`, ``captured`` in
+:mod:`harness.recording.replay.captured_kind`); a process that has imported neither, such as a
+player process, finds every provider through the entry points of the group
+``donki.stream_kinds``, the same door a third-party plugin uses (the entry point names a
+:class:`StreamKind`, a list of them, or a module that registers on import).
 """
 
 from __future__ import annotations
 
-import importlib
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 from harness.errors import ScenarioError
-from harness.scenarios.params import Param, resolve_params
+from harness.kinds.params import Param, resolve_params
 
 __all__ = [
     "ENTRY_POINT_GROUP",
-    "OPTIONAL_PROVIDERS",
     "StreamKind",
+    "find_stream_kind",
     "get_stream_kind",
     "register_stream_kind",
     "stream_kinds",
+    "unregister_stream_kind",
 ]
 
 ENTRY_POINT_GROUP = "donki.stream_kinds"
-BUILTIN_PROVIDERS = ("harness.streams.kinds",)
-#: modules of this distribution that provide kinds when they exist (imported if present)
-OPTIONAL_PROVIDERS = ("harness.recording.kinds",)
 
 _REGISTRY: dict[str, "StreamKind"] = {}
 _LOAD_ERRORS: list[str] = []
@@ -85,13 +88,10 @@ def register_stream_kind(kind: StreamKind, *, replace: bool = False) -> StreamKi
 
     A second, different kind of the same name is an error unless ``replace``.
     """
-    from harness.orchestra.actions import register_action_kind
-
     with _LOCK:
         existing = _REGISTRY.get(kind.name)
         if existing is not None and existing != kind and not replace:
             raise ScenarioError(f"stream kind {kind.name!r} is already registered ({existing.description})")
-        register_action_kind(kind.name, kind.factory, replace=replace or existing == kind)
         _REGISTRY[kind.name] = kind
     return kind
 
@@ -101,6 +101,17 @@ def stream_kinds() -> dict[str, StreamKind]:
     _load_providers()
     with _LOCK:
         return dict(sorted(_REGISTRY.items()))
+
+
+def find_stream_kind(name: str) -> StreamKind | None:
+    """The kind called ``name``, or ``None`` (providers loaded first)."""
+    return stream_kinds().get(name)
+
+
+def unregister_stream_kind(name: str) -> None:
+    """Forget kind ``name`` (tests that register a kind of their own clean up with this)."""
+    with _LOCK:
+        _REGISTRY.pop(name, None)
 
 
 def get_stream_kind(name: str, where: str = "stream") -> StreamKind:
@@ -118,14 +129,6 @@ def _load_providers() -> None:
         if _loaded:
             return
         _loaded = True
-        for module in BUILTIN_PROVIDERS:
-            importlib.import_module(module)
-        for module in OPTIONAL_PROVIDERS:
-            try:
-                importlib.import_module(module)
-            except ImportError as exc:
-                if exc.name is None or not module.startswith(exc.name):
-                    _LOAD_ERRORS.append(f"{module}: {exc}")  # it exists but is broken: say so
         for entry_point in _entry_points():
             try:
                 _register_provided(entry_point.load())
@@ -133,13 +136,13 @@ def _load_providers() -> None:
                 _LOAD_ERRORS.append(f"{entry_point.name} = {entry_point.value}: {exc}")
 
 
-def _entry_points() -> Iterable[Any]:
+def _entry_points() -> Iterable[EntryPoint]:
     from importlib.metadata import entry_points
 
     return entry_points(group=ENTRY_POINT_GROUP)
 
 
-def _register_provided(provided: Any) -> None:
+def _register_provided(provided: object) -> None:
     if isinstance(provided, StreamKind):
         register_stream_kind(provided)
     elif isinstance(provided, (list, tuple)):

@@ -1,0 +1,1 @@
+"""Golden recordings: record modes, the store on disk and the comparison with a run."""

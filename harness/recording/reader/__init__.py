@@ -1,0 +1,1 @@
+"""HDF5 -> records: opening and validating a recording, selecting messages, summaries."""

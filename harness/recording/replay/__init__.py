@@ -1,0 +1,1 @@
+"""HDF5 -> Kafka: the timed replayer and the ``captured`` stream kind that replays per trigger."""

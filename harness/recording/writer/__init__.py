@@ -1,0 +1,1 @@
+"""Kafka -> HDF5: the recorder, its write-behind pipeline, the writer, NeXus views and copies."""

@@ -1,0 +1,219 @@
+"""The one pipeline that runs a scenario, whatever calls it (``donki run``, ``donki golden``,
+``pytest --donki-scenario``, the fixtures, the benchmarks).
+
+Read top to bottom, :func:`run` is the whole story of a run:
+
+1. size: the caller hands a :class:`~harness.runs.sizing.SizedScenario` (scenario at its
+   length, and the name of its golden recording); the golden step is planned first, so a
+   missing golden recording fails before anything starts;
+2. topics: created once, in the caller's namespace or under a fresh prefix;
+3. recorder: subscribed from the topics' empty beginning, before the first trigger;
+4. source: the live players under a director (``before_run`` is called just before);
+5. count: each topic's messages from its offsets, once, for the summary and the recorder;
+6. check: every check over the recording, and the golden comparison;
+7. outcome: one :class:`~harness.runs.outcome.RunOutcome`; the golden recording is
+   written by :meth:`RunOutcome.finish` once the caller knows the test passed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from harness.errors import BrokerLostError, DonkiError, RecordingError, RunError, ScenarioError
+from harness.runs.golden import GoldenAction, GoldenOutcome, GoldenRequest, plan_golden
+from harness.runs.live import REGISTER_TIMEOUT_S, PlayersRun, drive_players
+from harness.runs.outcome import RunOutcome
+from harness.runs.summary import RunSummary, summarise_player
+from harness.runs.topics import RunTopics, create_run_topics
+from harness.streams.brokerfaults import BrokerFaultInjector
+
+if TYPE_CHECKING:
+    from harness.kafka import Broker, TopicNamespace
+    from harness.recording.golden.compare import Comparison, Tolerance
+    from harness.recording.writer.recorder import Recorder
+    from harness.runs.sizing import SizedScenario
+
+__all__ = ["RunRequest", "run", "record_golden", "compare_golden", "DRAIN_TIMEOUT_S"]
+
+DRAIN_TIMEOUT_S = 60.0  # the recorder catches up with what the topics hold
+
+
+def _quiet(_message: str) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Everything a run needs.
+
+    ``broker`` is a started :class:`~harness.kafka.Broker` or a bootstrap address. With a
+    ``workdir`` the run is recorded there and checked (``checks=False`` keeps only the
+    golden comparison); without one it is counted and summarised only. ``golden`` names the
+    golden recording (``None``: none). Topics go into ``namespace`` or under
+    ``topic_prefix``; ``keep_topics`` leaves them for the caller (:meth:`RunOutcome.close`).
+    ``before_run(topics)`` is called once the topics exist and the recorder listens, before
+    the first trigger: the moment to start a consumer under test. ``ensemble_options`` place
+    the director and the players (see :func:`~harness.runs.live.drive_players`).
+    """
+
+    scenario: SizedScenario
+    broker: Broker | str
+    workdir: Path | None = None
+    golden: GoldenRequest | None = None
+    checks: bool = True
+    tolerance: Tolerance | None = None
+    mode: str = "process"
+    namespace: TopicNamespace | None = None
+    topic_prefix: str | None = None
+    keep_topics: bool = False
+    before_run: Callable[[dict[str, str]], None] | None = None
+    log_dir: Path | None = None
+    register_timeout_s: float = REGISTER_TIMEOUT_S
+    ensemble_options: Mapping[str, Any] | None = None
+    log: Callable[[str], None] = _quiet
+
+
+def run(request: RunRequest) -> RunOutcome:
+    """Run ``request`` through every step; bad input raises :class:`~harness.errors.DonkiError`,
+    a run that went badly returns an outcome whose checks (or summary) say what went wrong."""
+    scenario = request.scenario.scenario
+    if scenario.triggers is None:
+        raise ScenarioError(f"scenario {scenario.name!r} has no run length; use scenario.with_length(...)")
+    golden = plan_golden(request.golden)
+    bootstrap, client = _client(request.broker)
+    faults = BrokerFaultInjector(request.broker, scenario.broker_faults)  # a broker that cannot: refused now
+    topics = create_run_topics(scenario, client, namespace=request.namespace, prefix=request.topic_prefix)
+    request.log(f"topics {', '.join(topics.names.values())}")
+    try:
+        players, counts, recording = _record_while_driving(request, bootstrap, client, topics, faults)
+    except BrokerLostError:
+        raise  # deleting topics on a cluster that is gone would only wait out the admin timeout
+    except BaseException:
+        topics.delete()
+        raise
+    summary = _summarise(request, bootstrap, topics, players, counts)
+    outcome = RunOutcome(request.scenario, summary, topics, recording, golden=golden)
+    if recording is not None:
+        _check(outcome, recording, request)
+    if not request.keep_topics:
+        topics.delete()
+    return outcome
+
+
+def _client(broker: Broker | str) -> tuple[str, dict[str, Any]]:
+    if isinstance(broker, str):
+        return broker, {"bootstrap.servers": broker}
+    return broker.bootstrap_servers, dict(broker.client_config)
+
+
+def _record_while_driving(request: RunRequest, bootstrap: str, client: Mapping[str, Any], topics: RunTopics,
+                          faults: BrokerFaultInjector) -> tuple[PlayersRun, dict[str, int], Path | None]:
+    workdir = request.workdir
+    recorder = _start_recorder(request, workdir, topics, client) if workdir is not None else None
+    try:
+        if request.before_run is not None:
+            request.before_run(dict(topics.names))
+        scenario = request.scenario.scenario
+        players = drive_players(scenario, bootstrap, topics.names, mode=request.mode, log_dir=request.log_dir,
+                                register_timeout_s=request.register_timeout_s, client_config=client, faults=faults,
+                                ensemble_options=request.ensemble_options, log=request.log)
+        counts = _count(client, topics)
+        if recorder is not None:
+            expected = sum(counts.values())
+            if not recorder.wait_for(expected, DRAIN_TIMEOUT_S):
+                raise RecordingError(f"recording {recorder.path}: only {recorder.stats.messages} of the run's "
+                                     f"{expected} messages arrived within {DRAIN_TIMEOUT_S:.0f} s")
+            recorder.journal = players.journal
+    finally:
+        if recorder is not None:
+            stats = recorder.stop()
+            request.log(f"recorded {stats.messages} messages of {request.scenario.scenario.name!r} into {stats.path}")
+    return players, counts, Path(recorder.path) if recorder is not None else None
+
+
+def _start_recorder(request: RunRequest, workdir: Path, topics: RunTopics, client: Mapping[str, Any]) -> Recorder:
+    from harness.recording.writer.recorder import Recorder
+
+    scenario = request.scenario.scenario
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / (re.sub(r"[^A-Za-z0-9._-]+", "-", scenario.name) + ".h5")
+    meta = {"namespace": topics.prefix, "scenario_name": scenario.name, "triggers": scenario.triggers,
+            "topic_map": dict(topics.names)}
+    return Recorder(path, list(topics.names.values()), client, start="earliest", overwrite=True, metadata=meta,
+                    scenario=scenario.to_dict()).start()
+
+
+def _count(client: Mapping[str, Any], topics: RunTopics) -> dict[str, int]:
+    from harness.streams.readback import topic_message_count
+
+    try:
+        return {local: topic_message_count(client, full) for local, full in topics.names.items()}
+    except DonkiError as exc:
+        raise RunError(f"the run ended but its topics could not be counted: {exc}") from None
+
+
+def _summarise(request: RunRequest, bootstrap: str, topics: RunTopics, players: PlayersRun,
+               counts: dict[str, int]) -> RunSummary:
+    from harness.kinds import get_stream_kind
+
+    scenario = request.scenario.scenario
+    shared = {p.topic for p in scenario.players if sum(q.topic == p.topic for q in scenario.players) > 1}
+    streams = tuple(
+        summarise_player(p, scenario, topics.names[p.topic], get_stream_kind(p.stream).schemas, players.journal,
+                         None if p.topic in shared else counts.get(p.topic))
+        for p in scenario.players)
+    return RunSummary(scenario, bootstrap, dict(topics.names), streams, players.journal, players.elapsed_s,
+                      players.outcome, tuple(players.problems), players.drain_s, players.player_logs)
+
+
+def _check(outcome: RunOutcome, path: Path, request: RunRequest) -> None:
+    """Compare with the golden recording and, unless the request says not to, run every check."""
+    from harness.checks.rates import stream_trigger_times
+    from harness.checks.suite import read_recording, run_checks
+    from harness.recording.golden.compare import compare_recordings
+    from harness.orchestra import EventKind
+    from harness.recording.reader.reader import Recording
+
+    golden: GoldenOutcome = outcome.golden
+    with Recording(path) as recording:
+        if golden.action is GoldenAction.COMPARED and golden.path is not None:
+            outcome.comparison = compare_recordings(golden.path, recording, tolerance=request.tolerance,
+                                                    namespace=outcome.namespace)
+        if not request.checks:
+            return
+        read = read_recording(recording)
+        outcome.checks = run_checks(outcome.scenario, outcome.summary.journal, recording,
+                                    problems=outcome.summary.problems, comparison=outcome.comparison, read=read)
+        outcome.trigger_times = stream_trigger_times(read[0])
+    for event in outcome.summary.journal:  # iterated: a long journal is read back from its spill file
+        if event.kind is EventKind.ACK and event.latency_s is not None:
+            outcome.ack_latencies_s.setdefault(event.player, []).append(event.latency_s)
+
+
+def record_golden(request: RunRequest) -> Path | None:
+    """Run ``request`` (recorded, golden named) and write its golden recording if the run was complete.
+
+    Returns the written path, or ``None`` when the record mode keeps the file or the run
+    lost data (said through ``request.log``).
+    """
+    golden = plan_golden(request.golden)
+    if golden.action is not GoldenAction.PENDING:
+        request.log(f"{golden.path}: kept (record mode {golden.store.mode if golden.store else '-'})")
+        return None
+    outcome = run(request)
+    complete = outcome.summary.complete
+    if not complete:
+        request.log(f"{outcome.scenario.name}: the run was not complete, no golden recording written: "
+                    f"{outcome.summary.all_problems()}")
+    return outcome.finish(passed=complete)
+
+
+def compare_golden(request: RunRequest) -> Comparison:
+    """Run ``request`` (recorded, golden named, record mode ``none``) and compare it with its golden recording."""
+    outcome = run(request)
+    if outcome.comparison is None:
+        raise RecordingError(f"{outcome.scenario.name}: no golden recording was compared ({outcome.golden.action.value})")
+    return outcome.comparison

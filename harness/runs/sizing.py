@@ -1,0 +1,69 @@
+"""The first step of a run: the scenario at the asked length, and the name of its golden recording."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import ScenarioError
+from harness.scenarios import Scenario, load_scenario
+
+__all__ = ["LENGTHS", "GOLDEN_MAX_TRIGGERS", "SizedScenario", "golden_variant", "size_scenario"]
+
+#: ``--donki-length`` values besides a trigger count (``100``) or a duration (``30s``)
+LENGTHS = ("golden", "ci", "full")
+#: Golden recordings of the built-ins are short: the CI variant, at most this many triggers
+#: (every stream of every built-in still appears; the largest file, ess-pulse, stays ~4 MB).
+GOLDEN_MAX_TRIGGERS = 5
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)s$")
+
+
+@dataclass(frozen=True)
+class SizedScenario:
+    """A scenario at the length it runs, and the golden recording that length compares with."""
+
+    scenario: Scenario
+    golden_name: str
+
+    @classmethod
+    def as_given(cls, scenario: Scenario) -> "SizedScenario":
+        """``scenario`` at its own length, its golden recording named after it."""
+        return cls(scenario, scenario.name)
+
+
+def golden_variant(scenario: Scenario | str | Path) -> Scenario:
+    """The variant of a scenario that golden recordings hold: CI-sized and short."""
+    loaded = load_scenario(scenario) if isinstance(scenario, (str, Path)) else scenario
+    short = loaded.ci()
+    if short.triggers is None or short.triggers > GOLDEN_MAX_TRIGGERS:
+        short = short.with_length(triggers=GOLDEN_MAX_TRIGGERS)
+    return short
+
+
+def size_scenario(scenario: Scenario, length: str | int | None = "golden") -> SizedScenario:
+    """The scenario at ``length``, and the name of its golden recording.
+
+    ``golden`` (default, also for ``None``): the short variant golden recordings hold (its
+    CI variant, at most :data:`GOLDEN_MAX_TRIGGERS` triggers), golden name = scenario name;
+    ``ci``: its ``[scenario.ci]`` variant; ``full``: as written; an integer or ``"<n>"``:
+    that many triggers; ``"<s>s"``: that many seconds. Lengths other than ``golden`` have
+    golden names ``<name>.<length>``.
+    """
+    text = "golden" if length is None else str(length).strip()
+    name = scenario.name
+    if text == "golden":
+        return SizedScenario(golden_variant(scenario), name)
+    if text == "ci":
+        return SizedScenario(scenario.ci(), f"{name}.ci")
+    if text == "full":
+        if scenario.triggers is None:
+            raise ScenarioError(f"scenario {name!r} has no length of its own; give --donki-length=N or Ns")
+        return SizedScenario(scenario, f"{name}.full")
+    if text.isdigit() and int(text) > 0:
+        return SizedScenario(scenario.with_length(triggers=int(text)), f"{name}.{int(text)}t")
+    match = _DURATION.match(text)
+    if match and float(match.group(1)) > 0:
+        return SizedScenario(scenario.with_length(duration_s=float(match.group(1))), f"{name}.{match.group(1)}s")
+    raise ScenarioError(f"length {length!r} is not valid; expected one of {', '.join(LENGTHS)}, a trigger count "
+                        "(e.g. 100) or a duration in seconds (e.g. 30s)")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from harness.kafka import LocalKafka
 
 KILLING_TESTS = """
@@ -24,14 +26,20 @@ def test_c_uses_it_too(donki_topics):
 """
 
 
-def test_later_tests_fail_fast_with_the_same_one_line_cause(pytester):
+@pytest.fixture
+def own_kafka():
+    # started before pytester changes the environment (HOME, the cache) for its subprocess
     with LocalKafka() as own:
-        pid, bootstrap = own.node_pid(1), own.bootstrap_servers
-        pytester.makepyfile(KILLING_TESTS.format(kill=f"os.kill({pid}, signal.SIGKILL)"))
-        started = time.monotonic()
-        result = pytester.runpytest_subprocess("--donki-kafka=external", f"--donki-bootstrap={bootstrap}",
-                                               "-p", "no:xdist", "-p", "no:randomly", timeout=120)
-        took = time.monotonic() - started
+        yield own
+
+
+def test_later_tests_fail_fast_with_the_same_one_line_cause(own_kafka, pytester):
+    pid, bootstrap = own_kafka.node_pid(1), own_kafka.bootstrap_servers
+    pytester.makepyfile(KILLING_TESTS.format(kill=f"os.kill({pid}, signal.SIGKILL)"))
+    started = time.monotonic()
+    result = pytester.runpytest_subprocess("--donki-kafka=external", f"--donki-bootstrap={bootstrap}",
+                                           "-p", "no:xdist", "-p", "no:randomly", timeout=120)
+    took = time.monotonic() - started
     result.assert_outcomes(passed=1, errors=2)
     lines = [line for line in result.outlines if "BrokerLostError" in line and bootstrap in line]
     assert len(lines) >= 2, result.stdout.str()  # before: each test failed after 30 s with an empty TopicError

@@ -199,8 +199,11 @@ class LocalKafka(Broker):
                                    f"{timeout_s:g} s of its restart; last lines of {target.log}:\n"
                                    f"{tail_text(target.log, 20)}") from None
         timeout_s = max(0.0, timeout_s - (time.monotonic() - started))
-        running = ",".join(n.address.bootstrap for n in self._nodes if n.address.node_id not in self._killed)
-        wait_serving(running, node, timeout_s, still_starting=lambda: self._check_alive(only=node))
+        # ask the other nodes: the restarted one's own metadata may still be its view from before the kill
+        others = [n.address.bootstrap for n in self._nodes
+                  if n.address.node_id not in self._killed and n.address.node_id != node]
+        wait_serving(",".join(others) or target.address.bootstrap, node, timeout_s,
+                     still_starting=lambda: self._check_alive(only=node))
 
     def recover(self, reason: str) -> None:
         """Start again every node that is not running (a session broker killed by a test)."""

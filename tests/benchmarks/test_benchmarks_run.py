@@ -22,6 +22,7 @@ EXPECTED = {
                    "(c) highest events/pulse sustained at 14 Hz"],
     "recording.py": ["recorder  8 MB:", "recorder  1 kB:", "replay timing   1000 Hz", "replay timing     14 Hz",
                      "replay fast  8 MB:"],
+    "soak.py": ["RSS every", "run window:", "harness processes flat within"],
     "plugin_overhead.py": ["(a) fixture overhead (setup + teardown) per test",
                            "(b) pytest --donki-scenario=e-mixed incl. broker start"],
 }

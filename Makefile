@@ -6,14 +6,14 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint install system-deps clean
+.PHONY: demo test lint install system-deps clean kafka-image test-container
 
 # the main job: the e-mixed scenario as a test on the embedded broker, with its summary
 demo: install
 	$(BIN)/python -m pytest --donki-scenario=e-mixed $(PYTEST_ARGS)
 
 test: install lint
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	DONKI=$(BIN)/donki .ci/with-docker $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 # the shape of the house: lint and import order, types, and the layers contract
 lint: $(VENV)/.installed
@@ -35,6 +35,17 @@ system-deps:
 	@command -v java >/dev/null && command -v mvn >/dev/null || { \
 	  echo "installing Java 17 and Maven with apt-get"; \
 	  apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless maven; }
+
+# the Kafka image for the container provider, built here (no registry needed); see docs/kafka.md
+kafka-image: install
+	.ci/docker-up
+	$(BIN)/donki kafka image build
+
+# only the tests of the container path, with Docker started (and stopped) as in `make test`
+test-container: install
+	DONKI=$(BIN)/donki .ci/with-docker $(BIN)/python -m pytest -p no:xdist $(PYTEST_ARGS) \
+	  tests/kafka/test_broker_contract.py tests/kafka/test_image_build.py tests/kafka/test_image_script.py \
+	  tests/kafka/test_providers.py tests/plugin/test_container_scenario.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -4,7 +4,10 @@ Prints, over several runs (median, min, max):
   * time from LocalKafka.start() to the first acknowledged produce, for nodes=1 and nodes=3;
   * produce and consume MB/s and msg/s of raw confluent-kafka for 1 kB and 8 MB messages,
     and Kafka's own ProducerPerformance tool against the same broker, as the peer that later
-    benchmarks quote ratios against.
+    benchmarks quote ratios against;
+  * where a Docker daemon answers, the container provider against the local one in the same
+    run: start to first acknowledged produce and raw produce/consume through the mapped port,
+    as container/local ratios, the A/B order alternated between runs (and printed).
 
     python benchmarks/kafka_broker.py            # full size
     python benchmarks/kafka_broker.py --quick    # CI size
@@ -19,22 +22,38 @@ import statistics
 import subprocess
 import time
 
-from harness.kafka import LocalKafka, TopicAdmin, TopicSpec, make_consumer, make_producer
+from harness.kafka import (
+    Broker,
+    ContainerKafka,
+    LocalKafka,
+    TopicAdmin,
+    TopicSpec,
+    docker_available,
+    make_consumer,
+    make_producer,
+)
+from harness.kafka.container import describe_container_image
 
 TARGET_READY_S = 5.0
 
 
-def time_to_first_produce(nodes: int) -> tuple[float, float]:
+def started_to_first_produce(broker: Broker) -> tuple[float, float]:
+    """Start ``broker``; seconds until it serves and until a first produce is acknowledged."""
     t0 = time.monotonic()
-    broker = LocalKafka(nodes).start()
+    broker.start()
+    ready = time.monotonic() - t0
+    TopicAdmin(broker.client_config).create([TopicSpec("bench_first", 1)])
+    producer = make_producer(broker.client_config)
+    producer.produce("bench_first", b"x")
+    if producer.flush(60) != 0:
+        raise RuntimeError("first produce not acknowledged within 60 s")
+    return ready, time.monotonic() - t0
+
+
+def time_to_first_produce(nodes: int) -> tuple[float, float]:
+    broker = LocalKafka(nodes)
     try:
-        ready = time.monotonic() - t0
-        TopicAdmin(broker.client_config).create([TopicSpec("bench_first", 1)])
-        producer = make_producer(broker.client_config)
-        producer.produce("bench_first", b"x")
-        if producer.flush(60) != 0:
-            raise RuntimeError("first produce not acknowledged within 60 s")
-        return ready, time.monotonic() - t0
+        return started_to_first_produce(broker)
     finally:
         broker.stop()
 
@@ -91,6 +110,53 @@ def kafka_producer_perf(broker: LocalKafka, topic: str, size: int, count: int) -
     return float(summary.split("(")[1].split(" MB/sec")[0])
 
 
+def provider_pass(provider: str, volumes: dict[int, int]) -> dict[str, float]:
+    """One provider: start to first acked produce, then raw produce/consume seconds per size."""
+    broker: Broker = LocalKafka() if provider == "local" else ContainerKafka()
+    try:
+        figures = {"first_produce_s": started_to_first_produce(broker)[1]}
+        admin = TopicAdmin(broker.client_config)
+        for size, count in volumes.items():
+            topic = f"bench_ab_{size}"
+            admin.create([TopicSpec(topic, 1)])
+            figures[f"produce_{size}"] = raw_produce(broker.client_config, topic, size, count)
+            figures[f"consume_{size}"] = raw_consume(broker.client_config, topic, count)
+            admin.delete([topic])
+        return figures
+    finally:
+        broker.stop()
+
+
+def container_vs_local(runs: int, volumes: dict[int, int]) -> dict[str, object]:
+    """Both providers in the same run, A/B order alternated; container/local ratios of medians."""
+    if not docker_available():
+        print("container vs local: skipped, no Docker daemon answers (as root: .ci/docker-up)")
+        return {"skipped": "no Docker daemon"}
+    samples: dict[str, list[dict[str, float]]] = {"local": [], "container": []}
+    orders = []
+    for run in range(runs):
+        order = ("local", "container") if run % 2 == 0 else ("container", "local")
+        orders.append("/".join(order))
+        for provider in order:
+            samples[provider].append(provider_pass(provider, volumes))
+    medians = {p: {k: statistics.median(s[k] for s in samples[p]) for k in samples[p][0]} for p in samples}
+    # first produce: a time, so container/local > 1 is slower; throughput: MB/s, so < 1 is slower
+    ratios = {"first_produce": medians["container"]["first_produce_s"] / medians["local"]["first_produce_s"]}
+    for size in volumes:
+        for what in ("produce", "consume"):
+            ratios[f"{what}_{size}"] = medians["local"][f"{what}_{size}"] / medians["container"][f"{what}_{size}"]
+    print(f"container vs local: image {describe_container_image()}, A/B order per run {', '.join(orders)}")
+    print(f"  start to first acked produce: container {medians['container']['first_produce_s']:.2f} s, "
+          f"local {medians['local']['first_produce_s']:.2f} s, ratio container/local {ratios['first_produce']:.2f}")
+    for size, count in volumes.items():
+        mb = size * count / 1e6
+        label = "1kB" if size == 1024 else "8MB"
+        print(f"  raw {label} through the mapped port: produce {mb / medians['container'][f'produce_{size}']:.1f} MB/s"
+              f" ({ratios[f'produce_{size}']:.2f} x local), consume {mb / medians['container'][f'consume_{size}']:.1f}"
+              f" MB/s ({ratios[f'consume_{size}']:.2f} x local)  (median of {runs})")
+    return {"order": orders, "medians": medians, "ratios": ratios}
+
+
 def summarize(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
@@ -138,6 +204,7 @@ def main() -> None:
                   f"consume {c_mbs:8.1f} MB/s ({c_mbs * 1e6 / size:9.0f} msg/s); "
                   f"Kafka ProducerPerformance {k_mbs:8.1f} MB/s; confluent-kafka/Kafka-perf produce ratio "
                   f"{p_mbs / k_mbs:.2f}  (median of {runs})")
+    results["container_vs_local"] = container_vs_local(runs, volumes)
     print("JSON " + json.dumps(results))
 
 

@@ -26,9 +26,9 @@ import textwrap
 import time
 from pathlib import Path
 
-from harness.runs import RunRequest, SizedScenario, run, size_scenario
 from harness.kafka import LocalKafka
 from harness.recording import Recording
+from harness.runs import RunRequest, SizedScenario, run, size_scenario
 from harness.scenarios import load_scenario, loads_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,7 +121,7 @@ def fixture_first_message(broker, n: int, workdir: Path) -> tuple[list[float], l
 def end_to_end(runs: int, workdir: Path) -> tuple[list[float], list[float]]:
     """Wall times of `pytest --donki-scenario=e-mixed` (own broker) and of the bare run."""
     walls, bare = [], []
-    for i in range(runs):
+    for _ in range(runs):
         t0 = time.monotonic()
         proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                                "--donki-scenario=e-mixed", "--donki-kafka=local"], cwd=ROOT, capture_output=True,

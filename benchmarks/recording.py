@@ -16,23 +16,24 @@ Every figure is the median of ``--runs`` runs. ``--quick`` is the CI size.
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from harness.kafka import TopicAdmin, TopicSpec, consumer_config, make_producer
-from harness.records import KafkaRecord
 from harness.recording.replay.pacing import TimingError
-from harness.recording.writer.recorder import CONSUMER_SETTINGS, Recorder
 from harness.recording.replay.replayer import Replayer
+from harness.recording.writer.recorder import CONSUMER_SETTINGS, Recorder
 from harness.recording.writer.writer import RecordingWriter
+from harness.records import KafkaRecord
 
 MB = 1 << 20
 
@@ -119,8 +120,8 @@ def bench_recorder(client: dict, admin: TopicAdmin, sizes: Sizes, runs: int, wor
         admin.create([TopicSpec(topic, 1)])
         log(f"filling {topic}: {count} x {label}")
         fill_topic(client, topic, size, count)
-        raw_t, raw_b, rec_t, rec_b = median_pair(runs, lambda: raw_consume(client, topic, count),
-                                                 lambda: record(client, topic, count, workdir))
+        raw_t, raw_b, rec_t, rec_b = median_pair(runs, functools.partial(raw_consume, client, topic, count),
+                                                 functools.partial(record, client, topic, count, workdir))
         admin.delete([topic])
         raw_mb, rec_mb = raw_b / MB / raw_t, rec_b / MB / rec_t
         target = 0.8 if size > MB else 0.5
@@ -225,8 +226,8 @@ def bench_throughput(client: dict, admin: TopicAdmin, sizes: Sizes, runs: int, w
         with RecordingWriter(path) as writer:
             for i in range(count):
                 writer.append(KafkaRecord("src", 0, i, 1_700_000_000_000 + i, 1, None, payload, (), 0.0))
-        raw_t, raw_b, rep_t, rep_b = median_pair(runs, lambda: raw_produce(client, topic, payload, count),
-                                                 lambda: replay_fast(client, path, topic))
+        raw_t, raw_b, rep_t, rep_b = median_pair(runs, functools.partial(raw_produce, client, topic, payload, count),
+                                                 functools.partial(replay_fast, client, path, topic))
         admin.delete([topic])
         path.unlink()
         raw_mb, rep_mb = raw_b / MB / raw_t, rep_b / MB / rep_t

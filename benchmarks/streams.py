@@ -164,8 +164,8 @@ def bench_producer(client_config: dict, runs: int, quick: bool) -> dict[str, Any
 def run_ess_pulse(bootstrap: str, events: int, duration_s: float) -> dict[str, Any]:
     from dataclasses import replace
 
-    from harness.scenarios import load_scenario
     from harness.runs import RunRequest, SizedScenario, run
+    from harness.scenarios import load_scenario
 
     scenario = load_scenario("ess-pulse").with_length(duration_s=duration_s)
     players = tuple(replace(p, params={**p.params, "events_per_pulse": events}) if p.stream == "ess-events" else p

@@ -13,8 +13,9 @@ reads them once into a frozen :class:`~harness.runs.settings.DonkiSettings`.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from harness.errors import ConfigError
 

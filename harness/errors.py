@@ -6,11 +6,14 @@ so a user reading a failed CI log knows what to change without reading our code.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 __all__ = [
     "DonkiError",
     "ConfigError",
     "BrokerError",
     "KafkaRuntimeError",
+    "ImageBuildError",
     "BrokerStartError",
     "BrokerUnreachableError",
     "BrokerLostError",
@@ -43,6 +46,10 @@ class KafkaRuntimeError(BrokerError):
     """Java or the Apache Kafka jars needed for a local broker are missing or broken."""
 
 
+class ImageBuildError(BrokerError):
+    """The Kafka Docker image could not be built (``donki kafka image build``)."""
+
+
 class BrokerStartError(BrokerError):
     """A broker process was started but did not become ready."""
 
@@ -66,7 +73,7 @@ class BrokerLostError(BrokerError):
         super().__init__(f"Kafka broker(s) {bootstrap} lost: no answer{since} ({reason}). "
                          "Check that the broker runs and is reachable.")
 
-    def __reduce__(self) -> tuple[type["BrokerLostError"], tuple[str, str, float | None]]:
+    def __reduce__(self) -> tuple[type[BrokerLostError], tuple[str, str, float | None]]:
         return (BrokerLostError, (self.bootstrap, self.reason, self.down_s))  # the fields survive xdist/pickle
 
 
@@ -98,24 +105,25 @@ class PlayerFailed(PlayerError):
             text += f"\n--- from player {player!r} ---\n{traceback_text.rstrip()}"
         super().__init__(text)
 
-    def __reduce__(self):  # keep the keyword-only field when pickled across xdist/pytest
+    # keep the keyword-only field when pickled across xdist/pytest
+    def __reduce__(self) -> tuple[Callable[..., PlayerFailed], tuple[object, ...]]:
         return (_rebuild_player_failed, (self.player, self.what, self.traceback_text, self.trigger))
 
 
-def _rebuild_player_failed(player, what, traceback_text, trigger):
+def _rebuild_player_failed(player: str, what: str, traceback_text: str, trigger: int | None) -> PlayerFailed:
     return PlayerFailed(player, what, traceback_text, trigger=trigger)
 
 
 class PlayersFailed(PlayerError):
     """Several players failed; ``errors`` holds each :class:`PlayerFailed`."""
 
-    def __init__(self, errors):
+    def __init__(self, errors: Iterable[PlayerFailed]):
         self.errors = list(errors)
         names = ", ".join(sorted({e.player for e in self.errors}))
         body = "\n\n".join(str(e) for e in self.errors)
         super().__init__(f"{len(self.errors)} player failure(s) ({names}):\n{body}")
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Callable[..., PlayersFailed], tuple[object, ...]]:
         return (PlayersFailed, (self.errors,))
 
 
@@ -124,13 +132,14 @@ class RunError(DonkiError):
 
 
 class RunFailed(RunError):
-    """A run ended aborted; ``result`` is its :class:`~harness.orchestra.RunResult`."""
+    """A run ended aborted; ``result`` is its :class:`~harness.orchestra.ScheduleResult`."""
 
-    def __init__(self, message: str, result=None):
+    # typed object: this bottom module may not import the orchestra, even for type checking
+    def __init__(self, message: str, result: object = None):
         self.result = result
         super().__init__(message)
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Callable[..., RunFailed], tuple[object, ...]]:
         return (RunFailed, (str(self), self.result))
 
 

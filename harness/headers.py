@@ -13,8 +13,8 @@ Text encodings keep the headers readable by any Kafka tool (kcat, kafka-console-
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from harness.errors import DonkiError
 
@@ -52,7 +52,8 @@ class DonkiHeaders:
     crc32: str
 
 
-def make_headers(stream: str, trigger: int, seq: int, payload: bytes, extra: Iterable[tuple[str, bytes]] = ()) -> list[tuple[str, bytes]]:
+def make_headers(stream: str, trigger: int, seq: int, payload: bytes,
+                 extra: Iterable[tuple[str, bytes | None]] = ()) -> list[tuple[str, bytes | None]]:
     """Headers for one produced message (``extra`` ones appended)."""
     return [
         (STREAM, stream.encode()),
@@ -75,12 +76,13 @@ def parse_headers(headers: HeaderList | None) -> DonkiHeaders | None:
     missing = [k for k in (STREAM, TRIGGER, SEQ, CRC32) if k not in found or found[k] is None]
     if missing:
         raise DonkiError(f"message has harness headers but lacks {missing}; present: {sorted(found)}")
+    values = {key: value for key, value in found.items() if value is not None}
     try:
         return DonkiHeaders(
-            stream=found[STREAM].decode(),
-            trigger=int(found[TRIGGER]),
-            seq=int(found[SEQ]),
-            crc32=found[CRC32].decode(),
+            stream=values[STREAM].decode(),
+            trigger=int(values[TRIGGER]),
+            seq=int(values[SEQ]),
+            crc32=values[CRC32].decode(),
         )
     except (ValueError, UnicodeDecodeError) as exc:
         raise DonkiError(f"unreadable harness header value in {found!r}: {exc}") from None

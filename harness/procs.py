@@ -17,15 +17,15 @@ import subprocess
 import threading
 import time
 import weakref
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 __all__ = ["Child", "spawn", "reap_all", "tail_text", "wait_until"]
 
 STOP_GRACE_S = 15.0
 KILL_WAIT_S = 5.0
 
-_LIVE: "weakref.WeakSet[Child]" = weakref.WeakSet()
+_LIVE: weakref.WeakSet[Child] = weakref.WeakSet()
 _LOCK = threading.Lock()
 
 
@@ -37,7 +37,7 @@ def _death_signal_prefix() -> list[str]:
 class Child:
     """A child process with its output in a log file."""
 
-    def __init__(self, name: str, popen: subprocess.Popen, log_path: Path):
+    def __init__(self, name: str, popen: subprocess.Popen[bytes], log_path: Path):
         self.name = name
         self.popen = popen
         self.log_path = log_path
@@ -86,10 +86,10 @@ class Child:
         return tail_text(self.log_path, lines)
 
 
-_SPAWNER: "concurrent.futures.ThreadPoolExecutor | None" = None
+_SPAWNER: concurrent.futures.ThreadPoolExecutor | None = None
 
 
-def _spawner() -> "concurrent.futures.ThreadPoolExecutor":
+def _spawner() -> concurrent.futures.ThreadPoolExecutor:
     global _SPAWNER
     with _LOCK:
         if _SPAWNER is None:
@@ -98,7 +98,7 @@ def _spawner() -> "concurrent.futures.ThreadPoolExecutor":
 
 
 def _popen(argv: Sequence[str], log_path: Path, env: Mapping[str, str] | None,
-           cwd: Path | None) -> subprocess.Popen:
+           cwd: Path | None) -> subprocess.Popen[bytes]:
     with open(log_path, "ab") as log:
         return subprocess.Popen(
             [*_death_signal_prefix(), *argv],
@@ -159,7 +159,7 @@ def tail_text(path: Path, lines: int = 40) -> str:
     return "\n".join(data.splitlines()[-lines:])
 
 
-def wait_until(predicate, timeout_s: float, interval_s: float = 0.05) -> bool:
+def wait_until(predicate: Callable[[], object], timeout_s: float, interval_s: float = 0.05) -> bool:
     """Poll ``predicate`` until true or ``timeout_s`` passed; returns its last value."""
     deadline = time.monotonic() + timeout_s
     while True:

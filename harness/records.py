@@ -7,7 +7,14 @@ from typing import Any
 
 from harness.headers import DonkiHeaders, parse_headers
 
-__all__ = ["RecordHead", "KafkaRecord", "schema_id", "TIMESTAMP_NOT_AVAILABLE", "TIMESTAMP_CREATE_TIME", "TIMESTAMP_LOG_APPEND_TIME"]
+__all__ = [
+    "RecordHead",
+    "KafkaRecord",
+    "schema_id",
+    "TIMESTAMP_NOT_AVAILABLE",
+    "TIMESTAMP_CREATE_TIME",
+    "TIMESTAMP_LOG_APPEND_TIME",
+]
 
 # the values confluent_kafka uses in Message.timestamp()[0]
 TIMESTAMP_NOT_AVAILABLE = 0
@@ -57,7 +64,7 @@ class KafkaRecord(RecordHead):
         return parse_headers(self.headers)
 
     @classmethod
-    def from_message(cls, message: Any, received: float) -> "KafkaRecord":
+    def from_message(cls, message: Any, received: float) -> KafkaRecord:
         """From a confluent_kafka ``Message`` (without error)."""
         ts_type, ts = message.timestamp()
         return cls(

@@ -4,12 +4,14 @@ The plugin only wires the engine (:mod:`harness`) into pytest: options and ini k
 fixtures and their factories, markers and reporting. Every factory is exported here.
 """
 
-from harness import __version__
+from importlib.metadata import version as _version
+
 from pytest_donki.factories import (
     director_fixture,
     kafka_broker_fixture,
     player_factory_fixture,
     recorder_fixture,
+    replay_fixture,
     run_fixture,
     runner_fixture,
     scenario_fixture,
@@ -18,12 +20,15 @@ from pytest_donki.factories import (
     topic_namespace_fixture,
 )
 
+__version__ = _version("pytest-donki")
+
 __all__ = [
     "__version__",
     "director_fixture",
     "kafka_broker_fixture",
     "player_factory_fixture",
     "recorder_fixture",
+    "replay_fixture",
     "run_fixture",
     "runner_fixture",
     "scenario_fixture",

@@ -14,11 +14,13 @@ default), which the plugin reads once at start-up.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
+from pytest_donki.engine import require_engine
 from pytest_donki.marker import marker_options, no_scenario, runner_options
 from pytest_donki.publish import publish_run
 from pytest_donki.settings import pick, settings_of
@@ -27,7 +29,8 @@ if TYPE_CHECKING:
     from harness.kafka import Broker, TopicNamespace
     from harness.orchestra import Ensemble, PlayerHandle
     from harness.recording import Recorder
-    from harness.runs import RunOutcome, SizedScenario
+    from harness.recording.replay.into_topics import ReplaySession
+    from harness.runs import GoldenRequest, RunOutcome, SizedScenario
     from harness.scenarios import Scenario
 
 __all__ = [
@@ -37,6 +40,7 @@ __all__ = [
     "kafka_broker_fixture",
     "player_factory_fixture",
     "recorder_fixture",
+    "replay_fixture",
     "run_fixture",
     "runner_fixture",
     "scenario_fixture",
@@ -79,11 +83,12 @@ def kafka_broker_fixture(scope: ScopeName = "session", **options: Any) -> Callab
             security = request.getfixturevalue("donki_kafka_security")
         broker = start_broker(request.config, **{**options, "security": security})
         brokers = request.config.stash.setdefault(SESSION_BROKERS, {})
-        brokers[request.fixturename] = broker
+        name = request.fixturename or "donki_kafka"
+        brokers[name] = broker
         try:
             yield broker
         finally:
-            brokers.pop(request.fixturename, None)
+            brokers.pop(name, None)
             broker.stop()
 
     return _broker
@@ -115,6 +120,7 @@ def topic_namespace_fixture(broker_fixture: str = "donki_kafka", scope: ScopeNam
 
     @pytest.fixture(scope=scope)
     def _topics(request: pytest.FixtureRequest) -> Iterator[TopicNamespace]:
+        require_engine()
         from harness.kafka import TopicAdmin, TopicNamespace
 
         broker = request.getfixturevalue(broker_fixture)
@@ -138,6 +144,7 @@ def director_fixture(scope: ScopeName = "function", **ensemble_options: Any) -> 
 
     @pytest.fixture(scope=scope)
     def _director(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ensemble]:
+        require_engine()
         from harness.orchestra import Ensemble
 
         log_dir = tmp_path_factory.mktemp("donki-players")
@@ -160,7 +167,7 @@ def player_factory_fixture(director: str = "donki_director", broker: str = "donk
     def _make_player(request: pytest.FixtureRequest) -> Callable[..., PlayerHandle]:
         from harness.orchestra import PlayerConfig
 
-        ensemble = request.getfixturevalue(director)
+        ensemble: Ensemble = request.getfixturevalue(director)
 
         def make(name: str, kind: str = "noop", *, mode: str = "process", action: object = None,
                  wait: bool = True, **config: Any) -> PlayerHandle:
@@ -182,6 +189,7 @@ def sized_scenario_fixture() -> Callable[..., Any]:
 
     @pytest.fixture()
     def _sized(request: pytest.FixtureRequest) -> SizedScenario:
+        require_engine()
         options = marker_options(request.node)
         ref = getattr(request, "param", None) or options.get("scenario")
         if ref is None:
@@ -196,17 +204,31 @@ def scenario_fixture(sized: str = "donki_sized_scenario") -> Callable[..., Any]:
 
     @pytest.fixture()
     def _scenario(request: pytest.FixtureRequest) -> Scenario:
-        return request.getfixturevalue(sized).scenario
+        value: SizedScenario = request.getfixturevalue(sized)
+        return value.scenario
 
     return _scenario
 
 
 def _size(request: pytest.FixtureRequest, ref: object, options: Mapping[str, Any]) -> SizedScenario:
+    """The scenario at its length; a length of its own compares with the plain golden recording where
+    the store has no golden of that length (see :func:`harness.runs.size_scenario`)."""
+    from harness.recording.golden.store import GoldenStore
     from harness.runs import size_scenario
     from harness.scenarios import Scenario, load_scenario
 
     loaded = ref if isinstance(ref, Scenario) else load_scenario(_scenario_path(request, ref))
-    return size_scenario(loaded, pick(options.get("length"), settings_of(request.config).length))
+    goldens = None
+    if _golden_wanted(request, options):
+        goldens = GoldenStore(request.getfixturevalue("donki_recordings_dir"))
+    return size_scenario(loaded, pick(options.get("length"), settings_of(request.config).length), goldens=goldens)
+
+
+def _golden_wanted(request: pytest.FixtureRequest, options: Mapping[str, Any]) -> bool:
+    """Whether this run has a golden step: not with ``--donki-golden=off`` nor ``golden=False``."""
+    from harness.recording.golden.settings import GOLDEN_OFF
+
+    return settings_of(request.config).golden != GOLDEN_OFF and options.get("golden", True) is not False
 
 
 def _scenario_path(request: pytest.FixtureRequest, ref: object) -> str | Path:
@@ -222,23 +244,28 @@ def _scenario_path(request: pytest.FixtureRequest, ref: object) -> str | Path:
 
 def runner_fixture(broker: str = "donki_kafka", recordings: str = "donki_recordings_dir") -> Callable[..., Any]:
     """A fixture giving ``run(scenario=None, *, before_run=None, length=None, golden=None,
-    record_mode=None, mode=None)`` that runs, records and checks a scenario.
+    record_mode=None, mode=None, source=None, checks=None)`` that runs, records and checks a scenario.
 
     ``scenario`` is a :class:`~harness.scenarios.Scenario`, a :class:`~harness.runs.SizedScenario`,
     a built-in name or a TOML path (default: the marker's). ``before_run(topics)`` is called
     once the run's topics exist, before the first trigger: start the consumer under test
-    there. The topics stay until the test ends, so a consumer may also read them afterwards.
+    there and return it; it is the outcome's ``started``. The topics stay until the test
+    ends, so a consumer may also read them afterwards. ``golden`` is ``False`` (none), ``True``
+    (the scenario's own) or a golden recording's name; ``source="golden"`` replays the golden
+    recording instead of running players; ``checks={"rates": {"tolerance": 0.2}, "views": False}``
+    turns checks off or gives their options (see docs/checks.md).
     Keywords left out come from ``@pytest.mark.donki(...)``, then the session's settings.
     The golden recording is written at teardown, and only if the test passed.
     """
 
     @pytest.fixture()
     def _runner(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., RunOutcome]]:
+        require_engine()
         from harness.runs import SizedScenario
 
         outcomes: list[RunOutcome] = []
 
-        def run(scenario: object = None, *, before_run: Callable[[dict[str, str]], None] | None = None,
+        def run(scenario: object = None, *, before_run: Callable[[dict[str, str]], object] | None = None,
                 **overrides: Any) -> RunOutcome:
             options = runner_options(request.node, overrides)
             ref = scenario if scenario is not None else options.get("scenario")
@@ -250,17 +277,18 @@ def runner_fixture(broker: str = "donki_kafka", recordings: str = "donki_recordi
             return outcome
 
         def _run(request: pytest.FixtureRequest, sized: SizedScenario, options: Mapping[str, Any], workdir: Path,
-                 before_run: Callable[[dict[str, str]], None] | None) -> RunOutcome:
-            from harness.recording.golden.store import GoldenStore
-            from harness.runs import GoldenRequest, RunRequest, run as run_pipeline
+                 before_run: Callable[[dict[str, str]], object] | None) -> RunOutcome:
+            from harness.checks.config import ChecksConfig
+            from harness.runs import RunRequest, RunSource
+            from harness.runs import run as run_pipeline
 
-            golden = None
-            if options.get("golden") is not False:
-                mode = pick(options.get("record_mode"), settings_of(request.config).record_mode)
-                golden = GoldenRequest(GoldenStore(request.getfixturevalue(recordings), mode), sized.golden_name)
+            where = request.node.nodeid
+            source = RunSource.parse(options.get("source", RunSource.LIVE), f"{where}: source")
+            checks = ChecksConfig.parse(options.get("checks"), f"{where}: checks=")
+            golden = _golden_request(request, sized, options, recordings) if checks.enabled("golden") else None
             return run_pipeline(RunRequest(sized, request.getfixturevalue(broker), workdir=workdir, golden=golden,
-                                           mode=options.get("mode", "process"), before_run=before_run,
-                                           keep_topics=True))
+                                           checks=checks, mode=options.get("mode", "process"),
+                                           before_run=before_run, keep_topics=True, source=source))
 
         yield run
         report = request.node.stash.get(CALL_REPORT, None)
@@ -271,6 +299,24 @@ def runner_fixture(broker: str = "donki_kafka", recordings: str = "donki_recordi
             outcome.close()
 
     return _runner
+
+
+def _golden_request(request: pytest.FixtureRequest, sized: SizedScenario, options: Mapping[str, Any],
+                    recordings: str) -> GoldenRequest | None:
+    """The golden recording a run uses: none (``golden=False``), its own, or one named by the test."""
+    from harness.errors import ConfigError
+    from harness.recording.golden.store import GoldenStore
+    from harness.runs import GoldenRequest
+
+    choice = options.get("golden", True)
+    if not _golden_wanted(request, options):
+        return None
+    if choice is not True and not (isinstance(choice, str) and choice.strip()):
+        raise ConfigError(f"{request.node.nodeid}: golden={choice!r}; expected True, False or the name of a "
+                          "golden recording (e.g. golden='e-mixed')")
+    name = sized.golden_name if choice is True else str(choice)
+    mode = pick(options.get("record_mode"), settings_of(request.config).record_mode)
+    return GoldenRequest(GoldenStore(request.getfixturevalue(recordings), mode), name)
 
 
 def run_fixture(runner: str = "donki_runner", sized: str = "donki_sized_scenario") -> Callable[..., Any]:
@@ -295,6 +341,7 @@ def recorder_fixture(broker: str = "donki_kafka") -> Callable[..., Any]:
 
     @pytest.fixture()
     def _recorder(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Recorder]]:
+        require_engine()
         from harness.recording import Recorder
 
         started: list[Recorder] = []
@@ -312,3 +359,56 @@ def recorder_fixture(broker: str = "donki_kafka") -> Callable[..., Any]:
             recorder.stop()
 
     return _recorder
+
+
+def replay_fixture(broker: str = "donki_kafka", topics: str = "donki_topics",
+                   recordings: str = "donki_recordings_dir") -> Callable[..., Any]:
+    """A fixture giving ``replay(recording, *, speed=1.0, loops=1, retime=True, topic_map=None)``.
+
+    ``recording`` is a golden recording's name (``"e-mixed"``: the project's recordings
+    directory, else the packaged built-ins) or the path of a recording file. It is replayed
+    into this test's topics (named as the recording names them, inside the test's
+    namespace), retimed to now unless ``retime=False``; ``speed`` 1 keeps the recorded pace,
+    ``None`` sends as fast as possible; ``loops`` 0 repeats until the test ends. The
+    :class:`~harness.recording.replay.into_topics.ReplaySession` returned has the topic per
+    stream (``.topic("e-mixed")``), ``.messages``, ``.wait()`` and
+    ``.wait_consumed(group_id, timeout_s)``. Replays still running at teardown are stopped.
+    """
+
+    @pytest.fixture()
+    def _replay(request: pytest.FixtureRequest) -> Iterator[Callable[..., ReplaySession]]:
+        require_engine()
+        from harness.recording.replay.into_topics import replay_into
+
+        sessions: list[ReplaySession] = []
+
+        def replay(recording: str | Path, *, speed: float | None = 1.0, loops: int = 1, retime: bool = True,
+                   topic_map: Mapping[str, str] | None = None) -> ReplaySession:
+            path = _recording_path(request, recording, recordings)
+            kafka = request.getfixturevalue(broker)
+            session = replay_into(path, kafka.client_config, request.getfixturevalue(topics), speed=speed,
+                                  loops=loops, retime=retime, topic_map=topic_map)
+            sessions.append(session)
+            return session
+
+        yield replay
+        for session in sessions:
+            session.stop()
+
+    return _replay
+
+
+def _recording_path(request: pytest.FixtureRequest, recording: str | Path, recordings: str) -> Path:
+    """A recording file given by path, or a golden recording given by name."""
+    from harness.recording.golden.store import GoldenStore
+
+    given = Path(recording)
+    if given.suffix == ".h5" or given.is_absolute():
+        for base in (Path.cwd(), request.config.invocation_params.dir, request.config.rootpath):
+            if (base / given).is_file():
+                return base / given
+        from harness.errors import RecordingError
+
+        raise RecordingError(f"recording {recording}: no such file (looked in the working, invocation and root "
+                             "directories); give the path of an .h5 recording or the name of a golden recording")
+    return GoldenStore(request.getfixturevalue(recordings)).plan(str(recording)).golden_path

@@ -12,11 +12,13 @@ from typing import Any
 
 import pytest
 
+from pytest_donki.engine import require_engine
 from pytest_donki.factories import (
     director_fixture,
     kafka_broker_fixture,
     player_factory_fixture,
     recorder_fixture,
+    replay_fixture,
     run_fixture,
     runner_fixture,
     scenario_fixture,
@@ -36,6 +38,7 @@ def donki_recordings_dir(pytestconfig: pytest.Config) -> Path:
 def donki_kafka_security() -> dict[str, Any]:
     """Client security settings for the session's cluster (default: ``DONKI_KAFKA_SECURITY_*``,
     ``DONKI_KAFKA_SASL_*``, ``DONKI_KAFKA_SSL_*``); override to give your own."""
+    require_engine()
     from harness.kafka.external import security_from_env
 
     return security_from_env(os.environ)
@@ -67,3 +70,7 @@ donki_run.__doc__ = "The test's scenario run, recorded and checked (a harness.ru
 
 donki_recorder = recorder_fixture("donki_kafka")
 donki_recorder.__doc__ = "record(topics, path=None, **options) starts a recorder, stopped at teardown."
+
+donki_replay = replay_fixture("donki_kafka", "donki_topics")
+donki_replay.__doc__ = ("replay(recording, speed=1.0, loops=1, retime=True, topic_map=None) replays a golden "
+                        "recording (by name) or a file into this test's topics; .wait_consumed(group_id) and more.")

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from harness.errors import ConfigError
+if TYPE_CHECKING:
+    from harness.errors import ConfigError
 
 __all__ = ["MARKER", "MARKER_KEYS", "MARKER_HELP", "marker_options", "runner_options", "no_scenario"]
 
 MARKER = "donki"
-MARKER_KEYS = ("scenario", "record_mode", "length", "golden", "mode")
-MARKER_HELP = ("donki(scenario=None, record_mode=None, length=None, golden=True, mode='process'): the donki "
-               "scenario this test runs with the donki_run fixture, and how")
+MARKER_KEYS = ("scenario", "record_mode", "length", "golden", "mode", "source", "checks")
+MARKER_HELP = ("donki(scenario=None, record_mode=None, length=None, golden=True|False|'name', mode='process', "
+               "source='live'|'golden', checks={'rates': {'tolerance': 0.2}, 'golden': False}): the donki scenario "
+               "this test runs with the donki_run fixture, and how")
 
 
 def marker_options(node: pytest.Item) -> dict[str, Any]:
     """The ``@pytest.mark.donki(...)`` keywords of a test (closest marker wins), validated."""
+    from harness.errors import ConfigError
+
     marker = node.get_closest_marker(MARKER)
     options = dict(marker.kwargs) if marker else {}
     if marker and marker.args:
@@ -31,6 +36,8 @@ def marker_options(node: pytest.Item) -> dict[str, Any]:
 
 def runner_options(node: pytest.Item, overrides: Mapping[str, Any]) -> dict[str, Any]:
     """The marker's keywords with ``donki_runner``'s keyword arguments on top (``None`` leaves one out)."""
+    from harness.errors import ConfigError
+
     unknown = sorted(set(overrides) - set(MARKER_KEYS))
     if unknown:
         raise ConfigError(f"donki_runner got unknown keyword(s) {unknown}; allowed: {', '.join(MARKER_KEYS)}")
@@ -39,5 +46,7 @@ def runner_options(node: pytest.Item, overrides: Mapping[str, Any]) -> dict[str,
 
 def no_scenario(nodeid: str) -> ConfigError:
     """The error of a test that uses a donki scenario but names none."""
+    from harness.errors import ConfigError
+
     return ConfigError(f"{nodeid} uses a donki scenario but names none: mark it with "
                        "@pytest.mark.donki(scenario='e-mixed') (a built-in name or a TOML path)")

@@ -1,18 +1,21 @@
 """The pytest11 entry point ``donki``: options, ini keys, markers, hooks and fixture wiring.
 
-Behaviour lives in :mod:`harness`; this module only connects it to pytest.
+Behaviour lives in :mod:`harness`; this module only connects it to pytest. It loads in
+every pytest run, so it imports the engine only when a donki setting is given (then a bad
+value is a usage error at start-up) or a donki fixture is used (:mod:`pytest_donki.engine`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from harness.runs.settings import SETTINGS
+from pytest_donki.engine import EngineShadowed, engine_loaded, shadowing_module
 from pytest_donki.factories import CALL_REPORT
 from pytest_donki.marker import MARKER_HELP
+from pytest_donki.options import add_options, donki_requested
 from pytest_donki.player_errors import pytest_runtest_call  # noqa: F401 - player errors fail the test that ran them
 from pytest_donki.settings import SETTINGS_KEY, read, settings_of
 
@@ -21,19 +24,13 @@ SCENARIO_NODEID = "donki-scenarios"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("donki", "pytest-donki: Kafka record-replay harness")
-    for spec in SETTINGS.values():
-        choices = f" [{'|'.join(spec.choices)}]" if spec.choices else ""
-        group.addoption(spec.option, dest=spec.dest, default=None,
-                        help=f"{spec.help}{choices} (env: {spec.env}, ini: {spec.ini})")
-        parser.addini(spec.ini, help=spec.help, default=None)
+    add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
-    config.stash[SETTINGS_KEY] = read(config)  # once; a bad value is a usage error now, not in every test
     from pytest_donki import fixtures
-    from pytest_donki.strategies import register_profiles
+    from pytest_donki.profiles import register_profiles
     from pytest_donki.summary import COLLECTOR, RunCollector
 
     if not config.pluginmanager.is_registered(fixtures):
@@ -41,12 +38,32 @@ def pytest_configure(config: pytest.Config) -> None:
     register_profiles()
     config.stash[COLLECTOR] = RunCollector()
     config.pluginmanager.register(config.stash[COLLECTOR], "donki-summary")
+    if not donki_requested(config) or shadowing_module() is not None:
+        return  # the engine loads when a donki fixture is first used (which names a shadowing module)
+    config.stash[SETTINGS_KEY] = read(config)  # once; a bad value is a usage error now, not in every test
+    _require_report_dependencies(config)
     if config.stash[SETTINGS_KEY].scenarios:
         # --donki-scenario alone runs just the scenarios; with paths, the scenarios run beside them
         if config.args_source != pytest.Config.ArgsSource.ARGS:
             config.args[:] = [str(SCENARIO_MODULE)]
         elif str(SCENARIO_MODULE) not in config.args:
             config.args.append(str(SCENARIO_MODULE))
+
+
+def _require_report_dependencies(config: pytest.Config) -> None:
+    """``--donki-report`` draws plots: without matplotlib that is a usage error now, not one per test."""
+    if settings_of(config).report and not _installed("matplotlib"):
+        raise pytest.UsageError("pytest-donki: --donki-report (donki_report, DONKI_REPORT) draws its plots with "
+                                "matplotlib, which is not installed: pip install 'pytest-donki[report]'")
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules (blocked)
+        return False
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -72,7 +89,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report: pytest.TestReport = yield
     if report.when == "call":
         item.stash[CALL_REPORT] = report  # donki_run writes golden recordings only for passed tests
@@ -86,16 +104,23 @@ def _shorten_donki_errors(item: pytest.Item, call: pytest.CallInfo[None], report
     Check failures keep pytest's usual report (the failing line of the test); ``--tb=long``
     keeps the full traceback for every error.
     """
-    from harness.errors import CheckFailed, DonkiError
-
     if call.excinfo is None or item.config.getoption("tbstyle", "auto") == "long":
         return
+    if isinstance(call.excinfo.value, EngineShadowed):
+        report.longrepr = str(call.excinfo.value)
+        return
+    if not engine_loaded():
+        return
+    from harness.errors import CheckFailed, DonkiError
+
     error = call.excinfo.value
     if isinstance(error, DonkiError) and not isinstance(error, CheckFailed) and report.failed:
         report.longrepr = f"{type(error).__module__}.{type(error).__name__}: {error}"
 
 
 def pytest_report_header(config: pytest.Config) -> str:
+    if SETTINGS_KEY not in config.stash:
+        return "donki: no donki setting given; the engine and the broker start with the first donki fixture"
     settings = settings_of(config)
     return (f"donki: kafka {_describe_provider(settings.kafka, settings.bootstrap)}; "
             f"record mode {settings.record_mode.value}")
@@ -109,9 +134,9 @@ def _describe_provider(provider: str, bootstrap: str | None) -> str:
     if chosen == "external":
         return f"provider external ({provider}), bootstrap {bootstrap}"
     if chosen == "container":
-        from harness.kafka.container import container_spec
+        from harness.kafka.container import describe_container_image
 
-        return f"provider container ({provider}), image {container_spec().image}"
+        return f"provider container ({provider}), image {describe_container_image()}"
     from harness.kafka.runtime import runtime_description
 
     found = runtime_description()

@@ -17,15 +17,16 @@ Every scenario is built through :meth:`Scenario.from_dict`, the path files take.
 from __future__ import annotations
 
 import string
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from hypothesis import strategies as st
 
 from harness.errors import ScenarioError
 from harness.kinds import StreamKind, get_stream_kind, stream_kinds
+from harness.kinds.params import Param
 from harness.orchestra.ack import AckAfter
 from harness.scenarios import ACK_POLICIES, CLOCKS, PlayerSpec, Scenario
-from harness.kinds.params import Param
 
 __all__ = [
     "SIZE_CAPS",
@@ -36,8 +37,6 @@ __all__ = [
     "player_specs",
     "scenarios",
     "topic_names",
-    "PROFILES",
-    "register_profiles",
 ]
 
 #: upper bounds that keep one example small (numbers, or list items for shapes)
@@ -76,7 +75,10 @@ def _number(param: Param, kind: type) -> st.SearchStrategy[Any]:
         high = param.maximum if param.maximum is not None else low + 1000
         high = min(int(high), cap) if cap is not None else int(high)
         return st.integers(low, max(low, high))
-    low = (1e-3 if param.positive else -_FLOAT_SPAN) if low is None else max(float(low), 1e-3 if param.positive else float(low))
+    if low is None:
+        low = 1e-3 if param.positive else -_FLOAT_SPAN
+    else:
+        low = max(float(low), 1e-3 if param.positive else float(low))
     high = float(param.maximum) if param.maximum is not None else max(low, 0.0) + _FLOAT_SPAN
     return st.floats(low, high, allow_nan=False, allow_infinity=False)
 
@@ -167,18 +169,3 @@ def scenarios(draw: st.DrawFn, kinds: Iterable[str] | None = None, max_players: 
         "ack": {"policy": draw(st.sampled_from(ACK_POLICIES)), "timeout": 10.0, "resend": draw(st.integers(0, 3))},
     }
     return Scenario.from_dict({"scenario": head, "players": players}, "<hypothesis>")
-
-
-#: hypothesis settings profiles for tests that run scenarios against a real broker: examples
-#: do I/O, so no deadline; ``donki-ci`` also fixes the seed (``--hypothesis-profile=donki-ci``)
-PROFILES = ("donki", "donki-ci")
-
-
-def register_profiles() -> None:
-    """Register :data:`PROFILES` (the plugin does this at start-up)."""
-    from hypothesis import HealthCheck, settings
-
-    relaxed = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
-    settings.register_profile("donki", deadline=None, suppress_health_check=relaxed)
-    settings.register_profile("donki-ci", deadline=None, suppress_health_check=relaxed, derandomize=True,
-                              print_blob=True)

@@ -6,6 +6,7 @@ the stream and the first bad message.
 """
 
 from harness.checks.acks import assert_acks, assert_levels, check_acks, check_levels
+from harness.checks.config import ChecksConfig, RateOptions
 from harness.checks.integrity import assert_integrity, check_integrity, player_streams
 from harness.checks.ordering import assert_ordering, check_ordering
 from harness.checks.rates import assert_rates, check_rates, stream_trigger_times
@@ -13,7 +14,9 @@ from harness.checks.result import CheckResult, Finding
 
 __all__ = [
     "CheckResult",
+    "ChecksConfig",
     "Finding",
+    "RateOptions",
     "assert_acks",
     "assert_integrity",
     "assert_levels",

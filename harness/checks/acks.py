@@ -8,8 +8,8 @@ so a director that forgot to send a trigger is caught too.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 from harness.checks.result import CheckResult, Finding
 from harness.checks.stats import distribution
@@ -81,45 +81,26 @@ def check_acks(journal: Journal | Iterable[JournalEvent], *,
     sent: set[tuple[int, str]] = set()
     findings: list[Finding] = []
     for e in events:
-        key = (e.trigger, e.player)
-        if e.kind is EventKind.TRIGGER_SENT:
-            sent.add(key)
-        elif e.kind in _OUTCOMES:
-            outcomes[key].append(e)
-        elif e.kind in _PROBLEMS:
+        if e.kind in _PROBLEMS:
             findings.append(Finding(f"player {e.player!r} " + _PROBLEMS[e.kind].format(trigger=e.trigger),
                                     trigger=e.trigger, player=e.player))
+        elif e.trigger is None or e.player is None:
+            continue  # not about a (trigger, player) pair
+        elif e.kind is EventKind.TRIGGER_SENT:
+            sent.add((e.trigger, e.player))
+        elif e.kind in _OUTCOMES:
+            outcomes[e.trigger, e.player].append(e)
     due = _due_pairs(events)
-    missed_so_far: Counter = Counter()
+    missed_so_far: Counter[str] = Counter()
     for trigger, player in sorted(due | sent):
-        got = outcomes.get((trigger, player), [])
-        kinds = Counter(o.kind for o in got)
-        where = dict(trigger=trigger, player=player)
-        if (trigger, player) not in sent:
-            findings.append(Finding(f"player {player!r} was due on trigger {trigger} but it was never sent", **where))
-        elif (trigger, player) not in due:
-            findings.append(Finding(f"trigger {trigger} was sent to player {player!r}, which was not due", **where))
-        if kinds[EventKind.NACK]:
-            nack = next(o for o in got if o.kind is EventKind.NACK)
-            findings.append(Finding(f"player {player!r} failed trigger {trigger}: {_first_line(nack.detail)}", **where))
-        elif kinds[EventKind.MISSED]:
-            missed_so_far[player] += 1
-            allowed = _allowance(allow_missed, player)
-            if missed_so_far[player] > allowed:
-                beyond = "" if allowed == 0 else f"; {allowed:g} allowed"
-                findings.append(Finding(f"player {player!r} did not ack trigger {trigger} (journaled as missed"
-                                        f"{beyond})", **where))
-        elif not got and (trigger, player) in sent:
-            findings.append(Finding(f"player {player!r} has no ack and no miss for trigger {trigger}", **where))
-        if kinds[EventKind.ACK] > 1 or (kinds[EventKind.ACK] and kinds[EventKind.MISSED]):
-            findings.append(Finding(f"player {player!r} has {kinds[EventKind.ACK]} ack(s) and "
-                                    f"{kinds[EventKind.MISSED]} miss(es) for trigger {trigger}; expected one outcome",
-                                    **where))
+        findings += _pair_findings(trigger, player, outcomes.get((trigger, player), []), (trigger, player) in sent,
+                                   (trigger, player) in due, missed_so_far, allow_missed)
     findings.sort(key=lambda f: (f.trigger or 0, f.player or ""))
     latencies: dict[str, list[float]] = defaultdict(list)
-    for o in (o for got in outcomes.values() for o in got):
-        if o.kind is EventKind.ACK and o.latency_s is not None:
-            latencies[o.player].append(o.latency_s)
+    for (_, player), got in outcomes.items():
+        for o in got:
+            if o.kind is EventKind.ACK and o.latency_s is not None:
+                latencies[player].append(o.latency_s)
     metrics = {
         "latency_s": distribution([v for vs in latencies.values() for v in vs]),
         "players": {p: distribution(vs) for p, vs in latencies.items()},
@@ -127,6 +108,31 @@ def check_acks(journal: Journal | Iterable[JournalEvent], *,
         "due": len(due),
     }
     return CheckResult("acks", tuple(findings), metrics, checked=len(due | sent))
+
+
+def _pair_findings(trigger: int, player: str, got: list[JournalEvent], sent: bool, due: bool,
+                   missed_so_far: Counter[str], allow_missed: bool | Mapping[str, int]) -> list[Finding]:
+    messages: list[str] = []
+    kinds = Counter(o.kind for o in got)
+    if not sent:
+        messages.append(f"player {player!r} was due on trigger {trigger} but it was never sent")
+    elif not due:
+        messages.append(f"trigger {trigger} was sent to player {player!r}, which was not due")
+    if kinds[EventKind.NACK]:
+        nack = next(o for o in got if o.kind is EventKind.NACK)
+        messages.append(f"player {player!r} failed trigger {trigger}: {_first_line(nack.detail)}")
+    elif kinds[EventKind.MISSED]:
+        missed_so_far[player] += 1
+        allowed = _allowance(allow_missed, player)
+        if missed_so_far[player] > allowed:
+            beyond = "" if allowed == 0 else f"; {allowed:g} allowed"
+            messages.append(f"player {player!r} did not ack trigger {trigger} (journaled as missed{beyond})")
+    elif not got and sent:
+        messages.append(f"player {player!r} has no ack and no miss for trigger {trigger}")
+    if kinds[EventKind.ACK] > 1 or (kinds[EventKind.ACK] and kinds[EventKind.MISSED]):
+        messages.append(f"player {player!r} has {kinds[EventKind.ACK]} ack(s) and "
+                        f"{kinds[EventKind.MISSED]} miss(es) for trigger {trigger}; expected one outcome")
+    return [Finding(message, trigger=trigger, player=player) for message in messages]
 
 
 def check_levels(journal: Journal | Iterable[JournalEvent]) -> CheckResult:
@@ -164,9 +170,10 @@ def check_levels(journal: Journal | Iterable[JournalEvent]) -> CheckResult:
     return CheckResult("levels", tuple(findings), {"triggers": len(per_trigger)}, checked=len(per_trigger))
 
 
-def assert_acks(journal: Journal | Iterable[JournalEvent], **kwargs) -> CheckResult:
+def assert_acks(journal: Journal | Iterable[JournalEvent], *,
+                allow_missed: bool | Mapping[str, int] = False) -> CheckResult:
     __tracebackhide__ = True
-    return check_acks(journal, **kwargs).assert_passed()
+    return check_acks(journal, allow_missed=allow_missed).assert_passed()
 
 
 def assert_levels(journal: Journal | Iterable[JournalEvent]) -> CheckResult:

@@ -8,13 +8,14 @@ proportional to the message count, not to the data.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
 
 from harness.headers import DonkiHeaders, crc32_hex, parse_headers
 from harness.records import KafkaRecord, RecordHead, schema_id
 
-__all__ = ["RecordDigest", "digest", "digests", "payload_crc", "payload_length", "ev44_identity", "identity_of"]
+__all__ = ["RecordDigest", "RecordLike", "digest", "digests", "payload_crc", "payload_length", "ev44_identity",
+           "identity_of"]
 
 
 def ev44_identity(payload: bytes) -> tuple[str, int]:
@@ -41,6 +42,10 @@ class RecordDigest(RecordHead):
         return parse_headers(self.headers)
 
 
+#: What the checks take: whole messages or their digests.
+RecordLike = KafkaRecord | RecordDigest
+
+
 def digest(record: KafkaRecord) -> RecordDigest:
     """The digest of one message."""
     schema = schema_id(record.value)
@@ -55,16 +60,16 @@ def digests(records: Iterable[KafkaRecord]) -> Iterator[RecordDigest]:
     return map(digest, records)
 
 
-def payload_crc(record: Any) -> str:
+def payload_crc(record: RecordLike) -> str:
     """CRC-32 of a record's payload (a digest carries it ready)."""
     return record.crc32 if isinstance(record, RecordDigest) else crc32_hex(record.value)
 
 
-def payload_length(record: Any) -> int:
+def payload_length(record: RecordLike) -> int:
     return record.length if isinstance(record, RecordDigest) else len(record.value)
 
 
-def identity_of(record: Any) -> tuple[str, int]:
+def identity_of(record: RecordLike) -> tuple[str, int]:
     """(source, message_id) of an ev44 record or digest."""
     if isinstance(record, RecordDigest):
         assert record.ev44 is not None

@@ -8,12 +8,12 @@ compared with the CRC-32 its producer put in the ``donki.crc32`` header.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
-from harness.checks.digest import payload_crc, payload_length
+from harness.checks.digest import RecordLike, payload_crc, payload_length
 from harness.checks.result import CheckResult, Finding
+from harness.headers import DonkiHeaders
 from harness.orchestra.journal import EventKind, Journal, JournalEvent
-from harness.records import KafkaRecord
 
 __all__ = ["check_integrity", "assert_integrity", "player_streams"]
 
@@ -27,30 +27,34 @@ def player_streams(journal: Iterable[JournalEvent]) -> dict[str, list[str]]:
     return found
 
 
-def _where(r: KafkaRecord) -> str:
+def _where(r: RecordLike) -> str:
     return f"topic {r.topic} partition {r.partition} offset {r.offset}"
 
 
-def _bytes_findings(records: Sequence[KafkaRecord]) -> tuple[list[Finding], dict[tuple[str, int], list[KafkaRecord]]]:
+def _located(message: str, meta: DonkiHeaders, r: RecordLike) -> Finding:
+    return Finding(message, stream=meta.stream, topic=r.topic, partition=r.partition, offset=r.offset,
+                   trigger=meta.trigger)
+
+
+def _bytes_findings(records: Sequence[RecordLike]) -> tuple[list[Finding], dict[tuple[str, int], list[RecordLike]]]:
     """CRC and exactly-once per (stream, seq); returns the records grouped by (stream, trigger)."""
     findings: list[Finding] = []
-    seen: dict[tuple[str, int], KafkaRecord] = {}
-    by_trigger: dict[tuple[str, int], list[KafkaRecord]] = defaultdict(list)
+    seen: dict[tuple[str, int], RecordLike] = {}
+    by_trigger: dict[tuple[str, int], list[RecordLike]] = defaultdict(list)
     for r in records:
         meta = r.donki
         if meta is None:
             continue
-        where = dict(stream=meta.stream, topic=r.topic, partition=r.partition, offset=r.offset, trigger=meta.trigger)
         actual = payload_crc(r)
         if actual != meta.crc32:
-            findings.append(Finding(
+            findings.append(_located(
                 f"stream {meta.stream!r} seq {meta.seq} (trigger {meta.trigger}) at {_where(r)}: payload of "
                 f"{payload_length(r)} bytes has crc32 {actual}, its producer's header says {meta.crc32}: "
-                "the saved bytes differ from the produced ones", **where))
+                "the saved bytes differ from the produced ones", meta, r))
         key = (meta.stream, meta.seq)
         if key in seen:
-            findings.append(Finding(f"stream {meta.stream!r} seq {meta.seq} saved twice: at {_where(seen[key])} "
-                                    f"and at {_where(r)}", **where))
+            findings.append(_located(f"stream {meta.stream!r} seq {meta.seq} saved twice: at {_where(seen[key])} "
+                                     f"and at {_where(r)}", meta, r))
         else:
             seen[key] = r
             by_trigger[(meta.stream, meta.trigger)].append(r)
@@ -59,13 +63,13 @@ def _bytes_findings(records: Sequence[KafkaRecord]) -> tuple[list[Finding], dict
 
 def check_integrity(
     journal: Journal | Iterable[JournalEvent],
-    records: Iterable[KafkaRecord],
+    records: Iterable[RecordLike],
     *,
     streams_of: Mapping[str, Sequence[str]] | None = None,
 ) -> CheckResult:
     """Compare each acked (trigger, player) report with the saved messages of its streams.
 
-    ``records`` are :class:`~harness.records.KafkaRecord` objects or their digests.
+    ``records`` are :class:`~harness.records.RecordLike` objects or their digests.
 
     ``streams_of`` maps player names to their stream names; by default it is read from the
     journal's PLAYER_JOINED events.
@@ -75,8 +79,10 @@ def check_integrity(
     mapping = dict(streams_of) if streams_of is not None else player_streams(events)
     findings, by_trigger = _bytes_findings(ordered)
     reported_messages = reported_bytes = 0
-    for ack in (e for e in events if e.kind is EventKind.ACK and e.trigger is not None):
-        streams = mapping.get(ack.player) or []
+    for ack in events:
+        if ack.kind is not EventKind.ACK or ack.trigger is None:
+            continue
+        streams = (mapping.get(ack.player) if ack.player is not None else None) or []
         if not streams:
             findings.append(Finding(f"player {ack.player!r} acked trigger {ack.trigger} but registered no stream, "
                                     "so its messages cannot be matched", trigger=ack.trigger, player=ack.player))
@@ -101,6 +107,7 @@ def check_integrity(
     return CheckResult("integrity", tuple(findings), metrics, checked=len(ordered))
 
 
-def assert_integrity(journal, records, **kwargs) -> CheckResult:
+def assert_integrity(journal: Journal | Iterable[JournalEvent], records: Iterable[RecordLike], *,
+                     streams_of: Mapping[str, Sequence[str]] | None = None) -> CheckResult:
     __tracebackhide__ = True
-    return check_integrity(journal, records, **kwargs).assert_passed()
+    return check_integrity(journal, records, streams_of=streams_of).assert_passed()

@@ -3,48 +3,50 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable
+from collections.abc import Iterable
 
-from harness.checks.digest import ev44_identity, identity_of
+from harness.checks.digest import RecordLike, ev44_identity, identity_of
 from harness.checks.result import CheckResult, Finding
-from harness.records import KafkaRecord
+from harness.headers import DonkiHeaders
 
 __all__ = ["check_ordering", "assert_ordering", "ev44_identity"]
 
 
-def _where(r: KafkaRecord) -> str:
+def _where(r: RecordLike) -> str:
     return f"topic {r.topic} partition {r.partition} offset {r.offset}"
 
 
-def _finding(message: str, r: KafkaRecord, stream: str | None = None) -> Finding:
+def _finding(message: str, r: RecordLike, stream: str | None = None) -> Finding:
     meta = r.donki
     return Finding(message, stream=stream or (meta.stream if meta else None), topic=r.topic,
                    partition=r.partition, offset=r.offset, trigger=meta.trigger if meta else None)
 
 
-def _partition_order(stream: str, rows: list[KafkaRecord], findings: list[Finding]) -> None:
+def _partition_order(stream: str, rows: list[RecordLike], findings: list[Finding]) -> None:
     """Within one partition: seq strictly increasing, trigger never decreasing."""
-    seen: dict[int, KafkaRecord] = {}
-    previous: KafkaRecord | None = None
+    seen: dict[int, RecordLike] = {}
+    previous: tuple[RecordLike, DonkiHeaders] | None = None
     for r in rows:
         meta = r.donki
+        if meta is None:
+            continue  # check_ordering groups harness messages only
         if meta.seq in seen:
             first = seen[meta.seq]
             findings.append(_finding(f"stream {stream!r}: seq {meta.seq} duplicated at {_where(r)} "
                                      f"(first at offset {first.offset})", r, stream))
-        elif previous is not None and meta.seq < previous.donki.seq:
+        elif previous is not None and meta.seq < previous[1].seq:
             findings.append(_finding(f"stream {stream!r}: seq {meta.seq} at {_where(r)} comes after seq "
-                                     f"{previous.donki.seq} at offset {previous.offset} (reordered)", r, stream))
-        if previous is not None and meta.trigger < previous.donki.trigger:
+                                     f"{previous[1].seq} at offset {previous[0].offset} (reordered)", r, stream))
+        if previous is not None and meta.trigger < previous[1].trigger:
             findings.append(_finding(f"stream {stream!r}: trigger {meta.trigger} at {_where(r)} comes after "
-                                     f"trigger {previous.donki.trigger} at offset {previous.offset}", r, stream))
+                                     f"trigger {previous[1].trigger} at offset {previous[0].offset}", r, stream))
         seen.setdefault(meta.seq, r)
-        previous = r
+        previous = (r, meta)
 
 
-def _gaps(stream: str, rows: list[KafkaRecord], expected: int | None, findings: list[Finding]) -> None:
+def _gaps(stream: str, rows: list[RecordLike], expected: int | None, findings: list[Finding]) -> None:
     """Across partitions: seq values 0..N-1 all present (N = expected count or max seq + 1)."""
-    by_seq = {r.donki.seq: r for r in rows}
+    by_seq = {meta.seq: r for r in rows if (meta := r.donki) is not None}
     top = expected if expected is not None else (max(by_seq) + 1 if by_seq else 0)
     missing = [s for s in range(top) if s not in by_seq]
     for seq in missing:
@@ -60,9 +62,9 @@ def _gaps(stream: str, rows: list[KafkaRecord], expected: int | None, findings: 
         findings.append(_finding(message, anchor, stream) if anchor else Finding(message, stream=stream))
 
 
-def _message_ids(records: list[KafkaRecord], findings: list[Finding]) -> int:
+def _message_ids(records: list[RecordLike], findings: list[Finding]) -> int:
     """ev44 message_id consecutive per (topic, partition, source_name)."""
-    last: dict[tuple[str, int, str], tuple[int, KafkaRecord]] = {}
+    last: dict[tuple[str, int, str], tuple[int, RecordLike]] = {}
     checked = 0
     for r in records:
         if r.schema != "ev44":
@@ -80,23 +82,23 @@ def _message_ids(records: list[KafkaRecord], findings: list[Finding]) -> int:
     return checked
 
 
-def check_ordering(records: Iterable[KafkaRecord], expected_counts: dict[str, int] | None = None) -> CheckResult:
+def check_ordering(records: Iterable[RecordLike], expected_counts: dict[str, int] | None = None) -> CheckResult:
     """Check sequence numbers, triggers and ev44 message ids.
 
-    ``records`` are :class:`~harness.records.KafkaRecord` objects or their digests
+    ``records`` are :class:`~harness.records.RecordLike` objects or their digests
     (:mod:`harness.checks.digest`).
 
     ``expected_counts`` (per stream, e.g. from the players' reports) makes missing
     messages at the end of a stream visible too.
     """
     ordered = sorted(records, key=lambda r: (r.topic, r.partition, r.offset))
-    streams: dict[str, list[KafkaRecord]] = defaultdict(list)
+    streams: dict[str, list[RecordLike]] = defaultdict(list)
     for r in ordered:
         if r.donki is not None:
             streams[r.donki.stream].append(r)
     findings: list[Finding] = []
     for stream, rows in streams.items():
-        partitions: dict[tuple[str, int], list[KafkaRecord]] = defaultdict(list)
+        partitions: dict[tuple[str, int], list[RecordLike]] = defaultdict(list)
         for r in rows:
             partitions[(r.topic, r.partition)].append(r)
         for part_rows in partitions.values():
@@ -111,6 +113,6 @@ def check_ordering(records: Iterable[KafkaRecord], expected_counts: dict[str, in
     return CheckResult("ordering", tuple(findings), metrics, checked=len(ordered))
 
 
-def assert_ordering(records: Iterable[KafkaRecord], **kwargs) -> CheckResult:
+def assert_ordering(records: Iterable[RecordLike], expected_counts: dict[str, int] | None = None) -> CheckResult:
     __tracebackhide__ = True
-    return check_ordering(records, **kwargs).assert_passed()
+    return check_ordering(records, expected_counts).assert_passed()

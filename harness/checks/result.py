@@ -33,13 +33,16 @@ class CheckResult:
     """The outcome of one check.
 
     ``findings`` are in data order, so the first one is the first bad message;
-    ``metrics`` holds the measured figures (per stream where that applies) for reports.
+    ``metrics`` holds the measured figures (per stream where that applies) for reports;
+    ``note`` is what a reader should know besides the verdict (what was left out, how to
+    accept a new golden recording), printed under it.
     """
 
     name: str
     findings: tuple[Finding, ...] = ()
     metrics: dict[str, Any] = field(default_factory=dict)
     checked: int = 0  # how many items (messages, triggers, streams) were examined
+    note: str = ""
 
     @property
     def passed(self) -> bool:
@@ -50,15 +53,16 @@ class CheckResult:
 
     def report(self, limit: int = REPORT_LIMIT) -> str:
         """A readable multi-line account: verdict first, then the first ``limit`` findings."""
+        notes = [f"  {line}" for line in self.note.splitlines()]
         if self.passed:
-            return f"{self.name}: passed ({self.checked} checked)"
+            return "\n".join([f"{self.name}: passed ({self.checked} checked)", *notes])
         lines = [f"{self.name}: {len(self.findings)} problem(s) in {self.checked} checked"]
         lines += [f"  - {f.message}" for f in self.findings[:limit]]
         if len(self.findings) > limit:
             lines.append(f"  ... and {len(self.findings) - limit} more")
-        return "\n".join(lines)
+        return "\n".join([*lines, *notes])
 
-    def assert_passed(self) -> "CheckResult":
+    def assert_passed(self) -> CheckResult:
         """Raise :class:`CheckFailed` (an ``AssertionError``) with :meth:`report` unless passed."""
         __tracebackhide__ = True
         if not self.passed:
@@ -72,4 +76,5 @@ class CheckResult:
             "checked": self.checked,
             "findings": [f.to_dict() for f in self.findings],
             "metrics": self.metrics,
+            **({"note": self.note} if self.note else {}),
         }

@@ -29,7 +29,7 @@ class _Cursor:
         self.dataset = dataset
         self.size = dataset.shape[0]
         self.pos = 0
-        self._block = dataset[0:0]
+        self._block: np.ndarray = dataset[0:0]  # an h5py dataset reads as numpy arrays
         self._block_start = 0
 
     def take(self, n: int) -> np.ndarray | None:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harness.recording import Recording
 
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("inspect", help="summarise a recording file",
                                    description="Summarise a recording: per topic partitions, message counts, bytes, "
                                                "rates, schemas and time span; journal, scenario and NeXus views.")
@@ -19,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_inspect)
 
 
-def _message_rows(recording, count: int) -> list[dict]:
+def _message_rows(recording: Recording, count: int) -> list[dict[str, Any]]:
     rows = []
     for record in recording.records(list(range(min(count, len(recording))))):
         rows.append({"topic": record.topic, "partition": record.partition, "offset": record.offset,

@@ -1,4 +1,4 @@
-"""``donki kafka fetch|start|node|status|selftest``: the broker runtime from the command line."""
+"""``donki kafka fetch|start|node|status|selftest|image``: the broker runtime from the command line."""
 
 from __future__ import annotations
 
@@ -11,13 +11,15 @@ import threading
 import time
 from pathlib import Path
 
+from harness import validate as v
+from harness.cli.kafka_image_cmd import register_image
 from harness.cli.output import log
 from harness.errors import ConfigError, DonkiError
 
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     kafka = subparsers.add_parser("kafka", help="fetch, start or inspect the local Apache Kafka broker")
     sub = kafka.add_subparsers(dest="kafka_command", metavar="ACTION", required=True)
 
@@ -28,9 +30,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     start = sub.add_parser("start", help="run a local KRaft broker in the foreground until Ctrl-C")
     start.add_argument("--nodes", type=int, choices=(1, 3), default=1)
-    start.add_argument("--port", type=int, default=None, help="broker port of node 1 (default: a free port)")
+    start.add_argument("--port", type=v.arg_port(), default=None,
+                       help="broker port of node 1, 1-65535 (default: a free port)")
     start.add_argument("--kafka-version", default=None)
-    start.add_argument("--topic", action="append", default=[], metavar="NAME[:PARTITIONS]",
+    start.add_argument("--topic", action="append", default=[], metavar="NAME[:PARTITIONS]", type=_topic_spec,
                        help="create this topic once the broker is up (repeatable)")
     start.add_argument("--state", type=Path, default=None, metavar="FILE",
                        help="where `donki kafka node` finds this cluster (default: $DONKI_KAFKA_STATE, else "
@@ -54,6 +57,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     selftest = sub.add_parser("selftest", help="start a local broker, round-trip one message, stop")
     selftest.set_defaults(func=_selftest)
 
+    register_image(sub)
+
 
 def _fetch(args: argparse.Namespace) -> int:
     from harness.kafka.runtime import DEFAULT_KAFKA_VERSION, fetch_runtime
@@ -74,11 +79,7 @@ def _start(args: argparse.Namespace) -> int:
     from harness.kafka.control import ControlServer, default_state_path
 
     with broker, ControlServer(broker, args.state or default_state_path()) as control:
-        specs = []
-        for topic in args.topic:
-            name, _, partitions = topic.partition(":")
-            specs.append(TopicSpec(name, int(partitions or 1)))
-        TopicAdmin(broker.client_config).create(specs)
+        TopicAdmin(broker.client_config).create([TopicSpec(name, partitions) for name, partitions in args.topic])
         print(f"bootstrap: {broker.bootstrap_servers}", flush=True)
         log(f"Kafka {broker.version} is up; data in {broker.workdir}; state in {control.state_path}; Ctrl-C to stop")
         try:
@@ -101,6 +102,13 @@ def _node(args: argparse.Namespace) -> int:
     return 0
 
 
+def _topic_spec(text: str) -> tuple[str, int]:
+    name, sep, partitions = text.partition(":")
+    if not name:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME or NAME:PARTITIONS")
+    return name, v.arg_int(1, 10_000)(partitions) if sep else 1
+
+
 def _status(args: argparse.Namespace) -> int:
     from harness.kafka.container import docker_available
     from harness.kafka.runtime import cache_root, find_java, locate_runtime
@@ -118,6 +126,10 @@ def _status(args: argparse.Namespace) -> int:
     except DonkiError as exc:
         report["local_runtime"] = None
         report["local_runtime_error"] = str(exc)
+    if report["docker"]:
+        from harness.kafka.container import describe_container_image
+
+        report["container_image"] = describe_container_image()
     if args.bootstrap:
         from harness.kafka.external import parse_bootstrap
         from harness.kafka.readiness import probe

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
-from typing import Sequence
+import threading
+from collections.abc import Sequence
+from typing import Any
 
 from harness import __version__
 from harness.errors import DonkiError
@@ -43,7 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # a usage error (bad value: exit 2) or --help/--version (0), as a return code
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    previous = _on_sigterm(_interrupt)  # SIGTERM ends a command as Ctrl-C does, cleanup included
     try:
         return int(args.func(args) or 0)
     except DonkiError as exc:
@@ -52,6 +59,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"donki {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        _on_sigterm(previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _on_sigterm(handler: Any) -> Any:
+    """Install ``handler`` for SIGTERM (commands with their own replace it); returns the previous one."""
+    if handler is None or threading.current_thread() is not threading.main_thread():
+        return None  # only the main thread may set handlers (main() called from a test's thread)
+    return signal.signal(signal.SIGTERM, handler)
 
 
 if __name__ == "__main__":

@@ -17,60 +17,75 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.orchestra.ack import AckAfter
+from harness import validate as v
 from harness.cli.output import log
 from harness.errors import ConfigError, DonkiError
+from harness.orchestra.ack import AckAfter
 
 __all__ = ["register", "parse_param"]
 
 POLICIES = ("fail", "skip", "resend")
-WAIT_STEP_S = 0.2  # how often the endless director checks for Ctrl-C / SIGTERM
+WAIT_STEP_S = 0.2  # how often the director checks for Ctrl-C / SIGTERM
+# as harness.orchestra.director.DEFAULT_LIVENESS (not imported: start-up speed); a test holds them equal
+DEFAULT_LIVENESS = 6
+MAX_PLAYERS = 1000
+MAX_PARAMS_BYTES = 1024 * 1024
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _register_director(subparsers)
     _register_player(subparsers)
     keys = subparsers.add_parser("curve-keys", help="create a CURVE key pair for a director or a player")
-    keys.add_argument("name", help="key name; writes NAME.key (public) and NAME.key_secret")
+    keys.add_argument("name", type=v.arg(v.name, str), help="key name; writes NAME.key (public) and NAME.key_secret")
     keys.add_argument("--dir", type=Path, default=Path("."), help="directory to write to (default: .)")
     keys.set_defaults(func=_curve_keys)
 
 
-def _register_director(subparsers: argparse._SubParsersAction) -> None:
+def _register_director(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("director", help="bind a director, wait for players, run a trigger sequence")
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: loopback)")
-    p.add_argument("--port", type=int, default=0, help="port to bind (default: a free one)")
+    p.add_argument("--port", type=v.arg_port(), default=0, help="port to bind, 1-65535 (default: a free one)")
+    p.add_argument("--insecure", action="store_true",
+                   help="allow a non-loopback --host without CURVE keys (warned: anyone who reaches it can join)")
     who = p.add_mutually_exclusive_group(required=True)
-    who.add_argument("--players", type=int, metavar="N", help="wait for this many players")
+    who.add_argument("--players", type=v.arg_int(1, MAX_PLAYERS), metavar="N", help="wait for this many players")
     who.add_argument("--player", action="append", metavar="NAME", help="wait for this player (repeatable)")
-    p.add_argument("--register-timeout", type=float, default=60.0, metavar="S",
+    p.add_argument("--register-timeout", type=v.arg_duration(), default=60.0, metavar="S",
                    help="how long to wait for the players (default: %(default)s)")
     many = p.add_mutually_exclusive_group()
-    many.add_argument("--count", type=int, default=10, help="number of triggers (default: %(default)s)")
+    many.add_argument("--count", type=v.arg_int(1, v.MAX_TRIGGERS), default=10,
+                      help="number of triggers (default: %(default)s)")
     many.add_argument("--endless", action="store_true", help="run until Ctrl-C or SIGTERM")
-    p.add_argument("--rate", type=float, default=None, metavar="HZ", help="base rate (default: as fast as acked)")
-    p.add_argument("--ack-timeout", type=float, default=1.0, metavar="S", help="ack deadline (default: %(default)s)")
+    p.add_argument("--rate", type=v.arg_rate(), default=None, metavar="HZ",
+                   help="base rate (default: as fast as acked)")
+    p.add_argument("--ack-timeout", type=v.arg_duration(3600.0), default=1.0, metavar="S",
+                   help="ack deadline (default: %(default)s)")
     p.add_argument("--policy", choices=POLICIES, default="skip", help="on a missed ack (default: %(default)s)")
-    p.add_argument("--resends", type=int, default=0, metavar="K", help="re-sends with --policy resend")
-    p.add_argument("--run-timeout", type=float, default=None, metavar="S", help="deadline for the whole run")
-    p.add_argument("--heartbeat", type=float, default=0.5, metavar="S", help="heartbeat interval (default: 0.5)")
-    p.add_argument("--liveness", type=int, default=3, help="heartbeats missed before a player is lost")
-    p.add_argument("--journal", type=Path, default=None, metavar="PATH", help="write the run journal as JSON")
-    p.add_argument("--endpoint-file", type=Path, default=None, metavar="PATH",
+    p.add_argument("--resends", type=v.arg_int(0, 100), default=0, metavar="K", help="re-sends with --policy resend")
+    p.add_argument("--run-timeout", type=v.arg_duration(), default=None, metavar="S",
+                   help="deadline for the whole run")
+    p.add_argument("--heartbeat", type=v.arg_duration(60.0), default=0.5, metavar="S",
+                   help="heartbeat interval (default: 0.5)")
+    p.add_argument("--liveness", type=v.arg_int(1, 1000), default=DEFAULT_LIVENESS,
+                   help="heartbeats missed before a player is lost (default: %(default)s)")
+    p.add_argument("--journal", type=v.arg_new_file(), default=None, metavar="PATH",
+                   help="write the run journal as JSON")
+    p.add_argument("--endpoint-file", type=v.arg_new_file(), default=None, metavar="PATH",
                    help="write the bound endpoint to this file (for scripts)")
     p.add_argument("--curve-secret", type=Path, default=None, metavar="FILE", help="director's NAME.key_secret")
     p.add_argument("--curve-allowed", type=Path, default=None, metavar="DIR", help="directory of allowed player keys")
     p.set_defaults(func=_director)
 
 
-def _register_player(subparsers: argparse._SubParsersAction) -> None:
+def _register_player(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("player", help="join a director and run an action kind per trigger")
     p.add_argument("--director", required=True, metavar="tcp://HOST:PORT", help="the director's endpoint")
     p.add_argument("--name", required=True, help="unique player name")
-    p.add_argument("--priority", type=int, default=0, help="level (< 0: disabled; default: 0)")
+    p.add_argument("--priority", type=v.arg_int(-1000, 1000), default=0, help="level (< 0: disabled; default: 0)")
     p.add_argument("--stream", required=True, metavar="SPEC", help="action kind to run per trigger "
                    "(noop, sleep, fail-at, crash-at, hang-at, python, or a stream kind)")
-    p.add_argument("--divisor", type=int, default=1, metavar="M", help="due on trigger 1 and every M-th after")
+    p.add_argument("--divisor", type=v.arg_int(1, 1_000_000), default=1, metavar="M",
+                   help="due on trigger 1 and every M-th after")
     p.add_argument("--stream-name", action="append", default=[], metavar="NAME",
                    help="name of a stream it produces (journaled; repeatable)")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
@@ -78,10 +93,11 @@ def _register_player(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--params-json", default=None, metavar="JSON", help="all action parameters as a JSON object")
     p.add_argument("--bootstrap", default=None, help="Kafka bootstrap HOST:PORT for stream kinds")
     p.add_argument("--topic", default=None, help="Kafka topic for stream kinds")
-    p.add_argument("--seed", type=int, default=None, help="random seed for generated data")
+    p.add_argument("--seed", type=v.arg_int(0, 2**63 - 1), default=None, help="random seed for generated data")
     p.add_argument("--ack", choices=AckAfter.choices(), default=AckAfter.SEND.value,
                    help="ack when sent, or after Kafka confirmed delivery (default: %(default)s)")
-    p.add_argument("--hello-timeout", type=float, default=10.0, metavar="S", help="wait for the welcome")
+    p.add_argument("--hello-timeout", type=v.arg_duration(3600.0), default=10.0, metavar="S",
+                   help="wait for the welcome")
     p.add_argument("--curve-secret", type=Path, default=None, metavar="FILE", help="player's NAME.key_secret")
     p.add_argument("--curve-server-key", type=Path, default=None, metavar="FILE", help="director's NAME.key")
     p.set_defaults(func=_player)
@@ -92,19 +108,28 @@ def parse_param(text: str) -> tuple[str, Any]:
     key, sep, raw = text.partition("=")
     if not sep or not key:
         raise ConfigError(f"--param {text!r}: expected KEY=VALUE, e.g. --param seconds=0.01")
+    return key, _json_or_text(raw, f"--param {key}")
+
+
+def _json_or_text(raw: str, what: str) -> Any:
+    if len(raw) > MAX_PARAMS_BYTES:
+        raise ConfigError(f"{what}: {len(raw)} characters; at most {MAX_PARAMS_BYTES} expected")
     try:
-        return key, json.loads(raw)
+        value = json.loads(raw)
     except ValueError:
-        return key, raw
+        return raw
+    except RecursionError:
+        raise ConfigError(f"{what}: JSON nested too deeply; expected plain parameter values") from None
+    v.finite_json(what, value)
+    return value
 
 
 def _params(args: argparse.Namespace) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if args.params_json is not None:
-        try:
-            params = json.loads(args.params_json)
-        except ValueError as exc:
-            raise ConfigError(f"--params-json: not JSON ({exc})") from None
+        params = _json_or_text(args.params_json, "--params-json")
+        if isinstance(params, str):
+            raise ConfigError("--params-json: not JSON; expected a JSON object like '{\"seconds\": 0.01}'")
         if not isinstance(params, dict):
             raise ConfigError("--params-json: expected a JSON object like '{\"seconds\": 0.01}'")
     params.update(parse_param(p) for p in args.param)
@@ -114,7 +139,7 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
 def _pair(secret: Path | None, other: Path | None, flags: str) -> tuple[Path, Path] | None:
     if (secret is None) != (other is None):
         raise ConfigError(f"CURVE needs both {flags}, or neither")
-    return None if secret is None else (secret, other)
+    return None if secret is None or other is None else (secret, other)
 
 
 def _player(args: argparse.Namespace) -> int:
@@ -133,8 +158,13 @@ def _director(args: argparse.Namespace) -> int:
     from harness.orchestra import RunPlan
 
     keys = _pair(args.curve_secret, args.curve_allowed, "--curve-secret and --curve-allowed")
-    if keys is None and args.host not in ("127.0.0.1", "localhost", "::1"):
-        log(f"warning: binding {args.host} without CURVE: anyone who can reach it can join as a player")
+    from harness.orchestra.director import is_loopback
+
+    if keys is None and not is_loopback(args.host):
+        if not args.insecure:
+            raise ConfigError(f"--host {args.host}: not loopback and no CURVE keys; anyone who can reach it could "
+                              "join as a player: give --curve-secret and --curve-allowed, or --insecure")
+        log(f"warning: binding {args.host} without CURVE (--insecure): anyone who can reach it can join")
     plan = RunPlan(count=None if args.endless else args.count, rate_hz=args.rate, ack_timeout_s=args.ack_timeout,
                    policy=args.policy, resends=args.resends)
     stop = threading.Event()
@@ -148,14 +178,15 @@ def _director(args: argparse.Namespace) -> int:
 def _serve_director(args: argparse.Namespace, plan: Any, stop: threading.Event, keys: Any) -> int:
     from harness.orchestra import CurveServer, Director
 
+    seats = args.players if args.players is not None else len(set(args.player))
     director = Director(args.host, args.port, heartbeat_s=args.heartbeat, liveness=args.liveness,
-                        curve=CurveServer(*keys) if keys else None)
+                        curve=CurveServer(*keys) if keys else None, max_players=seats, insecure=args.insecure)
     with director:
         print(f"endpoint: {director.endpoint}", flush=True)
         if args.endpoint_file is not None:
             args.endpoint_file.write_text(director.endpoint + "\n")
         try:
-            director.wait_for_players(args.player or args.players, args.register_timeout)
+            _wait_for_players(director, args.player or args.players, args.register_timeout, stop)
             log(f"players: {', '.join(f'{p.name} (priority {p.priority})' for p in director.players())}")
             result = _run(director, plan, args.run_timeout, stop)
         except KeyboardInterrupt:
@@ -172,9 +203,24 @@ def _serve_director(args: argparse.Namespace, plan: Any, stop: threading.Event, 
     return 0 if result.ok and not errors else 1
 
 
+def _wait_for_players(director: Any, names: Any, timeout_s: float, stop: threading.Event) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            director.wait_for_players(names, max(0.0, min(WAIT_STEP_S, remaining)))
+            return
+        except DonkiError:
+            if stop.is_set():
+                raise KeyboardInterrupt from None  # SIGTERM while waiting: end as Ctrl-C does
+            if remaining <= 0:
+                raise director.registration_error(names, timeout_s) from None
+
+
 def _run(director: Any, plan: Any, timeout_s: float | None, stop: threading.Event) -> Any:
+    # a counted run too is waited for in steps, so SIGTERM (stop) ends it like Ctrl-C does
     if plan.count is not None and timeout_s is None:
-        return director.run(plan, check=False)
+        timeout_s = director._run_deadline(plan)
     handle = director.start_run(plan)
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     while not handle.done():

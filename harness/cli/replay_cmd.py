@@ -7,13 +7,14 @@ import json
 import signal
 import sys
 
+from harness import validate as v
 from harness.cli.kafka_args import add_bootstrap, client_config
 
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    from harness.recording.replay.replayer import CLOCKS
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from harness.recording.replay.replayer import CLOCKS, MAX_SPEED, MIN_SPEED
 
     parser = subparsers.add_parser(
         "replay", help="publish a recording into Kafka",
@@ -22,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("file", metavar="FILE.h5")
     add_bootstrap(parser)
     pace = parser.add_mutually_exclusive_group()
-    pace.add_argument("--speed", type=float, default=1.0, help="timing factor, 2 = twice as fast (default: 1)")
+    pace.add_argument("--speed", type=v.arg_number(MIN_SPEED, MAX_SPEED), default=1.0,
+                      help=f"timing factor, 2 = twice as fast, {MIN_SPEED:g} to {MAX_SPEED:g} (default: 1)")
     pace.add_argument("--fast", action="store_true", help="as fast as possible, no timing")
     parser.add_argument("--clock", choices=CLOCKS, default="timestamp",
                         help="recorded time base to pace by (default: %(default)s)")
@@ -31,11 +33,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--topic", "-t", action="append", default=None, metavar="NAME",
                         help="replay only this recorded topic (repeatable)")
     loops = parser.add_mutually_exclusive_group()
-    loops.add_argument("--loop", type=int, default=1, metavar="N", help="send the recording N times")
+    loops.add_argument("--loop", type=v.arg_int(1, v.MAX_COUNT), default=1, metavar="N",
+                       help="send the recording N times")
     loops.add_argument("--forever", action="store_true", help="loop until Ctrl-C")
     parser.add_argument("--live", action="store_true",
                         help="shift Kafka and ESS timestamps so the data look live (first message = now)")
-    parser.add_argument("--max-gap", type=float, default=None, metavar="SECONDS",
+    parser.add_argument("--allow-damaged", action="store_true",
+                        help="replay even messages whose payload fails its donki.crc32 (default: refuse the file)")
+    parser.add_argument("--max-gap", type=v.arg_duration(), default=None, metavar="SECONDS",
                         help="shorten recorded pauses longer than SECONDS")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=_replay)
@@ -54,14 +59,12 @@ def _topic_map(pairs: list[str]) -> dict[str, str]:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from harness.errors import ConfigError
     from harness.recording.replay.replayer import Replayer
 
-    if args.speed <= 0 or args.loop < 1:
-        raise ConfigError(f"--speed {args.speed} / --loop {args.loop}: expected positive values (--fast, --forever)")
     replayer = Replayer(args.file, client_config(args), topic_map=_topic_map(args.map), topics=args.topic,
                         speed=None if args.fast else args.speed, clock=args.clock,
-                        loops=0 if args.forever else args.loop, shift_timestamps=args.live, max_gap_s=args.max_gap)
+                        loops=0 if args.forever else args.loop, shift_timestamps=args.live, max_gap_s=args.max_gap,
+                        verify=not args.allow_damaged)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: replayer.request_stop())
     print(f"donki replay: {len(replayer.rows)} messages of {args.file}; Ctrl-C to stop", file=sys.stderr, flush=True)

@@ -7,16 +7,19 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness import validate as v
 from harness.cli.kafka_args import add_bootstrap
 from harness.cli.output import log
 
 if TYPE_CHECKING:
+    from harness.kafka import Broker
     from harness.runs import RunSummary
+    from harness.scenarios import Scenario
 
 __all__ = ["register", "format_summary"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "run", help="run a scenario: director, players and Kafka, then a per-stream summary",
         description="Run a built-in scenario (see `donki scenarios`) or a scenario file. Starts the embedded "
@@ -27,10 +30,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--kafka", choices=("auto", "local", "container", "external"), default=None,
                         help="broker provider when no --bootstrap is given (default: auto)")
     length = parser.add_mutually_exclusive_group()
-    length.add_argument("--triggers", type=int, metavar="N", help="run N triggers instead of the scenario's length")
-    length.add_argument("--duration", type=float, metavar="SECONDS", help="run this long instead")
+    length.add_argument("--triggers", type=v.arg_int(1, v.MAX_TRIGGERS), metavar="N",
+                        help="run N triggers instead of the scenario's length")
+    length.add_argument("--duration", type=v.arg_duration(), metavar="SECONDS",
+                        help="run this long instead (at most a week)")
     length.add_argument("--ci", action="store_true", help="the scenario's CI-sized variant ([scenario.ci])")
-    parser.add_argument("--json", dest="json_file", metavar="FILE", help="write the summary as JSON to FILE")
+    parser.add_argument("--json", dest="json_file", type=v.arg_new_file(), metavar="FILE",
+                        help="write the summary as JSON to FILE")
     parser.add_argument("--journal", action="store_true", help="include the run journal in the JSON")
     parser.add_argument("--topic-prefix", default=None, help="prefix of the run's topics (default: a fresh one)")
     parser.add_argument("--log-dir", type=Path, default=None, help="keep the players' configs and logs here")
@@ -39,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run)
 
 
-def _scenario(args: argparse.Namespace):
+def _scenario(args: argparse.Namespace) -> Scenario:
     from harness.scenarios import load_scenario
 
     scenario = load_scenario(args.scenario)
@@ -48,7 +54,7 @@ def _scenario(args: argparse.Namespace):
     return scenario.with_length(triggers=args.triggers, duration_s=args.duration)
 
 
-def _broker(args: argparse.Namespace):
+def _broker(args: argparse.Namespace) -> Broker:
     from harness.config import resolve
     from harness.kafka import make_broker
 
@@ -93,7 +99,7 @@ def format_summary(result: RunSummary) -> str:
                      f"{s.nominal_rate_hz:g}", _rate(s.message_rate_hz), f"{s.acks}/{s.triggers_due}",
                      str(s.delivered), "-" if s.in_kafka is None else str(s.in_kafka), status))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     verdict = "OK" if result.ok else ("COMPLETE BUT SLOW" if result.complete else "FAILED")
     lines.append(f"run {result.scenario.name}: {verdict} ({result.outcome}, {result.elapsed_s:.1f} s); "
                  f"topics: {', '.join(result.topics.values())}")

@@ -8,7 +8,7 @@ import json
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("scenarios", help="list the built-in scenarios (and stream kinds)",
                                    description="List the built-in scenarios with a one-line description.")
     parser.add_argument("--kinds", action="store_true", help="list the stream kinds and their parameters instead")

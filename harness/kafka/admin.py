@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import TopicError
 from harness.kafka.readiness import quiet_logger
+
+if TYPE_CHECKING:
+    # the admin package uses it without re-exporting it
+    from confluent_kafka.admin._metadata import TopicMetadata
 
 __all__ = ["TopicSpec", "TopicAdmin", "TopicNamespace", "sanitize_topic_part"]
 
@@ -43,12 +48,14 @@ class TopicAdmin:
 
         self._timeout_s = timeout_s
         self._bootstrap = client_config.get("bootstrap.servers", "?")
-        self._admin = AdminClient({"logger": quiet_logger(), **client_config})
+        # Any-valued: librdkafka settings also take objects (the logger), which AdminClient's annotation leaves out
+        config: dict[str, Any] = {"logger": quiet_logger(), **client_config}
+        self._admin = AdminClient(config)
 
     def create(self, specs: Iterable[TopicSpec], *, exist_ok: bool = False) -> list[str]:
         """Create topics and wait until their leaders are known."""
         from confluent_kafka import KafkaError
-        from confluent_kafka.admin import NewTopic
+        from confluent_kafka.cimpl import NewTopic  # its typed home; confluent_kafka.admin re-exports it untyped
 
         specs = list(specs)
         if not specs:
@@ -101,8 +108,8 @@ class TopicAdmin:
             raise TopicError(f"topic {name!r} does not exist on {self._bootstrap}")
         return len(topic.partitions)
 
-    def _wait_for_leaders(self, names: list[str]) -> None:
-        def led(topics: dict) -> bool:
+    def _wait_for_leaders(self, names: Sequence[str]) -> None:
+        def led(topics: Mapping[str, TopicMetadata]) -> bool:
             return all(
                 (t := topics.get(n)) is not None and t.error is None and t.partitions
                 and all(p.leader >= 0 for p in t.partitions.values())
@@ -111,7 +118,7 @@ class TopicAdmin:
 
         self._wait_until(led, f"topics {names} have no leader")
 
-    def _wait_until(self, done, what: str) -> None:
+    def _wait_until(self, done: Callable[[Mapping[str, TopicMetadata]], bool], what: str) -> None:
         """Topic changes are asynchronous in Kafka: poll metadata until ``done`` or the deadline."""
         import time
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from harness.kafka.nodeconfig import MAX_MESSAGE_BYTES
 from harness.kafka.readiness import quiet_logger
+
+if TYPE_CHECKING:
+    from confluent_kafka import Consumer, Producer
 
 __all__ = ["producer_config", "consumer_config", "make_producer", "make_consumer", "consume"]
 
@@ -52,19 +56,20 @@ def consumer_config(client_config: Mapping[str, Any], group: str | None = None, 
     }
 
 
-def make_producer(client_config: Mapping[str, Any], **overrides: Any):
+def make_producer(client_config: Mapping[str, Any], **overrides: Any) -> Producer:
     from confluent_kafka import Producer
 
     return Producer(producer_config(client_config, **overrides))
 
 
-def make_consumer(client_config: Mapping[str, Any], group: str | None = None, **overrides: Any):
+def make_consumer(client_config: Mapping[str, Any], group: str | None = None, **overrides: Any) -> Consumer:
     from confluent_kafka import Consumer
 
     return Consumer(consumer_config(client_config, group, **overrides))
 
 
-def consume(client_config: Mapping[str, Any], topics: list[str] | str, count: int, timeout_s: float = 30.0) -> list[Any]:
+def consume(client_config: Mapping[str, Any], topics: list[str] | str, count: int,
+            timeout_s: float = 30.0) -> list[Any]:
     """Read ``count`` messages from the start of ``topics``, or fewer if the deadline passes.
 
     A convenience for tests and demos; errors on a message raise ``KafkaException``.

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from harness.errors import ConfigError
 from harness.kafka.provider import Broker
@@ -60,7 +61,9 @@ class ExternalKafka(Broker):
         self._bootstrap = parse_bootstrap(bootstrap)
         unknown = set(security or {}) - set(SECURITY_KEYS)
         if unknown:
-            raise ConfigError(f"unknown client security setting(s) {sorted(unknown)}; allowed: {', '.join(SECURITY_KEYS)}")
+            raise ConfigError(
+                f"unknown client security setting(s) {sorted(unknown)}; allowed: {', '.join(SECURITY_KEYS)}"
+            )
         self._security = dict(security or {})
         self._connect_timeout_s = connect_timeout_s
         self._expected = expected_brokers
@@ -77,7 +80,7 @@ class ExternalKafka(Broker):
     def expected_brokers(self) -> int:
         return self._expected
 
-    def start(self) -> "ExternalKafka":
+    def start(self) -> ExternalKafka:
         wait_ready(self._bootstrap, timeout_s=self._connect_timeout_s, expected_brokers=self._expected,
                    client_config=self._security)
         self._started = True

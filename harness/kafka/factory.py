@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from harness.errors import BrokerError, ConfigError, KafkaRuntimeError
 from harness.kafka.container import ContainerKafka, docker_available
@@ -52,12 +53,12 @@ def make_broker(
             )
         return ExternalKafka(bootstrap, security=security)
     if kind == "container":
-        return ContainerKafka()
+        return _container(local_options)
     if kind == "local":
         return LocalKafka(nodes, log=log, **local_options)
     if chosen == "container":
         log("auto: a Docker daemon answers, using the container provider")
-        return ContainerKafka()
+        return _container(local_options)
     try:
         from harness.kafka.runtime import find_java, locate_runtime
 
@@ -70,3 +71,8 @@ def make_broker(
         ) from None
     log("auto: no bootstrap address and no Docker daemon, using the local KRaft provider")
     return LocalKafka(nodes, log=log, **local_options)
+
+
+def _container(options: Mapping[str, Any]) -> ContainerKafka:
+    """The container provider, with the broker options it shares with the local one."""
+    return ContainerKafka(overrides=options.get("overrides"), heap=options.get("heap"))

@@ -7,18 +7,19 @@ import shutil
 import signal
 import tempfile
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
+from harness import validate
 from harness.errors import BrokerError, BrokerLostError, BrokerStartError, BrokerUnreachableError, ConfigError
 from harness.kafka.nodeconfig import NodeAddress, node_properties, render_properties
 from harness.kafka.ports import ensure_port_free, free_ports
 from harness.kafka.provider import Broker
 from harness.kafka.readiness import wait_ready
-from harness.kafka.serving import wait_serving
 from harness.kafka.runtime import KafkaRuntime, locate_runtime
+from harness.kafka.serving import wait_serving
 from harness.kafka.storage import format_node, new_uuid
 from harness.procs import Child, spawn, tail_text
 
@@ -93,6 +94,8 @@ class LocalKafka(Broker):
         if nodes not in (1, 3):
             raise ConfigError(f"nodes={nodes!r}: the local provider runs 1 or 3 nodes")
         self.nodes = nodes
+        if port is not None:
+            validate.port("local Kafka port", port)
         self._kafka_home = kafka_home
         self._version = version
         self._fetch = fetch
@@ -135,10 +138,12 @@ class LocalKafka(Broker):
     def workdir(self) -> Path | None:
         return self._workdir
 
-    def start(self) -> "LocalKafka":
+    def start(self) -> LocalKafka:
         if self._started:
             return self
-        self._runtime = locate_runtime(kafka_home=self._kafka_home, version=self._version, fetch=self._fetch, log=self._log)
+        self._runtime = locate_runtime(
+            kafka_home=self._kafka_home, version=self._version, fetch=self._fetch, log=self._log
+        )
         if self._port is not None:
             ensure_port_free(self._port, what="Kafka broker port")
         for attempt in range(1, PORT_RETRIES + 1):
@@ -295,7 +300,8 @@ class LocalKafka(Broker):
             if node.child is not None and not node.child.alive():
                 tail = tail_text(node.log, 30)
                 if any(marker in tail for marker in _BIND_FAILURE_MARKERS):
-                    raise _PortTaken(f"node {node.address.node_id} ports {node.address.broker_port}/{node.address.controller_port}")
+                    ports = f"{node.address.broker_port}/{node.address.controller_port}"
+                    raise _PortTaken(f"node {node.address.node_id} ports {ports}")
                 raise BrokerStartError(
                     f"Kafka node {node.address.node_id} exited with code {node.child.returncode} while starting; "
                     f"last lines of {node.log}:\n{tail}"

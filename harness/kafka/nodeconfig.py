@@ -6,8 +6,8 @@ text, so they are tested without starting anything.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 __all__ = ["NodeAddress", "ESS_BROKER_SETTINGS", "cluster_settings", "node_properties", "render_properties"]
 

@@ -49,7 +49,7 @@ class Broker(abc.ABC):
         return self._started
 
     @abc.abstractmethod
-    def start(self) -> "Broker":
+    def start(self) -> Broker:
         """Bring the cluster up (or check that it answers) and return ``self``."""
 
     @abc.abstractmethod
@@ -91,7 +91,7 @@ class Broker(abc.ABC):
         version = f" Kafka {self.version}" if self.version else ""
         return f"{self.provider}{version} at {self.bootstrap_servers}"
 
-    def __enter__(self) -> "Broker":
+    def __enter__(self) -> Broker:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:

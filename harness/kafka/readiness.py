@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import socket
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Any
 
 from harness.errors import BrokerUnreachableError
 
@@ -54,7 +55,8 @@ def probe(bootstrap: str, client_config: Mapping[str, str] | None = None, timeou
 
     if not _any_port_open(bootstrap, timeout_s):
         return ClusterHealth(False, 0, None, f"nothing listens at {bootstrap}")
-    config = {"bootstrap.servers": bootstrap, "logger": _RDKAFKA_LOG, **(client_config or {})}
+    # Any-valued: the logger is an object, which AdminClient's annotation of librdkafka settings leaves out
+    config: dict[str, Any] = {"bootstrap.servers": bootstrap, "logger": _RDKAFKA_LOG, **(client_config or {})}
     admin = AdminClient(config)
     try:
         metadata = admin.list_topics(timeout=timeout_s)

@@ -16,10 +16,10 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Iterator
 
 from harness.errors import KafkaRuntimeError
 
@@ -112,7 +112,7 @@ def find_java() -> str:
     return candidate
 
 
-def runtime_from_home(kafka_home: str | os.PathLike) -> KafkaRuntime:
+def runtime_from_home(kafka_home: str | os.PathLike[str]) -> KafkaRuntime:
     """Validate an unpacked Apache Kafka release directory."""
     home = Path(kafka_home)
     libs = home / "libs"
@@ -245,7 +245,9 @@ def locate_runtime(
     home = kafka_home if kafka_home is not None else os.environ.get("KAFKA_HOME") or None
     if home is not None:
         return runtime_from_home(home)
-    version = _check_version(version if version is not None else os.environ.get("DONKI_KAFKA_VERSION") or DEFAULT_KAFKA_VERSION)
+    if version is None:
+        version = os.environ.get("DONKI_KAFKA_VERSION") or DEFAULT_KAFKA_VERSION
+    version = _check_version(version)
     runtime = _cached(version)
     if runtime is not None:
         return runtime

@@ -7,8 +7,10 @@ allowed and, where it helps, the fix, because scenario files are written by hand
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from harness.errors import ScenarioError
 
@@ -98,6 +100,8 @@ class Param:
         return value
 
     def _check_value(self, value: Any, where: str) -> None:
+        if isinstance(value, float) and not math.isfinite(value):  # TOML has inf and nan
+            raise ScenarioError(f"{where}: {value!r} is not allowed; expected a finite number")
         if self.choices is not None and value not in self.choices:
             allowed = ", ".join(map(repr, self.choices))
             raise ScenarioError(f"{where}: {value!r} is not allowed; expected one of: {allowed}")
@@ -108,7 +112,7 @@ class Param:
         if self.maximum is not None and value > self.maximum:
             raise ScenarioError(f"{where}: {value!r} is above the maximum {self.maximum!r}")
 
-    def _check_list(self, value: list, where: str) -> list:
+    def _check_list(self, value: list[Any], where: str) -> list[Any]:
         n = len(value)
         if self.length is not None and n != self.length:
             raise ScenarioError(f"{where}: expected an array of {self.length} items, found {n}: {value!r}")

@@ -17,8 +17,9 @@ player process, finds every provider through the entry points of the group
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
@@ -38,7 +39,7 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "donki.stream_kinds"
 
-_REGISTRY: dict[str, "StreamKind"] = {}
+_REGISTRY: dict[str, StreamKind] = {}
 _LOAD_ERRORS: list[str] = []
 _LOCK = threading.RLock()
 _loaded = False

@@ -7,14 +7,14 @@ The public API: :class:`Ensemble` (a director plus the players it started),
 Submodules import ZeroMQ only when a socket is made, so importing this is cheap.
 """
 
-from harness.orchestra.action import ActionResult, PlayerAction
+from harness.orchestra.ack import AckAfter
+from harness.orchestra.action import ActionResult, DeliveryAction, PlayerAction
 from harness.orchestra.action_kinds import action_kinds, make_action, register_action_kind
 from harness.orchestra.director import Director, RunHandle
 from harness.orchestra.ensemble import Ensemble
 from harness.orchestra.failures import FailureLog
-from harness.orchestra.invariants import journal_violations, check_journal
+from harness.orchestra.invariants import check_journal, journal_violations
 from harness.orchestra.journal import EventKind, Journal, JournalEvent
-from harness.orchestra.ack import AckAfter
 from harness.orchestra.launcher import PlayerHandle, PlayerPool
 from harness.orchestra.plan import AckPolicy, RunPlan, Seat, is_due
 from harness.orchestra.player import Player, PlayerExit
@@ -24,8 +24,8 @@ from harness.orchestra.schedule import RunState, ScheduleResult, TriggerSchedule
 from harness.orchestra.security import CurveClient, CurveServer, generate_keypair
 
 __all__ = [
-    "AckAfter", "AckPolicy", "ActionResult", "CurveClient", "CurveServer", "Director", "Ensemble", "EventKind",
-    "FailureLog", "Journal", "JournalEvent", "Player", "PlayerAction", "PlayerConfig", "PlayerExit",
+    "AckAfter", "AckPolicy", "ActionResult", "CurveClient", "CurveServer", "DeliveryAction", "Director", "Ensemble",
+    "EventKind", "FailureLog", "Journal", "JournalEvent", "Player", "PlayerAction", "PlayerConfig", "PlayerExit",
     "PlayerHandle", "PlayerInfo", "PlayerPool", "PlayerState", "RunHandle", "RunPlan",
     "RunState", "ScheduleResult", "Seat", "TriggerScheduler", "action_kinds", "check_journal",
     "generate_keypair", "is_due", "journal_violations", "make_action", "register_action_kind",

@@ -21,7 +21,7 @@ class AckAfter(Enum):
         return tuple(member.value for member in cls)
 
     @classmethod
-    def parse(cls, value: "AckAfter | str", where: str) -> "AckAfter":
+    def parse(cls, value: AckAfter | str, where: str) -> AckAfter:
         """The member for ``value``; a :class:`ConfigError` naming ``where`` and the choices."""
         if isinstance(value, AckAfter):
             return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["ActionResult", "PlayerAction"]
+__all__ = ["ActionResult", "PlayerAction", "DeliveryAction"]
 
 
 @dataclass
@@ -43,3 +43,10 @@ class PlayerAction(Protocol):
     """
 
     def __call__(self, trigger: int) -> ActionResult | None: ...
+
+
+@runtime_checkable
+class DeliveryAction(PlayerAction, Protocol):
+    """An action that can wait for Kafka's confirmation of a trigger's messages (ack mode ``delivery``)."""
+
+    def wait_delivered(self, trigger: int, timeout_s: float) -> ActionResult | None: ...

@@ -19,7 +19,8 @@ import os
 import re
 import threading
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from harness.errors import ConfigError
 from harness.kinds import find_stream_kind, stream_kinds
@@ -27,7 +28,7 @@ from harness.orchestra.action import ActionResult, PlayerAction
 
 __all__ = ["ActionFactory", "register_action_kind", "unregister_action_kind", "action_kinds", "make_action"]
 
-ActionFactory = Callable[[dict, dict], PlayerAction]
+ActionFactory = Callable[[dict[str, Any], dict[str, Any]], PlayerAction]  # (params, context) -> action
 
 _KINDS: dict[str, ActionFactory] = {}
 _LOCK = threading.Lock()
@@ -78,7 +79,7 @@ def make_action(kind: str, params: Mapping[str, Any] | None = None,
 # -- parameter helpers --------------------------------------------------------------------
 
 
-def _param(params: dict, key: str, kind: str, types: tuple[type, ...], default: Any = ...) -> Any:
+def _param(params: dict[str, Any], key: str, kind: str, types: tuple[type, ...], default: Any = ...) -> Any:
     if key not in params:
         if default is ...:
             raise ConfigError(f"action kind {kind!r} needs the parameter {key!r} (e.g. --param {key}=...)")
@@ -90,7 +91,7 @@ def _param(params: dict, key: str, kind: str, types: tuple[type, ...], default: 
     return value
 
 
-def _only(params: dict, kind: str, *allowed: str) -> None:
+def _only(params: dict[str, Any], kind: str, *allowed: str) -> None:
     unknown = set(params) - set(allowed)
     if unknown:
         raise ConfigError(f"action kind {kind!r} does not take parameter(s) {sorted(unknown)}; "
@@ -100,7 +101,7 @@ def _only(params: dict, kind: str, *allowed: str) -> None:
 # -- built-in kinds -----------------------------------------------------------------------
 
 
-def _noop(params: dict, context: dict) -> PlayerAction:
+def _noop(params: dict[str, Any], context: dict[str, Any]) -> PlayerAction:
     _only(params, "noop")
     return lambda trigger: None
 
@@ -114,7 +115,7 @@ class _Sleep:
         return ActionResult()
 
 
-def _sleep(params: dict, context: dict) -> PlayerAction:
+def _sleep(params: dict[str, Any], context: dict[str, Any]) -> PlayerAction:
     _only(params, "sleep", "seconds")
     seconds = float(_param(params, "seconds", "sleep", (int, float)))
     if seconds < 0:
@@ -122,15 +123,15 @@ def _sleep(params: dict, context: dict) -> PlayerAction:
     return _Sleep(seconds, context["stop_event"])
 
 
-def _at(params: dict, kind: str, *extra: str) -> int:
+def _at(params: dict[str, Any], kind: str, *extra: str) -> int:
     _only(params, kind, "trigger", *extra)
-    trigger = _param(params, "trigger", kind, (int,))
+    trigger: int = _param(params, "trigger", kind, (int,))
     if trigger < 1:
         raise ConfigError(f"action kind {kind!r}: trigger={trigger} must be >= 1")
     return trigger
 
 
-def _fail_at(params: dict, context: dict) -> PlayerAction:
+def _fail_at(params: dict[str, Any], context: dict[str, Any]) -> PlayerAction:
     at = _at(params, "fail-at", "message")
     message = _param(params, "message", "fail-at", (str,), f"fail-at: planned failure at trigger {at}")
 
@@ -141,7 +142,7 @@ def _fail_at(params: dict, context: dict) -> PlayerAction:
     return action
 
 
-def _crash_at(params: dict, context: dict) -> PlayerAction:
+def _crash_at(params: dict[str, Any], context: dict[str, Any]) -> PlayerAction:
     at = _at(params, "crash-at", "code")
     code = _param(params, "code", "crash-at", (int,), 70)
     if context.get("mode") == "thread":
@@ -154,7 +155,7 @@ def _crash_at(params: dict, context: dict) -> PlayerAction:
     return action
 
 
-def _hang_at(params: dict, context: dict) -> PlayerAction:
+def _hang_at(params: dict[str, Any], context: dict[str, Any]) -> PlayerAction:
     at = _at(params, "hang-at", "seconds")
     seconds = float(_param(params, "seconds", "hang-at", (int, float), 3600.0))
     stop: threading.Event = context["stop_event"]
@@ -168,7 +169,7 @@ def _hang_at(params: dict, context: dict) -> PlayerAction:
     return action
 
 
-def _python(params: dict, context: dict) -> PlayerAction:
+def _python(params: dict[str, Any], context: dict[str, Any]) -> PlayerAction:
     _only(params, "python", "callable", "factory", "kwargs")
     target = _param(params, "callable", "python", (str,))
     if not _DOTTED.fullmatch(target):
@@ -184,7 +185,8 @@ def _python(params: dict, context: dict) -> PlayerAction:
         obj = obj(params=dict(_param(params, "kwargs", "python", (dict,), {})), context=context)
     if not callable(obj):
         raise ConfigError(f"action kind 'python': {target!r} is not callable")
-    return obj
+    action: PlayerAction = obj  # known to be callable; the player calls it with each trigger
+    return action
 
 
 for _name, _factory in {"noop": _noop, "sleep": _sleep, "fail-at": _fail_at, "crash-at": _crash_at,

@@ -12,32 +12,54 @@ Example
 from __future__ import annotations
 
 import concurrent.futures
+import ipaddress
+import logging
 import threading
-from typing import Any, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
+from harness import validate
 from harness.errors import ConfigError, PlayerError, PlayerFailed, RunError, RunFailed
-from harness.orchestra.director_loop import DirectorLoop
+from harness.orchestra.director_loop import DEFAULT_MAX_PLAYERS, DirectorLoop
 from harness.orchestra.failures import FailureLog, raise_failures
 from harness.orchestra.journal import EventKind, Journal
 from harness.orchestra.plan import RunPlan
-from harness.orchestra.protocol import MsgType
+from harness.orchestra.protocol import MAX_MESSAGE_BYTES, Message, MsgType
 from harness.orchestra.registry import PlayerInfo, PlayerState, Registry
-from harness.orchestra.schedule import ScheduleResult
+from harness.orchestra.schedule import RunState, ScheduleResult
 from harness.orchestra.security import CurveServer, ZapHandler
 
-__all__ = ["Director", "RunHandle", "DEFAULT_HEARTBEAT_S", "DEFAULT_LIVENESS"]
+__all__ = ["Director", "RunHandle", "DEFAULT_HEARTBEAT_S", "DEFAULT_LIVENESS", "DEFAULT_MAX_PLAYERS",
+           "is_loopback"]
+
+log = logging.getLogger("harness.orchestra.director")
 
 DEFAULT_HEARTBEAT_S = 0.5
-DEFAULT_LIVENESS = 6  # heartbeats missed before a peer counts as gone (Paranoid Pirate); 3 s tolerates a loaded CI machine
+# heartbeats missed before a peer counts as gone (Paranoid Pirate); 3 s tolerates a loaded CI machine
+DEFAULT_LIVENESS = 6
 DEFAULT_REQUEST_TIMEOUT_S = 5.0
 CLOSE_TIMEOUT_S = 5.0
 RUN_DEADLINE_SLACK_S = 10.0
+MAX_HEARTBEAT_S = 60.0
+MAX_LIVENESS = 1000
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the director reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # an interface name or a host name: assume it is reachable from outside
+
+_T = TypeVar("_T")
 
 
 class RunHandle:
     """A run in progress: wait for it, or pause, resume, stop or abort it."""
 
-    def __init__(self, director: "Director", future: concurrent.futures.Future, plan: RunPlan) -> None:
+    def __init__(self, director: Director, future: concurrent.futures.Future[ScheduleResult], plan: RunPlan) -> None:
         self._director = director
         self._future = future
         self.plan = plan
@@ -81,13 +103,26 @@ class Director:
         :class:`~harness.orchestra.security.CurveServer` to accept only known players.
     journal
         Journal to append to (a new one by default).
+    max_players
+        Seats: a hello beyond this many connected players is refused.
+    insecure
+        Allow a non-loopback ``host`` without ``curve`` (warned): anyone who reaches it can join.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, heartbeat_s: float = DEFAULT_HEARTBEAT_S,
                  liveness: int = DEFAULT_LIVENESS, curve: CurveServer | None = None,
-                 journal: Journal | None = None, failures: FailureLog | None = None) -> None:
-        if not heartbeat_s > 0 or liveness < 1:
-            raise ConfigError(f"heartbeat_s={heartbeat_s!r} must be > 0 and liveness={liveness!r} >= 1")
+                 journal: Journal | None = None, failures: FailureLog | None = None,
+                 max_players: int = DEFAULT_MAX_PLAYERS, insecure: bool = False) -> None:
+        validate.duration("director heartbeat_s", heartbeat_s, high=MAX_HEARTBEAT_S)
+        validate.integer("director liveness", liveness, low=1, high=MAX_LIVENESS)
+        validate.port("director port", port, free=True)
+        self.max_players = validate.integer("director max_players", max_players, low=1, high=10_000)
+        if curve is None and not is_loopback(host):
+            if not insecure:
+                raise ConfigError(f"director host {host!r} is not loopback: another machine could join as a "
+                                  "player; give CURVE keys (curve=..., --curve-secret/--curve-allowed) or opt out "
+                                  "explicitly with insecure=True (--insecure)")
+            log.warning("director binds %s without CURVE (insecure): anyone who can reach it can join", host)
         self.host, self.port = host, port
         self.heartbeat_s, self.liveness = heartbeat_s, liveness
         self.curve = curve
@@ -101,7 +136,7 @@ class Director:
 
     # -- lifecycle ----------------------------------------------------------------------
 
-    def start(self) -> "Director":
+    def start(self) -> Director:
         """Bind and start the I/O thread; ``endpoint`` is then ``tcp://HOST:PORT``."""
         import zmq
 
@@ -113,6 +148,7 @@ class Director:
             socket.linger = 0
             socket.router_mandatory = 1  # an unknown peer is an error we log, not a silent drop
             socket.sndhwm = socket.rcvhwm = 100_000
+            socket.maxmsgsize = MAX_MESSAGE_BYTES  # libzmq drops a peer sending more, before Python sees it
             if self.curve is not None:
                 zap = ZapHandler(self._context, self.curve.apply(socket))
             socket.bind(f"tcp://{self.host}:{self.port or '*'}")
@@ -127,17 +163,18 @@ class Director:
             raise
         self.endpoint = socket.last_endpoint.decode()
         self._loop = DirectorLoop(socket, self.registry, self.journal, self.failures, heartbeat_s=self.heartbeat_s,
-                                  liveness=self.liveness, zap=zap)
+                                  liveness=self.liveness, zap=zap, max_players=self.max_players)
         self._thread = threading.Thread(target=self._loop.serve, name="donki-director", daemon=True)
         self._thread.start()
         return self
 
     def close(self, reason: str = "director closing", timeout_s: float = CLOSE_TIMEOUT_S) -> None:
         """Abort any run, say bye to every player, stop the thread, close the socket."""
-        if self._thread is None:
+        loop = self._loop
+        if self._thread is None or loop is None:
             return
         try:
-            self._loop.call(lambda: self._loop.begin_close(reason)).result(timeout_s)
+            loop.call(lambda: loop.begin_close(reason)).result(timeout_s)
         except (RunError, concurrent.futures.TimeoutError):
             pass  # the loop already stopped (or died, which it reported)
         self._thread.join(timeout_s)
@@ -146,19 +183,27 @@ class Director:
         self._thread = None
         self._context.term()
 
-    def __enter__(self) -> "Director":
+    def __enter__(self) -> Director:
         return self.start()
 
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
 
-    def _call(self, fn, timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S) -> Any:
-        if self._loop is None:
+    def _call(self, fn: Callable[[DirectorLoop], _T], timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S) -> _T:
+        """``fn(loop)`` run in the loop thread, its result returned here."""
+        loop = self._loop
+        if loop is None:
             raise RunError("the director is not started; call start() or use it as a context manager")
         try:
-            return self._loop.call(fn).result(timeout_s)
+            return loop.call(lambda: fn(loop)).result(timeout_s)
         except concurrent.futures.TimeoutError:
             raise RunError(f"the director's I/O loop did not answer within {timeout_s:g} s") from None
+
+    @property
+    def rejections(self) -> dict[str, int]:
+        """Refusals so far by kind (``garbage``, ``hello``, ``hello_dropped``, ``curve``); all counted,
+        the journal holds a sample."""
+        return {} if self._loop is None else dict(self._loop.rejections.counts)
 
     # -- information server -------------------------------------------------------------
 
@@ -197,8 +242,12 @@ class Director:
 
     # -- commands to players ------------------------------------------------------------
 
-    def _ask(self, name: str, kind: MsgType, timeout_s: float, **fields: Any):
-        future = self._call(lambda: self._loop.request(name, kind, timeout_s, **fields))
+    def _request(self, name: str, kind: MsgType, timeout_s: float,
+                 **fields: Any) -> concurrent.futures.Future[Message]:
+        return self._call(lambda loop: loop.request(name, kind, timeout_s, **fields))
+
+    def _ask(self, name: str, kind: MsgType, timeout_s: float, **fields: Any) -> Message:
+        future = self._request(name, kind, timeout_s, **fields)
         try:
             return future.result(timeout_s + 1.0)  # the loop enforces timeout_s; this is a backstop
         except concurrent.futures.TimeoutError:
@@ -218,8 +267,8 @@ class Director:
         self._command_all(self._names(names), MsgType.STOP, timeout_s)
 
     def _command_all(self, names: list[str], kind: MsgType, timeout_s: float) -> None:
-        futures = {name: self._call(lambda n=name: self._loop.request(n, kind, timeout_s)) for name in names}
-        failures = []
+        futures = {name: self._request(name, kind, timeout_s) for name in names}
+        failures: list[PlayerFailed] = []
         for name, future in futures.items():
             try:
                 future.result(timeout_s + 1.0)
@@ -229,13 +278,18 @@ class Director:
                     continue  # it left or was lost meanwhile: journaled, and a loss is in the failure log
                 failures.append(exc if isinstance(exc, PlayerFailed) else PlayerFailed(name, f"{kind.value}: {exc}"))
                 continue
-            mark = self._loop.mark_started if kind is MsgType.START else self._loop.mark_joined
-            self._call(lambda n=name: mark(n))
+            self._mark(name, kind)
         raise_failures(failures)
+
+    def _mark(self, name: str, kind: MsgType) -> None:
+        if kind is MsgType.START:
+            self._call(lambda loop: loop.mark_started(name))
+        else:
+            self._call(lambda loop: loop.mark_joined(name))
 
     def set_priority(self, name: str, priority: int, timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S) -> None:
         """Move ``name`` to another level (< 0 disables it); only while no run is running."""
-        future = self._call(lambda: self._loop.set_priority(name, priority, timeout_s))
+        future = self._call(lambda loop: loop.set_priority(name, priority, timeout_s))
         future.result(timeout_s + 1.0)
 
     def info(self, name: str, timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S) -> dict[str, Any]:
@@ -256,7 +310,7 @@ class Director:
             idle = [p.name for p in self.players() if p.state is PlayerState.JOINED and p.enabled]
             if idle:
                 self.start_players(idle)
-        future = self._call(lambda: self._loop.start_run(plan))
+        future = self._call(lambda loop: loop.start_run(plan))
         return RunHandle(self, future, plan)
 
     def run(self, plan: RunPlan | None = None, *, timeout_s: float | None = None, check: bool = True,
@@ -276,7 +330,7 @@ class Director:
         except RunError:
             self.abort(f"did not end within {timeout_s:g} s")
             result = handle.wait(CLOSE_TIMEOUT_S)
-        if check and result.state.value == "aborted":
+        if check and result.state is RunState.ABORTED:
             raise RunFailed(f"run aborted after trigger {result.last_trigger}: {result.reason} "
                             f"(acked {result.acked}, nacked {result.nacked}, missed {result.missed})", result)
         return result
@@ -290,23 +344,23 @@ class Director:
 
     def pause(self) -> None:
         """Pause after the trigger in progress (journaled when it takes effect)."""
-        self._call(lambda: self._loop.control_run("pause"))
+        self._call(lambda loop: loop.control_run("pause"))
 
     def resume(self) -> None:
-        self._call(lambda: self._loop.control_run("resume"))
+        self._call(lambda loop: loop.control_run("resume"))
 
     def stop_run(self) -> None:
         """End the run after the trigger in progress."""
-        self._call(lambda: self._loop.control_run("stop"))
+        self._call(lambda loop: loop.control_run("stop"))
 
     def abort(self, reason: str = "aborted on request") -> None:
         """End the run now; what players still owe is journaled as missed."""
-        self._call(lambda: self._loop.control_run("abort", reason))
+        self._call(lambda loop: loop.control_run("abort", reason))
 
     @property
     def run_state(self) -> str | None:
         """``running``, ``paused``, or ``None`` when no run is in progress."""
-        return None if self._loop is None else self._call(self._loop.run_state)
+        return None if self._loop is None else self._call(DirectorLoop.run_state)
 
     # -- errors -------------------------------------------------------------------------
 

@@ -16,18 +16,28 @@ import queue
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, TypeVar
 
 from harness.errors import PlayerError, PlayerFailed, ProtocolError, RunError
 from harness.orchestra.failures import FailureLog
 from harness.orchestra.journal import EventKind, Journal
 from harness.orchestra.plan import RunPlan
 from harness.orchestra.protocol import (
-    PLAYER, PROTOCOL_VERSION, Message, MsgType, UnsupportedVersion, decode, encode, parse_ack, trigger_frames,
+    PLAYER,
+    PROTOCOL_VERSION,
+    Message,
+    MsgType,
+    UnsupportedVersion,
+    decode,
+    encode,
+    parse_ack,
+    trigger_frames,
 )
 from harness.orchestra.registry import PlayerState, Registry
+from harness.orchestra.rejections import HelloGate, Rejections
 from harness.orchestra.schedule import ScheduleResult, SendTrigger, TriggerScheduler
 
 __all__ = ["DirectorLoop"]
@@ -35,16 +45,18 @@ __all__ = ["DirectorLoop"]
 log = logging.getLogger("harness.orchestra.director")
 
 MAX_POLL_MS = 100  # upper bound of one poll, so close() and signals are seen promptly
-MAX_GARBAGE_EVENTS = 1000  # a flood of garbage must not grow the journal without bound
+DEFAULT_MAX_PLAYERS = 64  # seats per director: hellos beyond are refused (a scenario has far fewer players)
 CLOSE_LINGER_MS = 200  # lets the goodbyes leave before the socket closes
 RUNS_REMEMBERED = 8  # late answers to older runs are journaled as wrong acks without detail
+
+_T = TypeVar("_T")
 
 
 @dataclass
 class _Request:
     name: str
     kind: MsgType
-    future: Future
+    future: Future[Message]
     deadline: float
 
 
@@ -52,7 +64,8 @@ class DirectorLoop:
     """Owns the bound ROUTER ``socket`` once :meth:`serve` runs in its thread."""
 
     def __init__(self, socket: Any, registry: Registry, journal: Journal, failures: FailureLog, *,
-                 heartbeat_s: float, liveness: int, zap: Any = None) -> None:
+                 heartbeat_s: float, liveness: int, zap: Any = None,
+                 max_players: int = DEFAULT_MAX_PLAYERS) -> None:
         import zmq
 
         self._sock = socket
@@ -65,13 +78,13 @@ class DirectorLoop:
         self._heartbeat_s = heartbeat_s
         self._liveness = liveness
         self._zap = zap
-        self._commands: queue.SimpleQueue[tuple[Callable[[], Any], Future]] = queue.SimpleQueue()
+        self._commands: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
         self._wake_lock = threading.Lock()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
         self._run: TriggerScheduler | None = None
-        self._run_future: Future | None = None
+        self._run_future: Future[ScheduleResult] | None = None
         self._runs: collections.OrderedDict[int, TriggerScheduler] = collections.OrderedDict()  # recent runs
         self._requests: dict[int, _Request] = {}
         self._req_ids = itertools.count(1)
@@ -79,7 +92,9 @@ class DirectorLoop:
         self._closing = False
         self._stopped = False
         self.crash: str | None = None  # traceback of the loop, had it died of a bug
-        self._garbage = 0
+        self._max_players = max_players
+        self.rejections = Rejections(journal)
+        self._hello_gate = HelloGate()
         self._next_housekeeping = 0.0
         self._next_heartbeat = 0.0
         self._handlers = {
@@ -89,9 +104,9 @@ class DirectorLoop:
 
     # -- any thread ---------------------------------------------------------------------
 
-    def call(self, fn: Callable[[], Any]) -> Future:
+    def call(self, fn: Callable[[], _T]) -> Future[_T]:
         """Run ``fn`` in the loop thread; its result or exception arrives in the future."""
-        future: Future = Future()
+        future: Future[_T] = Future()
         with self._wake_lock:  # the pipe is closed under this lock: never write to a reused fd
             if self._stopped:
                 future.set_exception(self._closed_error())
@@ -184,11 +199,11 @@ class DirectorLoop:
 
     def _handle(self, frames: list[bytes]) -> None:
         identity = frames[0]
-        if len(frames) == 2:  # the hot path: an ack in canonical form from a registered player
+        name = self._registry.name_of(identity)
+        if len(frames) == 2 and name is not None:  # the hot path: a canonical ack from a registered player
             ack = parse_ack(frames[1])
-            name = self._registry.name_of(identity)
             run = None if ack is None else self._runs.get(ack[0])
-            if run is not None and name is not None:
+            if ack is not None and run is not None and name is not None:
                 now = time.monotonic()
                 self._registry.touch(identity, now)
                 self._send_triggers(run, run.on_ack(name, ack[1], ack[2], ack[3], now))
@@ -202,7 +217,6 @@ class DirectorLoop:
             self._garbage_event(identity, str(exc))
             return
         now = time.monotonic()
-        name = self._registry.name_of(identity)
         if msg.type is MsgType.HELLO:
             self._on_hello(identity, name, msg, now)
         elif name is None:
@@ -212,12 +226,8 @@ class DirectorLoop:
             self._handlers[msg.type](name, msg, now)
 
     def _garbage_event(self, identity: bytes, reason: str) -> None:
-        self._garbage += 1
         who = self._registry.name_of(identity) or self._registry.former_name(identity)
-        if self._garbage <= MAX_GARBAGE_EVENTS:  # a flood must not flood the log and journal too
-            detail = reason if self._garbage < MAX_GARBAGE_EVENTS else reason + " (further garbage not journaled)"
-            log.warning("rejected a message from %s: %s", who or identity.hex(), detail)
-            self._journal.record(EventKind.GARBAGE, player=who, detail=detail)
+        self.rejections.add(EventKind.GARBAGE, who, reason)  # counted always, journaled by sample
 
     def _send(self, identity: bytes, frames: list[bytes]) -> bool:
         import zmq
@@ -230,20 +240,25 @@ class DirectorLoop:
             return False
 
     def _reject(self, identity: bytes, name: str | None, reason: str) -> None:
-        self._journal.record(EventKind.PLAYER_REJECTED, player=name, detail=reason)
-        log.warning("rejected player %r: %s", name, reason)
+        self.rejections.add(EventKind.PLAYER_REJECTED, name, reason, key="hello")
         self._send(identity, encode(MsgType.REJECT, reason=reason))
 
     def _on_hello(self, identity: bytes, name: str | None, msg: Message, now: float) -> None:
         if name is not None:  # hello repeated because our welcome crossed it: answer again
-            if name == msg["name"]:
+            if name == msg.body["name"]:
                 self._welcome(identity)
             else:
-                self._garbage_event(identity, f"hello as {msg['name']!r} from the connection of {name!r}")
+                self._garbage_event(identity, f"hello as {msg.body['name']!r} from the connection of {name!r}")
+            return
+        if not self._hello_gate.admit(now):  # a flood of strangers: drop, unanswered; a real player re-sends
+            self.rejections.count("hello_dropped")
             return
         reason = self._registry.refusal(msg.body)
+        if reason is None and self._registry.connected_count() >= self._max_players:
+            reason = (f"this director seats at most {self._max_players} players and has them; "
+                      "start it with a larger max_players if that many are meant to join")
         if reason is not None:
-            self._reject(identity, msg["name"], reason)
+            self._reject(identity, msg.body["name"], reason)
             return
         info = self._registry.join(identity, msg.body, now)
         self._journal.record(EventKind.PLAYER_JOINED, player=info.name, detail=info.join_detail())
@@ -288,27 +303,27 @@ class DirectorLoop:
                                                  body["error"], now))
 
     def _on_reply(self, name: str, msg: Message, now: float) -> None:
-        request = self._requests.get(msg["req"])
+        request = self._requests.get(msg.body["req"])
         if request is None or request.name != name:
-            self._garbage_event(self._registry.identity_of(name) or b"", f"reply to unknown request {msg['req']}")
+            self._garbage_event(self._registry.identity_of(name) or b"", f"reply to unknown request {msg.body['req']}")
             return
-        del self._requests[msg["req"]]
-        if msg["ok"]:
+        del self._requests[msg.body["req"]]
+        if msg.body["ok"]:
             request.future.set_result(msg)
         else:
-            request.future.set_exception(PlayerFailed(name, f"refused {request.kind.value}", msg["error"]))
+            request.future.set_exception(PlayerFailed(name, f"refused {request.kind.value}", msg.body["error"]))
 
     def _on_heartbeat(self, name: str, msg: Message, now: float) -> None:
         pass  # being heard from is all a heartbeat says; the registry was touched
 
     def _on_bye(self, name: str, msg: Message, now: float) -> None:
-        self._player_gone(name, PlayerState.LEFT, msg["reason"], now)
+        self._player_gone(name, PlayerState.LEFT, msg.body["reason"], now)
 
     def _on_zap(self) -> None:
         allowed, key, address = self._zap.handle()
         if not allowed:
-            self._journal.record(EventKind.PLAYER_REJECTED, detail=f"CURVE key {key or '?'} from {address or '?'} "
-                                 "is not in the allowed keys directory")
+            self.rejections.add(EventKind.PLAYER_REJECTED, None, f"CURVE key {key or '?'} from {address or '?'} "
+                                "is not in the allowed keys directory", key="curve")
 
     # -- players and runs ---------------------------------------------------------------
 
@@ -370,12 +385,12 @@ class DirectorLoop:
     def _complete_run(self) -> None:
         run, future = self._run, self._run_future
         self._run, self._run_future = None, None
-        if future is not None and not future.done():
+        if run is not None and future is not None and not future.done():
             future.set_result(run.result())
 
     # -- commands (run in the loop thread via call) -------------------------------------
 
-    def start_run(self, plan: RunPlan) -> Future:
+    def start_run(self, plan: RunPlan) -> Future[ScheduleResult]:
         if self._run is not None:
             raise RunError(f"a run is already in progress (trigger {self._run.trigger_in_progress}); "
                            "stop or abort it first")
@@ -388,9 +403,10 @@ class DirectorLoop:
         self._runs[run_id] = run
         while len(self._runs) > RUNS_REMEMBERED:
             self._runs.popitem(last=False)
-        self._run_future = Future()
+        future: Future[ScheduleResult] = Future()
+        self._run_future = future
         self._send_triggers(run, run.begin(now))
-        return self._run_future
+        return future
 
     def control_run(self, action: str, reason: str = "") -> ScheduleResult | None:
         run, now = self._run, time.monotonic()
@@ -411,13 +427,13 @@ class DirectorLoop:
     def run_state(self) -> str | None:
         return None if self._run is None else self._run.state.value
 
-    def request(self, name: str, kind: MsgType, timeout_s: float, **fields: Any) -> Future:
+    def request(self, name: str, kind: MsgType, timeout_s: float, **fields: Any) -> Future[Message]:
         """Send a request to ``name``; the future gets its reply :class:`Message`."""
         identity = self._registry.identity_of(name)
         if identity is None:
             raise PlayerError(f"no connected player named {name!r}; connected: {self.connected_names()}")
         req = next(self._req_ids)
-        future: Future = Future()
+        future: Future[Message] = Future()
         self._requests[req] = _Request(name, kind, future, time.monotonic() + timeout_s)
         self._send(identity, encode(kind, req=req, **fields))
         return future
@@ -425,7 +441,7 @@ class DirectorLoop:
     def connected_names(self) -> list[str]:
         return sorted(p.name for p in self._registry.snapshot() if p.connected)
 
-    def set_priority(self, name: str, priority: int, timeout_s: float) -> Future:
+    def set_priority(self, name: str, priority: int, timeout_s: float) -> Future[Message]:
         if self._run is not None and self._run.state.value == "running":
             raise RunError(f"cannot change the priority of {name!r} while a run is in progress; "
                            "pause the run or wait for it to end")
@@ -460,7 +476,8 @@ class DirectorLoop:
     # -- failure paths ------------------------------------------------------------------
 
     def _fail_everything(self, error: Exception) -> None:
-        for future in [self._run_future, *(r.future for r in self._requests.values())]:
+        futures: list[Future[Any] | None] = [self._run_future, *(r.future for r in self._requests.values())]
+        for future in futures:
             if future is not None and not future.done():
                 future.set_exception(error)
         self._requests.clear()

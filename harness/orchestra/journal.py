@@ -15,8 +15,9 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import IO, Any, Callable, Iterable, Iterator
+from typing import IO, Any
 
 __all__ = ["EventKind", "JournalEvent", "Journal", "MEMORY_WINDOW"]
 
@@ -88,7 +89,7 @@ class JournalEvent:
         return row
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> "JournalEvent":
+    def from_row(cls, row: dict[str, Any]) -> JournalEvent:
         data = dict(row)
         data["kind"] = EventKind(data["kind"])
         data["counts"] = dict(data.get("counts") or {})
@@ -217,12 +218,12 @@ class Journal:
         return [e.to_row() for e in self]
 
     @classmethod
-    def from_rows(cls, rows: Iterable[dict[str, Any]]) -> "Journal":
+    def from_rows(cls, rows: Iterable[dict[str, Any]]) -> Journal:
         return cls(JournalEvent.from_row(r) for r in rows)
 
     def to_json(self) -> str:
         return json.dumps(self.to_rows())
 
     @classmethod
-    def from_json(cls, text: str) -> "Journal":
+    def from_json(cls, text: str) -> Journal:
         return cls.from_rows(json.loads(text))

@@ -10,14 +10,16 @@ player abnormally (non-zero exit, exception in a thread) becomes a
 from __future__ import annotations
 
 import abc
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from harness.errors import ConfigError, DonkiError, PlayerError, PlayerFailed
 from harness.orchestra.failures import FailureLog
@@ -183,6 +185,8 @@ class PlayerPool:
                  curve: CurveClient | None = None, launch_prefix: LaunchPrefix | None = None) -> None:
         self.endpoint = endpoint
         self.failures = failures if failures is not None else FailureLog()
+        # a directory of our own making is removed on close (failures carry their log tails already)
+        self._own_dir = log_dir is None
         self.log_dir = Path(log_dir) if log_dir is not None else Path(tempfile.mkdtemp(prefix="donki-players-"))
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.curve = curve
@@ -213,7 +217,7 @@ class PlayerPool:
         try:
             return self._players[name]
         except KeyError:
-            raise PlayerError(f"no player named {name!r} was started here; started: {sorted(self._players)}")
+            raise PlayerError(f"no player named {name!r} was started here; started: {sorted(self._players)}") from None
 
     def handles(self) -> list[PlayerHandle]:
         return list(self._players.values())
@@ -227,8 +231,10 @@ class PlayerPool:
         handle = self[name]
         if isinstance(handle, ProcessPlayer):
             handle.kill()
-        else:
+        elif isinstance(handle, ThreadPlayer):
             handle.vanish()
+        else:
+            raise PlayerError(f"cannot kill player {name!r}: a {type(handle).__name__} is neither process nor thread")
 
     def collect(self) -> list[PlayerFailed]:
         """Report players that ended abnormally since the last call (each once)."""
@@ -250,5 +256,7 @@ class PlayerPool:
             except PlayerError as exc:
                 errors.append(exc)
         self.collect()
+        if self._own_dir and not any(h.alive() for h in self._players.values()):
+            shutil.rmtree(self.log_dir, ignore_errors=True)
         if errors:
             raise errors[0]

@@ -6,6 +6,7 @@ import enum
 import json
 import math
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from harness.errors import ConfigError
 
@@ -83,7 +84,7 @@ class RunPlan:
     def period_s(self) -> float:
         return 0.0 if self.rate_hz is None else 1.0 / self.rate_hz
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["policy"] = self.policy.value
         return data

@@ -18,12 +18,13 @@ import traceback
 from typing import Any
 
 from harness.errors import ConfigError, PlayerFailed, ProtocolError
+from harness.orchestra import protocol
 from harness.orchestra.ack import AckAfter
-from harness.orchestra.action import ActionResult, PlayerAction
+from harness.orchestra.action import ActionResult, DeliveryAction, PlayerAction
 from harness.orchestra.action_kinds import make_action
 from harness.orchestra.player_config import PlayerConfig
-from harness.orchestra import protocol
-from harness.orchestra.protocol import DIRECTOR, Message, MsgType, ack_frames, decode, encode
+from harness.orchestra.protocol import DIRECTOR, MAX_MESSAGE_BYTES, Message, MsgType, ack_frames, decode, encode
+from harness.orchestra.watchdog import DirectorWatch, configure_heartbeats
 
 __all__ = ["Player", "PlayerExit", "LOG_LINES_KEPT", "EXIT_OK", "EXIT_ERROR", "EXIT_DIRECTOR_LOST"]
 
@@ -34,6 +35,8 @@ EXIT_OK = 0
 EXIT_ERROR = 2  # bad config, rejected by the director, no welcome
 EXIT_DIRECTOR_LOST = 3
 MAX_POLL_MS = 100  # bounds how long a stop request waits
+HELLO_RESEND_S = 1.0  # a hello may be dropped by a director under a flood of strangers: say it again
+STUCK_EXIT_GRACE_S = 2.0  # a process player whose action ignores the stop event is ended this long after
 
 
 class PlayerExit:
@@ -80,11 +83,14 @@ class Player:
         self._action = action
         self.priority = config.priority
         self._ack_delivered = config.ack_mode is AckAfter.DELIVERY
+        self._delivery: DeliveryAction | None = None  # the action, in ack mode 'delivery'
         self.started = False
         self.triggers_done = 0
         self._last: tuple[int, int, MsgType, dict[str, int], str] | None = None  # last answered (run, trigger)
         self._sock: Any = None
         self._vanish = False
+        self._busy_since: float | None = None  # set while the action runs: the watchdog's cue
+        self._director_gone = False
         self._heartbeat_s = 1.0
         self._liveness = 3
         self._handlers = {
@@ -121,14 +127,21 @@ class Player:
         import zmq
 
         self.log.addHandler(self._ring)
-        self._action = self._build_action()
+        action = self._action = self._build_action()
+        # _build_action made sure that an action in ack mode 'delivery' has wait_delivered
+        self._delivery = action if self._ack_delivered and isinstance(action, DeliveryAction) else None
         context = zmq.Context()
         self._sock = context.socket(zmq.DEALER)
         reason = "player stopping"
         try:
             self._connect(zmq)
             self._join()
-            outcome = self._serve(zmq)
+            watch = DirectorWatch(self._sock, self._heartbeat_s * self._liveness,
+                                  lambda: self._busy_since is not None, self._on_director_gone).start()
+            try:
+                outcome = self._serve(zmq)
+            finally:
+                watch.close()
             reason = {PlayerExit.STOPPED: "player stopped", PlayerExit.BYE: "director said bye",
                       PlayerExit.DIRECTOR_LOST: "director lost"}[outcome]
             self.log.info("leaving: %s", reason)
@@ -146,6 +159,21 @@ class Player:
             context.term()
             self.log.removeHandler(self._ring)
 
+    def _on_director_gone(self, reason: str) -> None:
+        """From the watchdog thread: the director is gone while the action is stuck."""
+        self.log.error("%s (%s): stopping", reason, self.config.director)
+        self._director_gone = True
+        self.stop_event.set()
+        if self.mode != "process":
+            return  # a thread player cannot be killed; its action gets the stop event
+        deadline = time.monotonic() + STUCK_EXIT_GRACE_S
+        while self._busy_since is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if self._busy_since is not None:  # the action ignores the stop event: no orphan process either way
+            self.log.error("the action did not return within %g s of the stop; exiting", STUCK_EXIT_GRACE_S)
+            logging.shutdown()
+            os._exit(EXIT_DIRECTOR_LOST)
+
     def vanish(self) -> None:
         """Stop at once with no teardown and no bye: to the director, a crash (for thread players)."""
         self._vanish = True
@@ -156,6 +184,8 @@ class Player:
         sock = self._sock
         sock.linger = 0
         sock.sndhwm = sock.rcvhwm = 100_000
+        sock.maxmsgsize = MAX_MESSAGE_BYTES
+        configure_heartbeats(sock)
         # a unique routing id: a duplicate name is then a rejection, not a silent takeover
         sock.routing_id = f"{cfg.name}/{os.getpid()}/{os.urandom(4).hex()}".encode()
         if cfg.curve is not None:
@@ -165,29 +195,43 @@ class Player:
     def _join(self) -> None:
         cfg = self.config
         streams = list(cfg.streams) or [str(s) for s in getattr(self._action, "streams", ())]
-        self._send(encode(MsgType.HELLO, name=cfg.name, priority=cfg.priority, divisor=cfg.divisor,
-                          streams=streams, protocol=cfg.protocol, host=pysocket.gethostname(), pid=os.getpid(),
-                          kind=cfg.kind, ack_mode=cfg.ack_mode.value))
+        hello = encode(MsgType.HELLO, name=cfg.name, priority=cfg.priority, divisor=cfg.divisor, streams=streams,
+                       protocol=cfg.protocol, host=pysocket.gethostname(), pid=os.getpid(), kind=cfg.kind,
+                       ack_mode=cfg.ack_mode.value)
+        self._send_hello(hello)
         deadline = time.monotonic() + cfg.hello_timeout_s
+        next_hello = time.monotonic() + HELLO_RESEND_S
         while not self.stop_event.is_set():
-            remaining = deadline - time.monotonic()
+            now = time.monotonic()
+            remaining = deadline - now
             if remaining <= 0:
                 break
+            if now >= next_hello:
+                self._send_hello(hello)
+                next_hello = now + HELLO_RESEND_S
             if not self._sock.poll(min(MAX_POLL_MS, int(remaining * 1000) + 1)):
                 continue
             msg = self._receive()
             if msg is not None and msg.type is MsgType.WELCOME:
-                self._heartbeat_s, self._liveness = float(msg["heartbeat_s"]), msg["liveness"]
+                self._heartbeat_s, self._liveness = float(msg.body["heartbeat_s"]), msg.body["liveness"]
                 self.log.info("joined %s (heartbeat %g s, liveness %d)", cfg.director, self._heartbeat_s,
                               self._liveness)
                 return
             if msg is not None and msg.type is MsgType.REJECT:
-                raise PlayerFailed(cfg.name, f"was rejected by the director at {cfg.director}: {msg['reason']}")
+                raise PlayerFailed(cfg.name, f"was rejected by the director at {cfg.director}: {msg.body['reason']}")
         if self.stop_event.is_set():
             raise PlayerFailed(cfg.name, "was stopped before the director welcomed it")
         raise PlayerFailed(cfg.name, f"got no welcome from {cfg.director} within {cfg.hello_timeout_s:g} s: "
                            "is the director running there? If it requires CURVE, is this player's public key "
                            "in its allowed keys directory?")
+
+    def _send_hello(self, hello: list[bytes]) -> None:
+        import zmq
+
+        try:  # never blocks: with no connection (a CURVE handshake refused) a send would wait forever
+            self._sock.send_multipart(hello, zmq.NOBLOCK)
+        except zmq.Again:
+            pass
 
     # -- the loop -----------------------------------------------------------------------
 
@@ -220,7 +264,7 @@ class Player:
                 self.log.error("no message from the director at %s for %.2f s: it vanished; stopping",
                                self.config.director, now - last_heard)
                 return PlayerExit.DIRECTOR_LOST
-        return PlayerExit.STOPPED
+        return PlayerExit.DIRECTOR_LOST if self._director_gone else PlayerExit.STOPPED
 
     def _dispatch(self, frames: list[bytes]) -> bool:
         """Handle one message other than a canonical trigger; True when the director said bye."""
@@ -228,10 +272,10 @@ class Player:
         if msg is None:
             return False
         if msg.type is MsgType.BYE:
-            self.log.info("director said bye: %s", msg["reason"])
+            self.log.info("director said bye: %s", msg.body["reason"])
             return True
         if msg.type is MsgType.REJECT:
-            raise PlayerFailed(self.config.name, f"was rejected by the director: {msg['reason']}")
+            raise PlayerFailed(self.config.name, f"was rejected by the director: {msg.body['reason']}")
         self._handlers[msg.type](msg)
         return False
 
@@ -251,9 +295,9 @@ class Player:
         else:
             self._sock.send_multipart(frames)
 
-    def _reply(self, msg: Message, ok: bool = True, body: dict | None = None, error: str = "",
+    def _reply(self, msg: Message, ok: bool = True, body: dict[str, Any] | None = None, error: str = "",
                buffers: tuple[bytes, ...] = ()) -> None:
-        self._send(encode(MsgType.REPLY, buffers, req=msg["req"], ok=ok, body=body or {}, error=error))
+        self._send(encode(MsgType.REPLY, buffers, req=msg.body["req"], ok=ok, body=body or {}, error=error))
 
     # -- per-trigger work ---------------------------------------------------------------
 
@@ -272,12 +316,15 @@ class Player:
         self._answer(run, trigger, attempt, kind, counts, error)
 
     def _perform(self, trigger: int) -> tuple[MsgType, dict[str, int], str]:
+        self._busy_since = time.monotonic()
         try:
             if not self.started:
                 self._setup()
+            if self._action is None:
+                raise RuntimeError("the player has no action yet: run() builds it before the first trigger")
             result = self._action(trigger)
-            if self._ack_delivered:
-                result = self._action.wait_delivered(trigger, self.config.delivery_timeout_s)
+            if self._delivery is not None:
+                result = self._delivery.wait_delivered(trigger, self.config.delivery_timeout_s)
             if result is None:
                 return MsgType.ACK, {}, ""
             if not isinstance(result, ActionResult):
@@ -287,6 +334,8 @@ class Player:
             text = traceback.format_exc()
             self.log.error("trigger %d failed:\n%s", trigger, text)
             return MsgType.NACK, {}, text
+        finally:
+            self._busy_since = None
 
     def _answer(self, run: int, trigger: int, attempt: int, kind: MsgType, counts: dict[str, int],
                 error: str) -> None:
@@ -330,8 +379,8 @@ class Player:
         self._reply(msg)
 
     def _on_set_priority(self, msg: Message) -> None:
-        self.log.info("priority %d -> %d", self.priority, msg["priority"])
-        self.priority = msg["priority"]
+        self.log.info("priority %d -> %d", self.priority, msg.body["priority"])
+        self.priority = msg.body["priority"]
         self._reply(msg)
 
     def _on_info(self, msg: Message) -> None:
@@ -343,7 +392,7 @@ class Player:
                                "last_trigger": None if self._last is None else self._last[1]})
 
     def _on_log(self, msg: Message) -> None:
-        lines = list(self._ring.lines)[-msg["lines"]:]
+        lines = list(self._ring.lines)[-msg.body["lines"]:]
         self._reply(msg, body={"lines": len(lines)}, buffers=("\n".join(lines).encode(),))
 
 

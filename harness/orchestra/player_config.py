@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from harness.errors import ConfigError
 from harness.orchestra.ack import AckAfter
@@ -86,7 +87,7 @@ class PlayerConfig:
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{who}: params must be JSON-serialisable: {exc}") from None
 
-    def attached(self, director: str, curve: CurveClient | None = None) -> "PlayerConfig":
+    def attached(self, director: str, curve: CurveClient | None = None) -> PlayerConfig:
         """This player joined to ``director`` (with ``curve`` keys when it requires CURVE)."""
         return replace(self, director=director, curve=curve if curve is not None else self.curve)
 
@@ -101,7 +102,7 @@ class PlayerConfig:
         return json.dumps(self.to_dict(), indent=1, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], source: str = "player config") -> "PlayerConfig":
+    def from_dict(cls, data: Mapping[str, Any], source: str = "player config") -> PlayerConfig:
         if not isinstance(data, Mapping):
             raise ConfigError(f"{source}: expected a JSON object, got {type(data).__name__}")
         known = {f.name for f in fields(cls)}
@@ -121,7 +122,7 @@ class PlayerConfig:
             raise ConfigError(f"{source}: {exc}") from None
 
     @classmethod
-    def from_file(cls, path: Path) -> "PlayerConfig":
+    def from_file(cls, path: Path) -> PlayerConfig:
         try:
             data = json.loads(Path(path).read_text())
         except (OSError, ValueError) as exc:

@@ -11,8 +11,8 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from harness.errors import DonkiError
 from harness.orchestra.player import EXIT_DIRECTOR_LOST, EXIT_ERROR, EXIT_OK, Player, PlayerExit

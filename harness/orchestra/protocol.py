@@ -16,7 +16,8 @@ from __future__ import annotations
 import enum
 import json
 import re
-from typing import Any, Mapping, NamedTuple, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 from harness.errors import ProtocolError
 
@@ -25,6 +26,8 @@ __all__ = [
     "SUPPORTED_VERSIONS",
     "MAX_HEADER_BYTES",
     "MAX_FRAMES",
+    "MAX_MESSAGE_BYTES",
+    "DECODE_ERRORS",
     "DIRECTOR",
     "PLAYER",
     "MsgType",
@@ -42,6 +45,12 @@ PROTOCOL_VERSION = 1
 SUPPORTED_VERSIONS = frozenset({1})
 MAX_HEADER_BYTES = 64 * 1024  # headers are small; a big one is garbage or an attack
 MAX_FRAMES = 64
+#: ZMQ_MAXMSGSIZE of both sides: a peer sending a bigger frame is disconnected by libzmq before
+#: Python sees it (the largest legitimate frame is a log tail or a traceback, well under this).
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+#: Every error a JSON decoder may raise on hostile input: a deeply nested ``[[[...`` raises
+#: RecursionError, not ValueError; a frame of it is a rejected frame like any other.
+DECODE_ERRORS = (ValueError, UnicodeDecodeError, RecursionError, MemoryError, TypeError)
 
 DIRECTOR = "director"
 PLAYER = "player"
@@ -98,14 +107,15 @@ _POSITIVE = frozenset({"run", "trigger", "attempt", "divisor", "req", "liveness"
 class Message(NamedTuple):
     """A decoded message: its type, header fields and raw buffer frames (immutable).
 
-    ``msg["trigger"]`` reads a header field; the tuple's own fields are attributes.
+    ``msg["trigger"]`` reads a header field; the tuple's own fields are attributes. Type checkers
+    index a tuple by its items, so typed code reads header fields as ``msg.body["trigger"]``.
     """
 
     type: MsgType
     body: Mapping[str, Any] = {}
     buffers: tuple[bytes, ...] = ()
 
-    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, key: Any) -> Any:
         return self.body[key] if isinstance(key, str) else tuple.__getitem__(self, key)
 
 
@@ -157,7 +167,7 @@ def parse_trigger(frame: bytes) -> tuple[int, int, int] | None:
 
 def parse_ack(frame: bytes) -> tuple[int, int, int, dict[str, int]] | None:
     """(run, trigger, attempt, counts) of an ack frame in canonical form, else ``None`` (use :func:`decode`)."""
-    match = _FAST_ACK.match(frame)
+    match = None if len(frame) > MAX_HEADER_BYTES else _FAST_ACK.match(frame)
     if match is None:
         return None
     counts_text = match[4]
@@ -166,9 +176,9 @@ def parse_ack(frame: bytes) -> tuple[int, int, int, dict[str, int]] | None:
     else:
         try:
             counts = _DECODER.decode(counts_text.decode())
-        except (ValueError, UnicodeDecodeError):
+        except DECODE_ERRORS:
             return None
-        if not all(type(v) is int for v in counts.values()):
+        if not isinstance(counts, dict) or not all(type(v) is int for v in counts.values()):
             return None
     return int(match[1]), int(match[2]), int(match[3]), counts
 
@@ -176,9 +186,11 @@ def parse_ack(frame: bytes) -> tuple[int, int, int, dict[str, int]] | None:
 def _fast_decode(frame: bytes, sender: str) -> Message | None:
     if sender == DIRECTOR:
         trig = parse_trigger(frame)
-        return None if trig is None else Message(MsgType.TRIGGER, dict(zip(("run", "trigger", "attempt"), trig)))
+        return None if trig is None else Message(MsgType.TRIGGER, dict(zip(("run", "trigger", "attempt"), trig,
+                                                                            strict=True)))
     ack = parse_ack(frame)
-    return None if ack is None else Message(MsgType.ACK, dict(zip(("run", "trigger", "attempt", "counts"), ack)))
+    return None if ack is None else Message(MsgType.ACK, dict(zip(("run", "trigger", "attempt", "counts"), ack,
+                                                                  strict=True)))
 
 
 def _parse_header(frame: bytes) -> dict[str, Any]:
@@ -186,8 +198,9 @@ def _parse_header(frame: bytes) -> dict[str, Any]:
         raise ProtocolError(f"header frame of {len(frame)} bytes exceeds {MAX_HEADER_BYTES}")
     try:
         header = _DECODER.decode(bytes(frame).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ProtocolError(f"header frame is not JSON: {exc}; first bytes {bytes(frame[:40])!r}") from None
+    except DECODE_ERRORS as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
+        raise ProtocolError(f"header frame is not JSON: {reason}; first bytes {bytes(frame[:40])!r}") from None
     if not isinstance(header, dict):
         raise ProtocolError(f"header must be a JSON object, got {type(header).__name__}")
     return header
@@ -197,7 +210,9 @@ def _check_version(header: dict[str, Any]) -> None:
     version = header.get("protocol")
     if type(version) is int and version in SUPPORTED_VERSIONS:
         return
-    name = header.get("name") if isinstance(header.get("name"), str) else "?"
+    name = header.get("name")
+    if not isinstance(name, str):
+        name = "?"
     supported = ", ".join(str(v) for v in sorted(SUPPORTED_VERSIONS))
     raise UnsupportedVersion(
         f"player {name!r} speaks protocol version {version!r}; this director supports {supported}: "
@@ -220,7 +235,7 @@ def _check_fields(kind: MsgType, spec: dict[str, tuple[type, ...]], header: dict
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             expected = "/".join(t.__name__ for t in types)
             raise ProtocolError(f"{kind.value}.{name} must be {expected}, got {type(value).__name__}")
-        if name in _POSITIVE and value < 1:
+        if name in _POSITIVE and isinstance(value, int) and value < 1:  # the positive fields are all int
             raise ProtocolError(f"{kind.value}.{name} must be >= 1, got {value}")
 
 
@@ -266,5 +281,8 @@ def decode(frames: Sequence[bytes], sender: str) -> Message:
 
 
 def _preview(header: dict[str, Any]) -> str:
-    text = json.dumps(header)
+    try:
+        text = json.dumps(header)
+    except (ValueError, RecursionError):  # decodable yet not re-encodable (deep nesting): say so, no more
+        return "(not printable)"
     return text if len(text) <= 80 else text[:77] + "..."

@@ -10,8 +10,9 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from harness.orchestra.ack import AckAfter
 from harness.orchestra.plan import Seat
@@ -19,6 +20,10 @@ from harness.orchestra.plan import Seat
 __all__ = ["PlayerState", "PlayerInfo", "Registry", "NAME_PATTERN"]
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}")
+MAX_DIVISOR = 1_000_000
+MAX_PRIORITY = 1_000
+MAX_STREAMS = 256
+MAX_TEXT = 256
 
 
 class PlayerState(str, enum.Enum):
@@ -86,8 +91,14 @@ class Registry:
         if not NAME_PATTERN.fullmatch(name):
             return (f"player name {name!r} is not allowed: use 1-128 letters, digits and _.:@+- "
                     "starting with a letter or digit")
-        if hello["divisor"] < 1:
-            return f"player {name!r}: divisor {hello['divisor']} must be >= 1"
+        if not 1 <= hello["divisor"] <= MAX_DIVISOR:
+            return f"player {name!r}: divisor {hello['divisor']} must be 1..{MAX_DIVISOR}"
+        if not -MAX_PRIORITY <= hello["priority"] <= MAX_PRIORITY:
+            return f"player {name!r}: priority {hello['priority']} must be within +-{MAX_PRIORITY}"
+        if len(hello["streams"]) > MAX_STREAMS or any(len(s) > MAX_TEXT for s in hello["streams"]):
+            return f"player {name!r}: at most {MAX_STREAMS} stream names of at most {MAX_TEXT} characters"
+        if len(hello["host"]) > MAX_TEXT or len(hello["kind"]) > MAX_TEXT:
+            return f"player {name!r}: host and kind must be at most {MAX_TEXT} characters"
         if hello["ack_mode"] not in AckAfter.choices():
             return f"player {name!r}: ack mode {hello['ack_mode']!r} must be one of {', '.join(AckAfter.choices())}"
         current = self._by_name.get(name)
@@ -151,6 +162,9 @@ class Registry:
 
     def identities(self) -> list[bytes]:
         return list(self._names)
+
+    def connected_count(self) -> int:
+        return len(self._names)
 
     # -- any thread ---------------------------------------------------------------------
 

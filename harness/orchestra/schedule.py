@@ -17,8 +17,9 @@ from __future__ import annotations
 import enum
 import json
 from collections import deque
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping, NamedTuple
+from typing import NamedTuple
 
 from harness.orchestra.journal import EventKind, Journal
 from harness.orchestra.plan import AckPolicy, RunPlan, Seat
@@ -247,7 +248,7 @@ class TriggerScheduler:
             if self.state is not RunState.RUNNING or self._trigger is not None or now < self._next_time:
                 break
             self._trigger, self._level = self._next_trigger, -1
-            out = self._next_level(now)
+            out = self._next_level(self._next_trigger, now)
             if out:
                 break
         return out
@@ -264,15 +265,15 @@ class TriggerScheduler:
             self._level_groups = tuple((level, tuple(by_level[level])) for level in sorted(by_level))
         return self._level_groups
 
-    def _next_level(self, now: float) -> list[SendTrigger]:
-        trigger, above = self._trigger, self._level
+    def _next_level(self, trigger: int, now: float) -> list[SendTrigger]:
+        above = self._level
         for level, seats in self._levels():
             if level <= above:
                 continue
             due = [s.name for s in seats if (trigger - 1) % s.divisor == 0]  # is_due, inlined: hot path
             if due:
                 return self._send_level(trigger, level, due, now)
-        self._finish_trigger(now)
+        self._finish_trigger(trigger, now)
         return []
 
     def _send_level(self, trigger: int, level: int, names: list[str], now: float) -> list[SendTrigger]:
@@ -367,15 +368,17 @@ class TriggerScheduler:
     def _after_resolution(self, now: float) -> list[SendTrigger]:
         if self._pending or self.state.finished:
             return []
+        trigger = self._trigger
+        if trigger is None:
+            raise RuntimeError(f"run {self.run_id}: a level was resolved with no trigger in progress")
         tally = self._level_tally
-        self.journal.record(EventKind.LEVEL_DONE, trigger=self._trigger, level=self._level,
+        self.journal.record(EventKind.LEVEL_DONE, trigger=trigger, level=self._level,
                             detail=f'{{"acked": {tally["acked"]}, "nacked": {tally["nacked"]}, '
                                    f'"missed": {tally["missed"]}}}')
-        out = self._next_level(now)
+        out = self._next_level(trigger, now)
         return out if out else self._advance(now)
 
-    def _finish_trigger(self, now: float) -> None:
-        trigger = self._trigger
+    def _finish_trigger(self, trigger: int, now: float) -> None:
         self._trigger = None
         self._next_trigger = trigger + 1
         period = self.plan.period_s

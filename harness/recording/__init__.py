@@ -13,7 +13,8 @@ below are loaded from their modules, and h5py or confluent-kafka with them, on f
   ``harness.recording.writer.recorder``)
 - :class:`Recording` / :func:`open_recording`: read, select, decode (``harness.recording.reader.reader``)
 - :class:`Replayer`: HDF5 -> Kafka, timed (``harness.recording.replay.replayer``)
-- :class:`RecordMode`, :class:`GoldenStore`, :func:`compare_recordings`: golden recordings
+- :class:`RecordMode`, :class:`GoldenStore`, :func:`compare_recordings`, :class:`TriggerWindow`:
+  golden recordings (the built-ins' own ship in :mod:`harness.scenarios.goldens`)
 - :class:`CapturedAction`: a player action that replays a recording per trigger
 """
 
@@ -38,6 +39,7 @@ __all__ = [
     "Replayer",
     "StartPosition",
     "Summary",
+    "TriggerWindow",
     "compare_recordings",
     "open_recording",
     "recover",
@@ -49,6 +51,7 @@ _HOMES = {
     "FORMAT_VERSION": "format",
     "CapturedAction": "replay.captured",
     "Comparison": "golden.compare",
+    "TriggerWindow": "golden.compare",
     "compare_recordings": "golden.compare",
     "GoldenStore": "golden.store",
     "RecordMode": "golden.modes",

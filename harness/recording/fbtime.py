@@ -89,7 +89,9 @@ def data_time_ns(payload: bytes) -> int | None:
         return None
     if not positions:
         return None
-    return _I64.unpack_from(payload, positions[0])[0] * fields[0].ns_per_unit
+    (stamp,) = _I64.unpack_from(payload, positions[0])
+    ns: int = stamp * fields[0].ns_per_unit
+    return ns
 
 
 def shift_times(payload: bytes, delta_ns: int) -> bytes:

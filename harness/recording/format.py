@@ -7,7 +7,8 @@ and ``docs/recording-format.md`` cannot drift apart. Importing this module is ch
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 

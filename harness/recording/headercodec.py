@@ -8,7 +8,7 @@ Kafka allows both and a replay must reproduce them.
 from __future__ import annotations
 
 import struct
-from typing import Sequence
+from collections.abc import Sequence
 
 from harness.errors import RecordingError
 
@@ -39,7 +39,7 @@ def encode_headers(headers: Sequence[tuple[str, bytes | None]] | None) -> bytes:
 def decode_headers(blob: bytes | memoryview, where: str = "headers") -> tuple[tuple[str, bytes | None], ...]:
     """Headers from their encoded form; a :class:`RecordingError` naming ``where`` if damaged."""
     data = memoryview(blob)
-    out = []
+    out: list[tuple[str, bytes | None]] = []
     pos = 0
     try:
         while pos < len(data):

@@ -12,8 +12,9 @@ import json
 import platform
 import socket
 import sys
+from collections.abc import Mapping
 from importlib import metadata as _metadata
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = ["software_versions", "host_info", "iso_time", "encode_meta", "decode_meta", "JSON_SUFFIX"]
 
@@ -22,7 +23,7 @@ JSON_SUFFIX = "_json"
 
 def iso_time(epoch_s: float) -> str:
     """``epoch_s`` as an ISO 8601 UTC string (the NeXus convention)."""
-    return _dt.datetime.fromtimestamp(epoch_s, _dt.timezone.utc).isoformat()
+    return _dt.datetime.fromtimestamp(epoch_s, _dt.UTC).isoformat()
 
 
 def _version(distribution: str) -> str:

@@ -8,8 +8,9 @@ readable by any tool.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from harness.errors import RecordingError
 from harness.recording.format import JOURNAL, JOURNAL_EVENTS, SCENARIO, SCENARIO_TEXT
@@ -28,7 +29,10 @@ class ScenarioText:
     def data(self) -> dict[str, Any]:
         """The scenario parsed into plain data (TOML or JSON)."""
         if self.format == "json":
-            return json.loads(self.text)
+            data = json.loads(self.text)
+            if not isinstance(data, dict):
+                raise RecordingError(f"scenario {self.name!r}: its JSON is a {type(data).__name__}, not an object")
+            return data
         import tomllib
 
         return tomllib.loads(self.text)
@@ -49,7 +53,9 @@ def scenario_text(scenario: Any, name: str | None = None) -> ScenarioText | None
         name = name or str(getattr(scenario, "name", "") or "")
         scenario = scenario.to_dict()
     if isinstance(scenario, Mapping):
-        head = scenario.get("scenario") if isinstance(scenario.get("scenario"), Mapping) else scenario
+        head = scenario.get("scenario")
+        if not isinstance(head, Mapping):
+            head = scenario
         name = name or str(head.get("name", "") or "")
         return ScenarioText(name, "json", json.dumps(scenario, sort_keys=True, default=str))
     raise RecordingError(

@@ -2,6 +2,6 @@
 
 from harness.reporting.files import write_report
 from harness.reporting.model import RunReport, StreamRow
-from harness.reporting.table import render_run, render_table
+from harness.reporting.table import render_line, render_run, render_table, verdict
 
-__all__ = ["RunReport", "StreamRow", "render_run", "render_table", "write_report"]
+__all__ = ["RunReport", "StreamRow", "render_line", "render_run", "render_table", "verdict", "write_report"]

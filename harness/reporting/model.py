@@ -44,7 +44,7 @@ class RunReport:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "RunReport":
+    def from_dict(cls, data: dict[str, Any]) -> RunReport:
         """The report :meth:`to_dict` wrote (series are not carried; keys it does not know go to ``extra``)."""
         known = {"scenario", "ok", "streams", "checks", "recording", "golden"}
         return cls(data["scenario"], data["ok"], [StreamRow(**row) for row in data["streams"]],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
+from types import ModuleType
 
 from harness.errors import ConfigError
 from harness.reporting.model import RunReport
@@ -22,7 +24,7 @@ def rate_series(times: list[float], window_s: float = RATE_WINDOW_S) -> tuple[li
         return [], []
     start = times[0]
     sums: dict[int, list[float]] = {}
-    for previous, current in zip(times, times[1:]):
+    for previous, current in pairwise(times):
         index = int((current - start) // window_s)
         total = sums.setdefault(index, [0, 0.0])
         total[0] += 1
@@ -32,7 +34,7 @@ def rate_series(times: list[float], window_s: float = RATE_WINDOW_S) -> tuple[li
     return centres, rates
 
 
-def _pyplot():
+def _pyplot() -> ModuleType:
     try:
         import matplotlib
     except ImportError:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from harness.reporting.model import RunReport, StreamRow
 
-__all__ = ["render_table", "render_run"]
+__all__ = ["render_table", "render_run", "render_line", "verdict"]
 
 HEADERS = ("stream", "player", "messages", "MB", "rate Hz (nominal)", "ack p99 ms", "integrity")
 
@@ -25,21 +25,40 @@ def render_table(rows: Sequence[StreamRow]) -> str:
     numeric = {2, 3, 4, 5}
     lines = []
     for n, line in enumerate(table):
-        cells = [c.rjust(w) if i in numeric and n else c.ljust(w) for i, (c, w) in enumerate(zip(line, widths))]
+        cells = [c.rjust(w) if i in numeric and n else c.ljust(w)
+                 for i, (c, w) in enumerate(zip(line, widths, strict=True))]
         lines.append("  ".join(cells).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
-def render_run(report: RunReport) -> str:
+def verdict(report: RunReport, test_passed: bool | None = None) -> str:
+    """``passed``, ``FAILED``, or, when the checks failed in a test that passed (it asserted the
+    failure), ``checks failed, as the test expected``."""
+    if report.ok:
+        return "passed"
+    return "checks failed, as the test expected" if test_passed else "FAILED"
+
+
+def render_line(report: RunReport, test_passed: bool | None = None) -> str:
+    """One line: the verdict, the messages and the failed checks."""
+    failed = [name for name, check in report.checks.items() if not check.get("passed")]
+    messages = sum(row.messages for row in report.rows)
+    detail = f"{messages} messages, {len(report.checks) - len(failed)} of {len(report.checks)} checks ok"
+    if failed:
+        detail += f" (failed: {', '.join(failed)})"
+    return f"donki scenario {report.scenario}: {verdict(report, test_passed)}; {detail}"
+
+
+def render_run(report: RunReport, test_passed: bool | None = None) -> str:
     """Title line, the table, and one line per check."""
-    verdict = "passed" if report.ok else "FAILED"
-    lines = [f"donki scenario {report.scenario}: {verdict}", render_table(report.rows)]
+    lines = [f"donki scenario {report.scenario}: {verdict(report, test_passed)}", render_table(report.rows)]
     for name, check in report.checks.items():
         state = "ok" if check.get("passed") else f"{len(check.get('findings', []))} problem(s)"
         first = check.get("findings") or []
         lines.append(f"  {name:<10} {state}" + (f": {first[0]['message']}" if first else ""))
+        lines += [f"  {'':<10} {note}" for note in str(check.get("note") or "").splitlines()]
     if report.golden:
         lines.append(f"  golden recording {report.golden.get('action')}: {report.golden.get('path') or '-'}")
     if report.recording:

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from harness.runs.golden import GoldenAction, GoldenOutcome, GoldenRequest
-    from harness.runs.live import PlayersRun, player_config_for
+    from harness.runs.live import SourceRun, player_config_for
     from harness.runs.outcome import RunOutcome
-    from harness.runs.pipeline import RunRequest, compare_golden, record_golden, run
+    from harness.runs.pipeline import RunRequest, RunSource, compare_golden, record_golden, run
     from harness.runs.sizing import GOLDEN_MAX_TRIGGERS, LENGTHS, SizedScenario, golden_variant, size_scenario
     from harness.runs.summary import RunSummary, StreamSummary
     from harness.runs.topics import RunTopics
@@ -29,9 +29,10 @@ __all__ = [
     "GoldenAction",
     "GoldenOutcome",
     "GoldenRequest",
-    "PlayersRun",
+    "SourceRun",
     "RunOutcome",
     "RunRequest",
+    "RunSource",
     "RunSummary",
     "RunTopics",
     "SizedScenario",
@@ -46,9 +47,10 @@ __all__ = [
 
 _HOMES = {
     "GoldenAction": "golden", "GoldenOutcome": "golden", "GoldenRequest": "golden",
-    "PlayersRun": "live", "player_config_for": "live",
+    "SourceRun": "live", "player_config_for": "live",
     "RunOutcome": "outcome",
-    "RunRequest": "pipeline", "compare_golden": "pipeline", "record_golden": "pipeline", "run": "pipeline",
+    "RunRequest": "pipeline", "RunSource": "pipeline", "compare_golden": "pipeline", "record_golden": "pipeline",
+    "run": "pipeline",
     "GOLDEN_MAX_TRIGGERS": "sizing", "LENGTHS": "sizing", "SizedScenario": "sizing", "golden_variant": "sizing",
     "size_scenario": "sizing",
     "RunSummary": "summary", "StreamSummary": "summary",

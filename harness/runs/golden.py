@@ -42,13 +42,17 @@ class GoldenOutcome:
     plan: GoldenPlan | None = None
 
     @classmethod
-    def disabled(cls) -> "GoldenOutcome":
+    def disabled(cls) -> GoldenOutcome:
         """No golden recording for this run."""
         return cls("", GoldenAction.DISABLED)
 
     @property
     def path(self) -> Path | None:
-        return self.plan.path if self.plan is not None else None
+        """The golden recording this run compared with (perhaps a packaged one) or writes."""
+        if self.plan is None:
+            return None
+        compared = self.action in (GoldenAction.COMPARED, GoldenAction.KEPT)
+        return self.plan.golden_path if compared else self.plan.path
 
     def finish(self, recording: Path, *, passed: bool, namespace: str) -> Path | None:
         """Write the golden recording from ``recording`` if it is pending and ``passed``."""
@@ -63,7 +67,7 @@ class GoldenOutcome:
     def to_dict(self) -> dict[str, Any]:
         mode = str(self.store.mode) if self.store is not None else "-"
         return {"name": self.name, "path": str(self.path) if self.path else None, "mode": mode,
-                "action": self.action.value}
+                "action": self.action.value, "packaged": bool(self.plan and self.plan.packaged)}
 
 
 def plan_golden(request: GoldenRequest | None) -> GoldenOutcome:

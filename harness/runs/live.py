@@ -35,7 +35,7 @@ from harness.streams.brokerfaults import BrokerFaultInjector
 if TYPE_CHECKING:
     from harness.scenarios import PlayerSpec, Scenario
 
-__all__ = ["PlayersRun", "drive_players", "player_config_for", "last_due_trigger", "REGISTER_TIMEOUT_S"]
+__all__ = ["SourceRun", "drive_players", "player_config_for", "last_due_trigger", "REGISTER_TIMEOUT_S"]
 
 REGISTER_TIMEOUT_S = 60.0  # cold interpreter starts of several players on a loaded 2-core machine
 START_TIMEOUT_S = 60.0  # setup connects to Kafka and waits for the idempotent producer id
@@ -49,8 +49,9 @@ DELIVERY_SHARE_OF_TIMEOUT = 0.9
 
 
 @dataclass
-class PlayersRun:
-    """What driving the players gave: how the director's run ended, its journal and problems."""
+class SourceRun:
+    """What driving the source gave: how the run ended, its journal (the players' or the
+    replayed recording's) and its problems."""
 
     outcome: str
     elapsed_s: float
@@ -86,7 +87,7 @@ def drive_players(scenario: Scenario, bootstrap: str, topics: dict[str, str], *,
                   log_dir: Path | None = None, register_timeout_s: float = REGISTER_TIMEOUT_S,
                   client_config: Mapping[str, Any] | None = None, faults: BrokerFaultInjector | None = None,
                   ensemble_options: Mapping[str, Any] | None = None,
-                  log: Callable[[str], None] = lambda _message: None) -> PlayersRun:
+                  log: Callable[[str], None] = lambda _message: None) -> SourceRun:
     """Launch, trigger and stop one player per scenario player; problems are collected, not raised.
 
     ``client_config`` is the cluster's (default: just ``bootstrap``), for the broker watch;
@@ -114,7 +115,7 @@ def drive_players(scenario: Scenario, bootstrap: str, topics: dict[str, str], *,
         problems += [str(error) for error in ensemble.take_player_errors()]
         problems += [f"journal: {line}" for line in journal_violations(ensemble.journal)]  # iterated, not copied
         logs = {handle.name: handle.log_text() for handle in ensemble.pool.handles()} if ensemble.pool else {}
-        return PlayersRun(outcome, elapsed, drain, ensemble.journal, problems, logs)
+        return SourceRun(outcome, elapsed, drain, ensemble.journal, problems, logs)
 
 
 def _trigger(ensemble: Ensemble, scenario: Scenario, problems: list[str]) -> tuple[str, float]:

@@ -27,7 +27,8 @@ class RunOutcome:
 
     ``summary`` is what the players did (per stream counts, rates, the journal);
     ``recording`` the run's HDF5 file (``None`` when the run was not recorded); ``checks``
-    every check by name; ``golden`` what was done with the golden recording. The run's
+    every check by name; ``golden`` what was done with the golden recording; ``started``
+    what ``before_run`` returned (the service it started, say). The run's
     topics stay until :meth:`close` when the caller asked to keep them.
     """
 
@@ -40,6 +41,14 @@ class RunOutcome:
     comparison: Comparison | None = None
     ack_latencies_s: dict[str, list[float]] = field(default_factory=dict)
     trigger_times: dict[str, list[float]] = field(default_factory=dict)
+    started: object = None  # what the request's before_run returned (the service under test, say)
+
+    def __repr__(self) -> str:
+        """One short line (pytest prints a failing test's arguments; a ``Scenario`` repr runs to pages)."""
+        failed = [c.name for c in self.failed_checks]
+        verdict = "ok" if self.ok else f"failed: {', '.join(failed)}" if failed else "not ok"
+        return (f"<RunOutcome {self.scenario.name!r}, {self.scenario.triggers} triggers, {verdict}, "
+                f"recording {self.recording}>")
 
     @property
     def scenario(self) -> Scenario:
@@ -80,7 +89,7 @@ class RunOutcome:
                 f"({', '.join(c.name for c in failed)}); recording {self.recording}")
         return "\n".join([head, *(c.report(limit) for c in failed)])
 
-    def assert_ok(self) -> "RunOutcome":
+    def assert_ok(self) -> RunOutcome:
         """Raise :class:`CheckFailed` with :meth:`failure_report` unless every check passed."""
         __tracebackhide__ = True
         if not self.ok:

@@ -8,7 +8,8 @@ Read top to bottom, :func:`run` is the whole story of a run:
    missing golden recording fails before anything starts;
 2. topics: created once, in the caller's namespace or under a fresh prefix;
 3. recorder: subscribed from the topics' empty beginning, before the first trigger;
-4. source: the live players under a director (``before_run`` is called just before);
+4. source: the live players under a director, or the golden recording replayed
+   (``before_run`` is called just before, and what it returns is kept in the outcome);
 5. count: each topic's messages from its offsets, once, for the summary and the recorder;
 6. check: every check over the recording, and the golden comparison;
 7. outcome: one :class:`~harness.runs.outcome.RunOutcome`; the golden recording is
@@ -17,14 +18,17 @@ Read top to bottom, :func:`run` is the whole story of a run:
 
 from __future__ import annotations
 
+import enum
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from harness.errors import BrokerLostError, DonkiError, RecordingError, RunError, ScenarioError
+from harness.checks.config import ChecksConfig
+from harness.errors import BrokerLostError, ConfigError, DonkiError, RecordingError, RunError, ScenarioError
 from harness.runs.golden import GoldenAction, GoldenOutcome, GoldenRequest, plan_golden
-from harness.runs.live import REGISTER_TIMEOUT_S, PlayersRun, drive_players
+from harness.runs.live import REGISTER_TIMEOUT_S, SourceRun, drive_players
 from harness.runs.outcome import RunOutcome
 from harness.runs.summary import RunSummary, summarise_player
 from harness.runs.topics import RunTopics, create_run_topics
@@ -36,7 +40,7 @@ if TYPE_CHECKING:
     from harness.recording.writer.recorder import Recorder
     from harness.runs.sizing import SizedScenario
 
-__all__ = ["RunRequest", "run", "record_golden", "compare_golden", "DRAIN_TIMEOUT_S"]
+__all__ = ["RunRequest", "RunSource", "run", "record_golden", "compare_golden", "DRAIN_TIMEOUT_S"]
 
 DRAIN_TIMEOUT_S = 60.0  # the recorder catches up with what the topics hold
 
@@ -45,31 +49,53 @@ def _quiet(_message: str) -> None:
     pass
 
 
+class RunSource(enum.Enum):
+    """Where a run's streams come from."""
+
+    LIVE = "live"  # player processes under a director
+    GOLDEN = "golden"  # the golden recording, replayed: same bytes every run, no players
+
+    @classmethod
+    def parse(cls, value: RunSource | str, where: str) -> RunSource:
+        if isinstance(value, RunSource):
+            return value
+        for member in cls:
+            if member.value == value:
+                return member
+        raise ConfigError(f"{where}: source {value!r} is not valid; expected one of: "
+                          f"{', '.join(m.value for m in cls)}")
+
+
 @dataclass(frozen=True)
 class RunRequest:
     """Everything a run needs.
 
     ``broker`` is a started :class:`~harness.kafka.Broker` or a bootstrap address. With a
-    ``workdir`` the run is recorded there and checked (``checks=False`` keeps only the
-    golden comparison); without one it is counted and summarised only. ``golden`` names the
+    ``workdir`` the run is recorded there and checked (``checks`` says which checks run and
+    with which options; ``ChecksConfig.only("golden")`` keeps only the golden comparison);
+    without one it is counted and summarised only. ``golden`` names the
     golden recording (``None``: none). Topics go into ``namespace`` or under
     ``topic_prefix``; ``keep_topics`` leaves them for the caller (:meth:`RunOutcome.close`).
     ``before_run(topics)`` is called once the topics exist and the recorder listens, before
-    the first trigger: the moment to start a consumer under test. ``ensemble_options`` place
-    the director and the players (see :func:`~harness.runs.live.drive_players`).
+    the first trigger: the moment to start a consumer under test; what it returns (the
+    service it started, say) is the outcome's ``started``. ``source`` GOLDEN replays the
+    golden recording (at ``replay_speed``) instead of running players. ``ensemble_options``
+    place the director and the players (see :func:`~harness.runs.live.drive_players`).
     """
 
     scenario: SizedScenario
     broker: Broker | str
     workdir: Path | None = None
     golden: GoldenRequest | None = None
-    checks: bool = True
+    checks: ChecksConfig = field(default_factory=ChecksConfig)
     tolerance: Tolerance | None = None
     mode: str = "process"
     namespace: TopicNamespace | None = None
     topic_prefix: str | None = None
     keep_topics: bool = False
-    before_run: Callable[[dict[str, str]], None] | None = None
+    before_run: Callable[[dict[str, str]], object] | None = None
+    source: RunSource = RunSource.LIVE
+    replay_speed: float | None = 1.0
     log_dir: Path | None = None
     register_timeout_s: float = REGISTER_TIMEOUT_S
     ensemble_options: Mapping[str, Any] | None = None
@@ -83,19 +109,26 @@ def run(request: RunRequest) -> RunOutcome:
     if scenario.triggers is None:
         raise ScenarioError(f"scenario {scenario.name!r} has no run length; use scenario.with_length(...)")
     golden = plan_golden(request.golden)
+    if request.source is RunSource.GOLDEN and golden.plan is None:
+        raise ConfigError(f"{scenario.name}: source 'golden' replays the golden recording, but the run has none "
+                          "(golden=False); name one, or use source 'live'")
+    if request.source is RunSource.GOLDEN and golden.plan is not None and not golden.plan.exists:
+        raise RecordingError(f"source 'golden' replays the golden recording {golden.path}, which does not exist; "
+                             "record it from a live run first (--donki-record-mode=once) or use source 'live'")
     bootstrap, client = _client(request.broker)
     faults = BrokerFaultInjector(request.broker, scenario.broker_faults)  # a broker that cannot: refused now
     topics = create_run_topics(scenario, client, namespace=request.namespace, prefix=request.topic_prefix)
     request.log(f"topics {', '.join(topics.names.values())}")
     try:
-        players, counts, recording = _record_while_driving(request, bootstrap, client, topics, faults)
+        players, counts, recording, started = _record_while_driving(request, golden, bootstrap, client, topics,
+                                                                    faults)
     except BrokerLostError:
         raise  # deleting topics on a cluster that is gone would only wait out the admin timeout
     except BaseException:
         topics.delete()
         raise
     summary = _summarise(request, bootstrap, topics, players, counts)
-    outcome = RunOutcome(request.scenario, summary, topics, recording, golden=golden)
+    outcome = RunOutcome(request.scenario, summary, topics, recording, golden=golden, started=started)
     if recording is not None:
         _check(outcome, recording, request)
     if not request.keep_topics:
@@ -109,17 +142,14 @@ def _client(broker: Broker | str) -> tuple[str, dict[str, Any]]:
     return broker.bootstrap_servers, dict(broker.client_config)
 
 
-def _record_while_driving(request: RunRequest, bootstrap: str, client: Mapping[str, Any], topics: RunTopics,
-                          faults: BrokerFaultInjector) -> tuple[PlayersRun, dict[str, int], Path | None]:
+def _record_while_driving(request: RunRequest, golden: GoldenOutcome, bootstrap: str, client: Mapping[str, Any],
+                          topics: RunTopics, faults: BrokerFaultInjector
+                          ) -> tuple[SourceRun, dict[str, int], Path | None, object]:
     workdir = request.workdir
     recorder = _start_recorder(request, workdir, topics, client) if workdir is not None else None
     try:
-        if request.before_run is not None:
-            request.before_run(dict(topics.names))
-        scenario = request.scenario.scenario
-        players = drive_players(scenario, bootstrap, topics.names, mode=request.mode, log_dir=request.log_dir,
-                                register_timeout_s=request.register_timeout_s, client_config=client, faults=faults,
-                                ensemble_options=request.ensemble_options, log=request.log)
+        started = request.before_run(dict(topics.names)) if request.before_run is not None else None
+        players = _drive(request, golden, bootstrap, client, topics, faults)
         counts = _count(client, topics)
         if recorder is not None:
             expected = sum(counts.values())
@@ -131,7 +161,20 @@ def _record_while_driving(request: RunRequest, bootstrap: str, client: Mapping[s
         if recorder is not None:
             stats = recorder.stop()
             request.log(f"recorded {stats.messages} messages of {request.scenario.scenario.name!r} into {stats.path}")
-    return players, counts, Path(recorder.path) if recorder is not None else None
+    return players, counts, Path(recorder.path) if recorder is not None else None, started
+
+
+def _drive(request: RunRequest, golden: GoldenOutcome, bootstrap: str, client: Mapping[str, Any],
+           topics: RunTopics, faults: BrokerFaultInjector) -> SourceRun:
+    if request.source is RunSource.GOLDEN and golden.path is not None:
+        from harness.runs.replayed import replay_source
+
+        request.log(f"replaying {golden.path} into the run's topics")
+        return replay_source(golden.path, client, topics.names, speed=request.replay_speed)
+    return drive_players(request.scenario.scenario, bootstrap, topics.names, mode=request.mode,
+                         log_dir=request.log_dir, register_timeout_s=request.register_timeout_s,
+                         client_config=client, faults=faults, ensemble_options=request.ensemble_options,
+                         log=request.log)
 
 
 def _start_recorder(request: RunRequest, workdir: Path, topics: RunTopics, client: Mapping[str, Any]) -> Recorder:
@@ -155,7 +198,7 @@ def _count(client: Mapping[str, Any], topics: RunTopics) -> dict[str, int]:
         raise RunError(f"the run ended but its topics could not be counted: {exc}") from None
 
 
-def _summarise(request: RunRequest, bootstrap: str, topics: RunTopics, players: PlayersRun,
+def _summarise(request: RunRequest, bootstrap: str, topics: RunTopics, players: SourceRun,
                counts: dict[str, int]) -> RunSummary:
     from harness.kinds import get_stream_kind
 
@@ -163,7 +206,7 @@ def _summarise(request: RunRequest, bootstrap: str, topics: RunTopics, players: 
     shared = {p.topic for p in scenario.players if sum(q.topic == p.topic for q in scenario.players) > 1}
     streams = tuple(
         summarise_player(p, scenario, topics.names[p.topic], get_stream_kind(p.stream).schemas, players.journal,
-                         None if p.topic in shared else counts.get(p.topic))
+                         None if p.topic in shared else counts.get(p.topic), rates=request.checks.rates)
         for p in scenario.players)
     return RunSummary(scenario, bootstrap, dict(topics.names), streams, players.journal, players.elapsed_s,
                       players.outcome, tuple(players.problems), players.drain_s, players.player_logs)
@@ -171,25 +214,28 @@ def _summarise(request: RunRequest, bootstrap: str, topics: RunTopics, players: 
 
 def _check(outcome: RunOutcome, path: Path, request: RunRequest) -> None:
     """Compare with the golden recording and, unless the request says not to, run every check."""
+    from harness.checks.config import CHECK_NAMES
     from harness.checks.rates import stream_trigger_times
     from harness.checks.suite import read_recording, run_checks
-    from harness.recording.golden.compare import compare_recordings
     from harness.orchestra import EventKind
+    from harness.recording.golden.compare import compare_recordings
     from harness.recording.reader.reader import Recording
 
     golden: GoldenOutcome = outcome.golden
+    config = request.checks
     with Recording(path) as recording:
-        if golden.action is GoldenAction.COMPARED and golden.path is not None:
+        if golden.action is GoldenAction.COMPARED and golden.path is not None and config.enabled("golden"):
             outcome.comparison = compare_recordings(golden.path, recording, tolerance=request.tolerance,
                                                     namespace=outcome.namespace)
-        if not request.checks:
-            return
-        read = read_recording(recording)
+        if all(not config.enabled(name) for name in CHECK_NAMES if name != "golden"):
+            return  # a comparison alone (donki golden compare): the recording is not read again
+        read = read_recording(recording, views=config.enabled("views"))
         outcome.checks = run_checks(outcome.scenario, outcome.summary.journal, recording,
-                                    problems=outcome.summary.problems, comparison=outcome.comparison, read=read)
+                                    problems=outcome.summary.problems, comparison=outcome.comparison, read=read,
+                                    config=config)
         outcome.trigger_times = stream_trigger_times(read[0])
     for event in outcome.summary.journal:  # iterated: a long journal is read back from its spill file
-        if event.kind is EventKind.ACK and event.latency_s is not None:
+        if event.kind is EventKind.ACK and event.player is not None and event.latency_s is not None:
             outcome.ack_latencies_s.setdefault(event.player, []).append(event.latency_s)
 
 
@@ -215,5 +261,6 @@ def compare_golden(request: RunRequest) -> Comparison:
     """Run ``request`` (recorded, golden named, record mode ``none``) and compare it with its golden recording."""
     outcome = run(request)
     if outcome.comparison is None:
-        raise RecordingError(f"{outcome.scenario.name}: no golden recording was compared ({outcome.golden.action.value})")
+        raise RecordingError(
+            f"{outcome.scenario.name}: no golden recording was compared ({outcome.golden.action.value})")
     return outcome.comparison

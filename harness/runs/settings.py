@@ -9,12 +9,12 @@ the CLI resolves the ones it takes.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 from harness.config import SETTINGS, Setting, register_setting, resolve
 from harness.kafka import settings as _kafka_settings  # noqa: F401 - registers kafka, bootstrap, kafka_nodes
-from harness.recording.golden import settings as _recording_settings  # noqa: F401 - registers record_mode, recordings
+from harness.recording.golden import settings as _golden  # noqa: F401 - registers golden, record_mode, recordings
 from harness.recording.golden.modes import RecordMode
 
 __all__ = ["DonkiSettings", "SETTINGS", "read_settings"]
@@ -35,6 +35,7 @@ class DonkiSettings:
     kafka_nodes: int
     scenarios: tuple[str, ...]
     length: str
+    golden: str  # "compare" or "off" (harness.recording.golden.settings.GOLDEN_CHOICES)
     record_mode: RecordMode
     recordings: str
     report: str | None
@@ -59,5 +60,5 @@ def read_settings(option: Callable[[Setting], object] = lambda _s: None,
     return DonkiSettings(
         kafka=str(get("kafka")), bootstrap=None if bootstrap is None else str(bootstrap),
         kafka_nodes=int(str(get("kafka_nodes"))), scenarios=scenarios, length=str(get("length")),
-        record_mode=RecordMode.parse(str(get("record_mode"))), recordings=str(get("recordings")),
-        report=None if report in (None, "") else str(report))
+        golden=str(get("golden")), record_mode=RecordMode.parse(str(get("record_mode"))),
+        recordings=str(get("recordings")), report=None if report in (None, "") else str(report))

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.orchestra.journal import EventKind, Journal, JournalEvent
+from harness.checks.config import RateOptions
 from harness.orchestra.ack import AckAfter
+from harness.orchestra.journal import EventKind, Journal, JournalEvent
 from harness.scenarios import PlayerSpec, Scenario
 
 __all__ = ["StreamSummary", "RunSummary", "summarise_player"]
@@ -28,7 +29,8 @@ class StreamSummary:
     (``None`` when the topic is shared with other players or was not checked).
 
     ``problems`` are losses (missed or failed triggers, undelivered messages);
-    ``rate_problem`` says how the achieved rate missed the expectation, if it did.
+    ``rate_problem`` says how the achieved rate missed the expectation, if it did (never
+    for a stream of fewer than three messages, such as run control: it is unrated).
     A machine under load can miss rates without losing anything: :attr:`complete`
     ignores rates, :attr:`ok` does not.
     """
@@ -148,24 +150,31 @@ def _events_of(journal: Journal, player: str) -> list[JournalEvent]:
 
 
 def summarise_player(spec: PlayerSpec, scenario: Scenario, topic: str, schemas: tuple[str, ...],
-                     journal: Journal, in_kafka: int | None) -> StreamSummary:
-    """The summary of ``spec`` from the run's journal (and the topic's message count)."""
+                     journal: Journal, in_kafka: int | None, rates: RateOptions | None = None) -> StreamSummary:
+    """The summary of ``spec`` from the run's journal (and the topic's message count).
+
+    ``rates`` are the rates check's options of the run (its tolerance, when set, replaces
+    the player's ``expect.rate_tolerance``), so the summary and the check agree.
+    """
     events = _events_of(journal, spec.name)
     sent = sorted(e.mono for e in events if e.kind is EventKind.TRIGGER_SENT)
     acks = [e for e in events if e.kind is EventKind.ACK]
-    totals = {key: sum(int(e.counts.get(key, 0)) for e in acks) for key in ("messages", "bytes", "delivered", "failed")}
+    def total(key: str) -> int:
+        return sum(int(e.counts.get(key, 0)) for e in acks)
+
     nominal = spec.rate_hz(scenario.rate_hz)
     achieved = _rate(sent)
-    message_rate = None if achieved is None or not acks else achieved * totals["messages"] / len(acks)
+    message_rate = None if achieved is None or not acks else achieved * total("messages") / len(acks)
     summary = StreamSummary(
         player=spec.name, stream=spec.stream, topic=topic, schemas=schemas, nominal_rate_hz=nominal,
         achieved_rate_hz=achieved, message_rate_hz=message_rate,
         triggers_due=_due_count(spec, scenario), acks=len(acks),
         nacks=sum(1 for e in events if e.kind is EventKind.NACK),
         missed=sum(1 for e in events if e.kind is EventKind.MISSED),
-        in_kafka=in_kafka, **totals,
+        in_kafka=in_kafka, messages=total("messages"), bytes=total("bytes"), delivered=total("delivered"),
+        failed=total("failed"),
     )
-    return _with_problems(summary, spec)
+    return _with_problems(summary, spec, sent, rates)
 
 
 def _due_count(spec: PlayerSpec, scenario: Scenario) -> int:
@@ -174,7 +183,8 @@ def _due_count(spec: PlayerSpec, scenario: Scenario) -> int:
     return (scenario.triggers - 1) // spec.divisor + 1  # due on trigger 1 and every divisor-th after
 
 
-def _with_problems(summary: StreamSummary, spec: PlayerSpec) -> StreamSummary:
+def _with_problems(summary: StreamSummary, spec: PlayerSpec, sent: list[float], rates: RateOptions | None
+                   ) -> StreamSummary:
     from dataclasses import replace
 
     problems = []
@@ -188,10 +198,23 @@ def _with_problems(summary: StreamSummary, spec: PlayerSpec) -> StreamSummary:
     if summary.in_kafka is not None and summary.in_kafka < max(summary.delivered, summary.messages):
         problems.append(f"the topic holds {summary.in_kafka} messages but {summary.messages} were sent "
                         f"({summary.delivered} confirmed in acks)")
-    rate_problem = ""
-    if summary.achieved_rate_hz is not None and summary.triggers_due >= 3:
-        deviation = abs(summary.achieved_rate_hz - summary.nominal_rate_hz) / summary.nominal_rate_hz
-        if deviation > spec.expect.rate_tolerance:
-            rate_problem = (f"achieved {summary.achieved_rate_hz:.3g} Hz vs nominal {summary.nominal_rate_hz:.3g} Hz "
-                            f"({deviation:.0%} off, tolerance {spec.expect.rate_tolerance:.0%})")
-    return replace(summary, problems=tuple(problems), rate_problem=rate_problem)
+    return replace(summary, problems=tuple(problems), rate_problem=_rate_problem(summary, spec, sent, rates))
+
+
+def _rate_problem(summary: StreamSummary, spec: PlayerSpec, sent: list[float], rates: RateOptions | None) -> str:
+    """How the director's trigger times for ``spec`` missed its rate (``""``: they did not, or it is unrated).
+
+    The same verdict as the rates check (:func:`harness.checks.rates.rate_verdict`: the
+    tolerance plus a bound from the jitter seen). A stream with fewer messages than
+    ``min_messages`` (run control: a start and a stop) or fewer than three triggers has no
+    rate of its own and is never called slow.
+    """
+    from harness.checks.rates import MIN_TRIGGERS, rate_verdict
+
+    options = rates if rates is not None else RateOptions()
+    if summary.messages < options.min_messages or len(sent) < MIN_TRIGGERS or summary.triggers_due < MIN_TRIGGERS:
+        return ""
+    tolerance = spec.expect.rate_tolerance if options.tolerance is None else options.tolerance
+    _, problem = rate_verdict(sent, summary.nominal_rate_hz, tolerance=tolerance, statistic=options.statistic,
+                              confidence=options.confidence)
+    return problem

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from harness.kafka import TopicAdmin, TopicSpec
 
@@ -32,8 +33,8 @@ class RunTopics:
             self.admin.delete(list(self.names.values()))
 
 
-def create_run_topics(scenario: "Scenario", client_config: Mapping[str, Any], *,
-                      namespace: "TopicNamespace | None" = None, prefix: str | None = None) -> RunTopics:
+def create_run_topics(scenario: Scenario, client_config: Mapping[str, Any], *,
+                      namespace: TopicNamespace | None = None, prefix: str | None = None) -> RunTopics:
     """Create ``scenario``'s topics in one admin request.
 
     In ``namespace`` (pytest's ``donki_topics``, which deletes them later); or under

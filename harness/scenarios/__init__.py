@@ -5,7 +5,6 @@ kinds (:mod:`harness.streams.catalog`), so they are registered wherever scenario
 """
 
 import harness.streams.catalog  # noqa: F401 - registers the built-in stream kinds
-
 from harness.kinds import (
     ENTRY_POINT_GROUP,
     REQUIRED,
@@ -15,6 +14,7 @@ from harness.kinds import (
     register_stream_kind,
     stream_kinds,
 )
+from harness.scenarios.goldens import packaged_goldens_dir
 from harness.scenarios.loader import builtin_names, builtin_scenarios, load_scenario, loads_scenario
 from harness.scenarios.model import Scenario
 from harness.scenarios.players import ACK_AFTER, ACK_POLICIES, CLOCKS, AckSettings, Expectations, PlayerSpec
@@ -36,6 +36,7 @@ __all__ = [
     "get_stream_kind",
     "load_scenario",
     "loads_scenario",
+    "packaged_goldens_dir",
     "register_stream_kind",
     "stream_kinds",
 ]

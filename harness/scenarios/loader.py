@@ -20,6 +20,8 @@ def loads_scenario(text: str, source: str = "<string>") -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses per nesting level: 5,000 nested arrays are bad input too
+        raise ScenarioError(f"{source}: not valid TOML: nested too deeply") from None
     return Scenario.from_dict(data, source)
 
 

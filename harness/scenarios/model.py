@@ -8,13 +8,15 @@ back, so a scenario survives a round trip through TOML or JSON unchanged.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any
 
 from harness.errors import ScenarioError
 from harness.kinds import get_stream_kind
 from harness.scenarios.brokerfaults import BrokerFault
-from harness.scenarios.players import AckSettings, PlayerSpec, plain
+from harness.scenarios.players import MAX_TRIGGERS, AckSettings, PlayerSpec, plain
 from harness.scenarios.validate import scenario_fields
 
 __all__ = ["Scenario"]
@@ -38,6 +40,10 @@ class Scenario:
     source: str = "<scenario>"
     broker_faults: tuple[BrokerFault, ...] = ()
 
+    def __repr__(self) -> str:  # short: failure reports show it, and the tables are in to_dict()
+        length = "until stopped" if self.triggers is None else f"{self.triggers} triggers"
+        return f"<Scenario {self.name!r}: {len(self.players)} player(s), {length} at {self.rate_hz:g} Hz>"
+
     @property
     def duration_s(self) -> float | None:
         return None if self.triggers is None else self.triggers / self.rate_hz
@@ -52,21 +58,22 @@ class Scenario:
         """Local topic name -> partitions, in order of first use."""
         return {p.topic: p.partitions for p in self.players}
 
-    def with_length(self, *, triggers: int | None = None, duration_s: float | None = None) -> "Scenario":
+    def with_length(self, *, triggers: int | None = None, duration_s: float | None = None) -> Scenario:
         """The same scenario run for ``triggers`` triggers or ``duration_s`` seconds."""
         if triggers is not None and duration_s is not None:
             raise ScenarioError("give a trigger count or a duration, not both")
         if duration_s is not None:
-            if not duration_s > 0:
-                raise ScenarioError(f"duration {duration_s!r} s: expected a positive number of seconds")
+            if not (math.isfinite(duration_s) and duration_s > 0) or duration_s * self.rate_hz > MAX_TRIGGERS:
+                raise ScenarioError(f"duration {duration_s!r} s: expected a positive number of seconds giving at "
+                                    f"most {MAX_TRIGGERS:,} triggers at {self.rate_hz:g} Hz")
             triggers = max(1, round(duration_s * self.rate_hz))
         if triggers is None:
             return self
-        if triggers < 1:
-            raise ScenarioError(f"triggers={triggers}: expected 1 or more")
+        if not 1 <= triggers <= MAX_TRIGGERS:
+            raise ScenarioError(f"triggers={triggers}: expected 1 to {MAX_TRIGGERS:,}")
         return replace(self, triggers=int(triggers))
 
-    def ci(self) -> "Scenario":
+    def ci(self) -> Scenario:
         """The CI-sized variant: the ``[scenario.ci]`` length and parameter overrides."""
         players = []
         for player in self.players:
@@ -100,6 +107,6 @@ class Scenario:
         return {"scenario": head, "players": [p.to_dict() for p in self.players]}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], source: str = "<scenario>") -> "Scenario":
+    def from_dict(cls, data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
         """Validate ``data`` (the layout of a scenario file) into a :class:`Scenario`."""
         return cls(**scenario_fields(data, source))

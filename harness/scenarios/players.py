@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from harness.errors import ScenarioError
 from harness.kinds import Param
@@ -17,7 +18,9 @@ __all__ = [
     "ACK_PARAMS",
     "CLOCKS",
     "EXPECT_PARAMS",
+    "MAX_PLAYERS",
     "MAX_RATE_HZ",
+    "MAX_TRIGGERS",
     "AckSettings",
     "Expectations",
     "PlayerSpec",
@@ -30,6 +33,8 @@ ACK_POLICIES = ("fail", "skip", "resend")
 ACK_AFTER = AckAfter.choices()
 CLOCKS = ("wall", "nominal")
 MAX_RATE_HZ = 100_000.0
+MAX_TRIGGERS = 10**8  # 14 Hz for three months; as harness.validate.MAX_TRIGGERS
+MAX_PLAYERS = 64  # player processes per scenario; as the director's default seats
 _DIVISOR_TOLERANCE = 1e-6
 
 

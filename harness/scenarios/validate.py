@@ -15,7 +15,9 @@ from harness.scenarios.players import (
     ACK_PARAMS,
     CLOCKS,
     EXPECT_PARAMS,
+    MAX_PLAYERS,
     MAX_RATE_HZ,
+    MAX_TRIGGERS,
     AckSettings,
     Expectations,
     PlayerSpec,
@@ -67,9 +69,10 @@ def _length(table: Mapping[str, Any], rate: float, where: str, required: bool) -
     if "triggers" in table and "duration" in table:
         raise ScenarioError(f"{where}: give either 'triggers' or 'duration', not both")
     if "triggers" in table:
-        return take(table, "triggers", int, where, minimum=1)
+        triggers: int = take(table, "triggers", int, where, minimum=1, maximum=MAX_TRIGGERS)
+        return triggers
     if "duration" in table:
-        duration = take(table, "duration", float, where, positive=True)
+        duration: float = take(table, "duration", float, where, positive=True, maximum=MAX_TRIGGERS / rate)
         return max(1, round(duration * rate))
     if required:
         raise ScenarioError(f"{where}: missing the run length: set 'triggers' (a count) or 'duration' (seconds)")
@@ -86,6 +89,9 @@ def _players(raw: Any, rate: float, seed: int, ack_after: AckAfter, source: str)
         raise ScenarioError(f"{source}: missing [[players]]; a scenario needs at least one player")
     if not isinstance(raw, list) or not raw:
         raise ScenarioError(f"{source}: players: expected a non-empty array of tables ([[players]]), found {raw!r}")
+    if len(raw) > MAX_PLAYERS:
+        raise ScenarioError(f"{source}: players: {len(raw)} players; at most {MAX_PLAYERS} are allowed (each is a "
+                            "process): give one player several streams or a higher per_trigger instead")
     players = tuple(_player(entry, i, rate, seed, ack_after, source) for i, entry in enumerate(raw))
     names = [p.name for p in players]
     duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -153,10 +159,12 @@ def _divisor(table: Mapping[str, Any], rate: float, where: str) -> int:
         raise ScenarioError(f"{where}: give either 'rate' or 'divisor', not both")
     if "rate" in table:
         return divisor_for(take(table, "rate", float, where, positive=True), rate, f"{where}.rate")
-    return take(table, "divisor", int, where, 1, minimum=1, maximum=1_000_000)
+    divisor: int = take(table, "divisor", int, where, 1, minimum=1, maximum=1_000_000)
+    return divisor
 
 
-def _ci(table: Any, rate: float, players: tuple[PlayerSpec, ...], where: str):
+def _ci(table: Any, rate: float, players: tuple[PlayerSpec, ...],
+        where: str) -> tuple[int | None, dict[str, dict[str, Any]]]:
     table = require_table(table, where)
     check_keys(table, CI_KEYS, where)
     triggers = _length(table, rate, where, required=False)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from harness.errors import BrokerError, ScenarioError
 from harness.kinds import get_stream_kind
@@ -22,6 +23,7 @@ from harness.streams.base import StreamGenerator
 from harness.streams.faults import NO_FAULTS, Faults
 from harness.streams.generators import make_generator
 from harness.streams.producer import StreamPublisher, TriggerTally
+from harness.streams.runcontrol import RunControlGenerator
 
 __all__ = [
     "PLAYER_KEY",
@@ -63,7 +65,7 @@ class PlayerSettings:
     faults: Faults = NO_FAULTS
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> tuple["PlayerSettings", dict[str, Any]]:
+    def from_params(cls, params: Mapping[str, Any]) -> tuple[PlayerSettings, dict[str, Any]]:
         """Split the action's params into player settings and the stream's own params."""
         stream_params = dict(params)
         raw = dict(stream_params.pop(PLAYER_KEY, None) or {})
@@ -95,7 +97,7 @@ def client_config_for(context: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _result(tally: TriggerTally) -> ActionResult:
-    extra = {"pending": tally.pending, "first_timestamp_ms": tally.first_timestamp_ms,
+    extra: dict[str, Any] = {"pending": tally.pending, "first_timestamp_ms": tally.first_timestamp_ms,
              "last_timestamp_ms": tally.last_timestamp_ms}
     if tally.first_error:
         extra["error"] = tally.first_error
@@ -169,7 +171,9 @@ class RunControlAction(StreamAction):
     message. In an endless run the stop goes out at teardown, after the last trigger.
     """
 
-    def __init__(self, generator, publisher: StreamPublisher, settings: PlayerSettings) -> None:
+    generator: RunControlGenerator
+
+    def __init__(self, generator: RunControlGenerator, publisher: StreamPublisher, settings: PlayerSettings) -> None:
         super().__init__(generator, publisher, settings)
         self.last_trigger: int | None = None
         self.stopped = False
@@ -196,7 +200,8 @@ class RunControlAction(StreamAction):
         super().teardown()
 
 
-def _build(kind: str, params: Mapping[str, Any], context: Mapping[str, Any]) -> tuple:
+def _build(kind: str, params: Mapping[str, Any],
+           context: Mapping[str, Any]) -> tuple[StreamGenerator, StreamPublisher, PlayerSettings]:
     settings, stream_params = PlayerSettings.from_params(params)
     name = str(context.get("name") or kind)
     resolved = get_stream_kind(kind).resolve(stream_params, f"player {name!r} params")
@@ -208,7 +213,7 @@ def _build(kind: str, params: Mapping[str, Any], context: Mapping[str, Any]) -> 
     return generator, publisher, settings
 
 
-def generator_action_factory(kind: str):
+def generator_action_factory(kind: str) -> Callable[[Mapping[str, Any], Mapping[str, Any]], StreamAction]:
     """The action factory of built-in generator ``kind`` (``factory(params, context)``)."""
 
     def factory(params: Mapping[str, Any], context: Mapping[str, Any]) -> StreamAction:
@@ -223,4 +228,7 @@ def run_control_action(params: Mapping[str, Any], context: Mapping[str, Any]) ->
     params = dict(params)
     if not params.get("broker"):
         params["broker"] = str(context.get("bootstrap") or "")
-    return RunControlAction(*_build("run-control", params, context))
+    generator, publisher, settings = _build("run-control", params, context)
+    if not isinstance(generator, RunControlGenerator):
+        raise ScenarioError(f"the run-control kind made a {type(generator).__name__}, not a RunControlGenerator")
+    return RunControlAction(generator, publisher, settings)

@@ -8,7 +8,8 @@ actions build their generators with :func:`harness.streams.generators.make_gener
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from harness.errors import ScenarioError
 from harness.kinds import Param, StreamKind, register_stream_kind
@@ -48,6 +49,16 @@ def _check_elements(key: str) -> Callable[[dict[str, Any], str], None]:
     return check
 
 
+def _check_count(key: str) -> Callable[[dict[str, Any], str], None]:
+    """A per-message element count times per_trigger stays under the same cap as the arrays'."""
+    def check(params: dict[str, Any], where: str) -> None:
+        elements = max(1, params[key]) * params.get("per_trigger", 1)
+        if elements > MAX_ARRAY_ELEMENTS:
+            raise ScenarioError(f"{where}.{key}: {params[key]:,} x per_trigger={params.get('per_trigger', 1):,} is "
+                                f"{elements:,} values per trigger; at most {MAX_ARRAY_ELEMENTS:,} are allowed")
+    return check
+
+
 def _check_events(params: dict[str, Any], where: str) -> None:
     rows, cols = params["detector_shape"]
     if params["pixel_offset"] + rows * cols > 2**31 - 1:
@@ -66,7 +77,9 @@ def _check_json(*keys: str) -> Callable[[dict[str, Any], str], None]:
             try:
                 json.loads(params[key])
             except ValueError as exc:
-                raise ScenarioError(f"{where}.{key}: not valid JSON ({exc}); write a JSON text such as '{{}}'") from None
+                raise ScenarioError(
+                    f"{where}.{key}: not valid JSON ({exc}); write a JSON text such as '{{}}'"
+                ) from None
     return check
 
 
@@ -145,16 +158,16 @@ RUN_CONTROL_PARAMS = (
 
 def _kinds() -> tuple[StreamKind, ...]:
     def kind(name: str, description: str, params: tuple[Param, ...], schemas: tuple[str, ...],
-             rate: float | None, check=None) -> StreamKind:
+             rate: float | None, check: Callable[[dict[str, Any], str], None] | None = None) -> StreamKind:
         return StreamKind(name, description, params, generator_action_factory(name), schemas, rate, check)
 
     return (
         kind("a-scalar", "A: slowly drifting sample-environment value with noise (f144), ~1 Hz",
-             SCALAR_PARAMS, ("f144",), 1.0),
+             SCALAR_PARAMS, ("f144",), 1.0, _check_count("length")),
         kind("b-image", "B: 2D detector frames with a moving spot (ad00), ~50 Hz",
              IMAGE_PARAMS, ("ad00",), 50.0, _check_elements("shape")),
         kind("c-spectrum", "C: 1D time-of-flight spectrum with its axis (da00), 1 Hz-1 kHz",
-             SPECTRUM_PARAMS, ("da00",), 10.0),
+             SPECTRUM_PARAMS, ("da00",), 10.0, _check_count("bins")),
         kind("d-array3d", "D: 3D array with three axes (da00), ~1 kHz",
              VOLUME_PARAMS, ("da00",), 1000.0, _check_elements("shape")),
         kind("e-mixed", "E: f144 + ad00 + da00 + x5f2 status on one topic per trigger, ~10 Hz",

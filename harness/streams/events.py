@@ -10,11 +10,13 @@ Speed: drawing a million events from that mixture directly costs more than a pul
 period on a small machine. So the generator draws, once, a pool of up to 2**20 (pixel,
 tof) pairs from the distribution (16 per event of a pulse, at least 2**14), and per pulse
 picks events from the pool with one 32-bit random word each: the top bits choose the
-pool entry, the low 12 bits jitter its time of flight by up to 4 us. Events are still independent draws from (a 1M-sample picture
-of) the distribution, and a pulse costs three vector operations.
+pool entry, the low 12 bits jitter its time of flight by up to 4 us. Events are still independent draws
+from (a 1M-sample picture of) the distribution, and a pulse costs three vector operations.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +57,7 @@ class EventGenerator(StreamGenerator):
                  detector_shape: tuple[int, int] = (512, 512), pixel_offset: int = 1,
                  distribution: str = "peaked", peaks: int = 6, peak_fraction: float = 0.7,
                  batching: str = "pulse", max_events: int = 100_000, frame_ns: int = ESS_FRAME_NS,
-                 **common) -> None:
+                 **common: Any) -> None:
         super().__init__(**common)
         if distribution not in DISTRIBUTIONS or batching not in BATCHING:
             raise ValueError(f"distribution must be one of {DISTRIBUTIONS}, batching one of {BATCHING}")

@@ -15,8 +15,9 @@ table asks for such defects by message sequence number (``donki.seq``) or trigge
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from harness.kinds import Param, resolve_params
 
@@ -46,7 +47,7 @@ class Faults:
     stall_s: float = 0.0
 
     @classmethod
-    def from_params(cls, table: Mapping[str, Any] | None, where: str = "faults") -> "Faults":
+    def from_params(cls, table: Mapping[str, Any] | None, where: str = "faults") -> Faults:
         values = resolve_params(FAULT_PARAMS, dict(table or {}), where)
         return cls(frozenset(values["drop"]), frozenset(values["corrupt"]), frozenset(values["swap"]),
                    values["delay_s"], values["stall_trigger"], values["stall_s"])

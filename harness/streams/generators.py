@@ -30,5 +30,5 @@ _TUPLE_KEYS = ("shape", "image_shape", "detector_shape")
 
 def make_generator(kind: str, params: dict[str, Any], *, seed: int, rate_hz: float) -> StreamGenerator:
     """The generator of built-in ``kind`` from validated ``params``."""
-    options = {k: tuple(v) if k in _TUPLE_KEYS else v for k, v in params.items()}
+    options: dict[str, Any] = {k: tuple(v) if k in _TUPLE_KEYS else v for k, v in params.items()}
     return GENERATORS[kind](seed=seed, rate_hz=rate_hz, **options)

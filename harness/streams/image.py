@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from harness.streams.base import FrameGenerator, StreamMessage
-from harness.streams.templates import ad00_template
+from harness.streams.templates import PatchTemplate, ad00_template
 
 __all__ = ["ImageGenerator", "IMAGE_DTYPES", "gaussian_profile", "to_dtype"]
 
@@ -37,7 +39,7 @@ class ImageGenerator(FrameGenerator):
 
     def __init__(self, *, source_name: str = "detector:camera", shape: tuple[int, int] = (256, 256),
                  dtype: str = "uint16", spot_sigma: float = 8.0, spot_amplitude: float = 1000.0,
-                 background: float = 10.0, orbit_period_s: float = 10.0, **common) -> None:
+                 background: float = 10.0, orbit_period_s: float = 10.0, **common: Any) -> None:
         super().__init__(**common)
         self.source_name = source_name
         self.shape = (int(shape[0]), int(shape[1]))
@@ -46,7 +48,7 @@ class ImageGenerator(FrameGenerator):
         self.spot_amplitude = spot_amplitude
         self.background = background
         self.orbit_period_s = orbit_period_s
-        self._template = None
+        self._template: PatchTemplate | None = None  # serialised once, on the first message
 
     def spot_centre(self, index: int) -> tuple[float, float]:
         rows, cols = self.shape

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from harness.streams.base import StreamGenerator, StreamMessage
 from harness.streams.image import ImageGenerator
 from harness.streams.scalar import ScalarGenerator
@@ -21,9 +23,9 @@ class MixedGenerator(StreamGenerator):
     schema = "mixed"
 
     def __init__(self, *, source_prefix: str = "mixed", image_shape: tuple[int, int] = (64, 64),
-                 image_dtype: str = "uint16", bins: int = 256, **common) -> None:
+                 image_dtype: str = "uint16", bins: int = 256, **common: Any) -> None:
         super().__init__(**common)
-        base = {"seed": self.seed, "rate_hz": self.rate_hz, "per_trigger": self.per_trigger}
+        base: dict[str, Any] = {"seed": self.seed, "rate_hz": self.rate_hz, "per_trigger": self.per_trigger}
         self.parts: list[StreamGenerator] = [
             ScalarGenerator(source_name=f"{source_prefix}:temperature", salt=1, **base),
             ImageGenerator(source_name=f"{source_prefix}:camera", shape=image_shape, dtype=image_dtype, salt=2, **base),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from harness.errors import BrokerError
 from harness.records import KafkaRecord
@@ -16,11 +17,9 @@ _ADMIN_TIMEOUT_S = 10.0
 
 def topic_message_count(client_config: Mapping[str, Any], topic: str, timeout_s: float = _ADMIN_TIMEOUT_S) -> int:
     """Messages in ``topic`` (high minus low watermark summed over partitions), without reading them."""
-    from confluent_kafka import TopicPartition
+    from confluent_kafka import KafkaException, TopicPartition
 
     from harness.kafka.clients import make_consumer
-
-    from confluent_kafka import KafkaException
 
     consumer = make_consumer(client_config)
     try:
@@ -40,7 +39,8 @@ def topic_message_count(client_config: Mapping[str, Any], topic: str, timeout_s:
         consumer.close()
 
 
-def read_topic(client_config: Mapping[str, Any], topic: str, expected: int, timeout_s: float = 30.0) -> list[KafkaRecord]:
+def read_topic(client_config: Mapping[str, Any], topic: str, expected: int,
+               timeout_s: float = 30.0) -> list[KafkaRecord]:
     """The first ``expected`` records of ``topic`` (all partitions, from the start).
 
     Raises :class:`BrokerError` naming how many arrived when ``timeout_s`` passes first.

@@ -7,6 +7,8 @@ stop time (ms), so a file writer writes everything stamped before it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from harness.streams.base import StreamGenerator, StreamMessage, ms_from_ns
 
 __all__ = ["RunControlGenerator"]
@@ -19,7 +21,7 @@ class RunControlGenerator(StreamGenerator):
 
     def __init__(self, *, job_id: str = "", run_name: str = "donki-run", filename: str = "donki.nxs",
                  instrument_name: str = "donki", nexus_structure: str = "{}", service_id: str = "",
-                 broker: str = "", metadata: str = "{}", control_topic: str = "", **common) -> None:
+                 broker: str = "", metadata: str = "{}", control_topic: str = "", **common: Any) -> None:
         super().__init__(**common)
         self.job_id = job_id or f"donki-{self.seed & 0xFFFFFFFF:08x}"
         self.run_name = run_name

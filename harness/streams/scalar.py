@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from harness.streams.base import FrameGenerator, StreamMessage
@@ -23,7 +25,7 @@ class ScalarGenerator(FrameGenerator):
 
     def __init__(self, *, source_name: str = "sample_env:temperature", base: float = 295.0,
                  drift_amplitude: float = 2.0, drift_period_s: float = 600.0, noise: float = 0.05,
-                 dtype: str = "float64", length: int = 0, **common) -> None:
+                 dtype: str = "float64", length: int = 0, **common: Any) -> None:
         super().__init__(**common)
         self.source_name = source_name
         self.base = base

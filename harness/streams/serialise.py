@@ -10,6 +10,7 @@ assert byte equality with ``serialise_ev44`` for many shapes; decoding uses the 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["serialise_ev44_fast", "ev44_size_hint"]
 
@@ -21,8 +22,8 @@ def ev44_size_hint(source_name: str, n_pulses: int, n_events: int) -> int:
     return _OVERHEAD_BYTES + 4 * len(source_name.encode()) + 12 * n_pulses + 8 * n_events
 
 
-def serialise_ev44_fast(source_name: str, message_id: int, reference_time, reference_time_index,
-                        time_of_flight, pixel_id) -> bytes:
+def serialise_ev44_fast(source_name: str, message_id: int, reference_time: ArrayLike, reference_time_index: ArrayLike,
+                        time_of_flight: ArrayLike, pixel_id: ArrayLike) -> bytes:
     """Same arguments and same bytes as ``streaming_data_types.serialise_ev44``."""
     import flatbuffers
     import streaming_data_types.fbschemas.eventdata_ev44.Event44Message as message

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from harness.streams.base import FrameGenerator, StreamMessage
 from harness.streams.image import to_dtype
-from harness.streams.templates import da00_template
+from harness.streams.templates import PatchTemplate, da00_template
+
+if TYPE_CHECKING:
+    from streaming_data_types.dataarray_da00 import Variable
 
 __all__ = ["SpectrumGenerator", "ARRAY_DTYPES"]
 
@@ -25,7 +30,7 @@ class SpectrumGenerator(FrameGenerator):
 
     def __init__(self, *, source_name: str = "monitor:spectrum", bins: int = 1000, tof_max_ns: float = 71_428_571.0,
                  peaks: int = 3, peak_counts: float = 200.0, background: float = 5.0, dtype: str = "float64",
-                 **common) -> None:
+                 **common: Any) -> None:
         super().__init__(**common)
         self.source_name = source_name
         self.bins = int(bins)
@@ -36,20 +41,20 @@ class SpectrumGenerator(FrameGenerator):
         layout = np.random.default_rng([self.seed, self.salt, 0x5BEC])
         self.peak_bins = layout.uniform(0.1, 0.9, peaks) * self.bins
         self.peak_widths = layout.uniform(0.005, 0.02, peaks) * self.bins
-        self._template = None
+        self._template: PatchTemplate | None = None  # serialised once, on the first message
 
     def expected(self, index: int) -> np.ndarray:
         centres = np.arange(self.bins, dtype=np.float64)
         breathing = 1.0 + 0.3 * np.sin(2 * np.pi * self.elapsed_s(index) / 60.0)
         counts = np.full(self.bins, self.background)
-        for position, width in zip(self.peak_bins, self.peak_widths):
+        for position, width in zip(self.peak_bins, self.peak_widths, strict=True):
             counts += breathing * self.peak_counts * np.exp(-0.5 * ((centres - position) / width) ** 2)
         return counts
 
     def spectrum(self, rng: np.random.Generator, index: int) -> np.ndarray:
         return to_dtype(rng.poisson(self.expected(index)), self.dtype)
 
-    def variables(self, signal: np.ndarray) -> list:
+    def variables(self, signal: np.ndarray) -> list[Variable]:
         """The da00 variables: ``signal`` on axis ``tof``, then the ``tof`` bin edges."""
         from streaming_data_types.dataarray_da00 import Variable
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,7 @@ class StatusGenerator(FrameGenerator):
     schema = "x5f2"
 
     def __init__(self, *, source_name: str = "donki:status", host_name: str = "donki-sim", process_id: int = 0,
-                 **common) -> None:
+                 **common: Any) -> None:
         super().__init__(**common)
         from harness import __version__
 

@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from streaming_data_types.dataarray_da00 import Variable
 
 __all__ = ["PatchTemplate", "da00_template", "ad00_template"]
 
@@ -48,19 +52,20 @@ class PatchTemplate:
         return bytes(buffer)
 
 
-def _field_at(table, vtable_offset: int) -> int:
+def _field_at(table: Any, vtable_offset: int) -> int:  # any generated FlatBuffers table
     offset = table._tab.Offset(vtable_offset)
     if offset == 0:
         raise ValueError(f"field at vtable offset {vtable_offset} is absent from the template")
-    return table._tab.Pos + offset
+    position: int = table._tab.Pos + offset
+    return position
 
 
-def _vector_at(table, vtable_offset: int) -> tuple[int, int]:
+def _vector_at(table: Any, vtable_offset: int) -> tuple[int, int]:
     offset = table._tab.Offset(vtable_offset)
     return table._tab.Vector(offset), table._tab.VectorLen(offset)
 
 
-def da00_template(source_name: str, variables: list, timestamp_ns: int = 0) -> PatchTemplate:
+def da00_template(source_name: str, variables: list[Variable], timestamp_ns: int = 0) -> PatchTemplate:
     """A template of ``serialise_da00(source_name, timestamp_ns, variables)``; the first
     variable's data is the part that changes."""
     from streaming_data_types.dataarray_da00 import serialise_da00

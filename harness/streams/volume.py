@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from harness.streams.base import FrameGenerator, StreamMessage
 from harness.streams.image import gaussian_profile, to_dtype
-from harness.streams.templates import da00_template
+from harness.streams.templates import PatchTemplate, da00_template
+
+if TYPE_CHECKING:
+    from streaming_data_types.dataarray_da00 import Variable
 
 __all__ = ["VolumeGenerator", "AXES"]
 
@@ -24,7 +29,7 @@ class VolumeGenerator(FrameGenerator):
 
     def __init__(self, *, source_name: str = "detector:volume", shape: tuple[int, int, int] = (16, 16, 16),
                  dtype: str = "float32", voxel_mm: float = 1.0, blob_sigma: float = 2.0,
-                 noise: float = 0.1, **common) -> None:
+                 noise: float = 0.1, **common: Any) -> None:
         super().__init__(**common)
         self.source_name = source_name
         self.shape = tuple(int(n) for n in shape)
@@ -32,7 +37,7 @@ class VolumeGenerator(FrameGenerator):
         self.blob_sigma = blob_sigma
         self.noise = noise
         self.coords = [(np.arange(n) - (n - 1) / 2) * voxel_mm for n in self.shape]
-        self._template = None
+        self._template: PatchTemplate | None = None  # serialised once, on the first message
 
     def volume(self, rng: np.random.Generator, index: int) -> np.ndarray:
         phase = (self.elapsed_s(index) / 5.0) % 1.0  # crosses the volume every 5 s of data time
@@ -43,13 +48,13 @@ class VolumeGenerator(FrameGenerator):
             noisy = np.rint(noisy)
         return to_dtype(noisy, self.dtype)
 
-    def variables(self, signal: np.ndarray) -> list:
+    def variables(self, signal: np.ndarray) -> list[Variable]:
         """The da00 variables: ``signal`` on ``x, y, z``, then one coordinate per axis."""
         from streaming_data_types.dataarray_da00 import Variable
 
         variables = [Variable(name="signal", data=signal, axes=list(AXES), unit="counts")]
         return variables + [Variable(name=axis, data=coord, axes=[axis], unit="mm")
-                            for axis, coord in zip(AXES, self.coords)]
+                            for axis, coord in zip(AXES, self.coords, strict=True)]
 
     def make(self, rng: np.random.Generator, index: int, time_ns: int) -> StreamMessage:
         signal = self.volume(rng, index)

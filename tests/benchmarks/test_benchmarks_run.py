@@ -16,12 +16,14 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 EXPECTED = {
     "kafka_broker.py": ["start nodes=1: ready", "start nodes=3: ready", "raw confluent-kafka 1kB:",
-                        "raw confluent-kafka 8MB:", "Kafka ProducerPerformance"],
+                        "raw confluent-kafka 8MB:", "Kafka ProducerPerformance", "container vs local:"],
     "orchestra.py": ["raw pyzmq 1 player", "donki 6 players / 3 levels", "ratio donki/raw pyzmq"],
     "streams.py": ["(a) ev44 generator+serialiser", "(b) producer path, ev44 8 MB", "(b) producer path, f144 1 kB",
                    "(c) highest events/pulse sustained at 14 Hz"],
     "recording.py": ["recorder  8 MB:", "recorder  1 kB:", "replay timing   1000 Hz", "replay timing     14 Hz",
                      "replay fast  8 MB:"],
+    "rate_verdicts.py": ["correct ess-pulse, 3 runs of 5 triggers with a decoding consumer:",
+                         "ess-pulse at 80% of its rate, 1 runs of 20 triggers checked against 14 Hz: 1 of 1 failed"],
     "soak.py": ["RSS every", "run window:", "harness processes flat within"],
     "plugin_overhead.py": ["(a) fixture overhead (setup + teardown) per test",
                            "(b) pytest --donki-scenario=e-mixed incl. broker start"],

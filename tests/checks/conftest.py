@@ -1,7 +1,6 @@
 """Fixtures for the checks' tests."""
 
 import pytest
-
 from literal_streams import JournalBuilder
 
 

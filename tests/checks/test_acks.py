@@ -49,7 +49,8 @@ def test_duplicate_and_wrong_acks_are_named(jb):
     jb.event(EventKind.DUPLICATE_ACK, trigger=1, player="a")
     jb.event(EventKind.WRONG_ACK, trigger=7, player="a")
     messages = {f.message for f in check_acks(jb.journal).findings}
-    assert messages == {"player 'a' acked trigger 1 more than once", "player 'a' acked trigger 7, which was never sent to it"}
+    assert messages == {"player 'a' acked trigger 1 more than once",
+                        "player 'a' acked trigger 7, which was never sent to it"}
 
 
 def test_a_lost_or_disabled_player_is_no_longer_due(jb):

@@ -1,9 +1,8 @@
 import pytest
+from literal_streams import record
 
 from harness.checks import check_integrity
 from harness.errors import CheckFailed
-
-from literal_streams import record
 
 
 def produced(jb, player="b", stream="b-image", triggers=3, per_trigger=2):
@@ -49,7 +48,8 @@ def test_a_message_saved_twice_is_named(jb):
     records = produced(jb)
     records.append(record("b-image", 3, 5, records[5].value, offset=6))
     messages = [f.message for f in check_integrity(jb.journal, records).findings]
-    assert "stream 'b-image' seq 5 saved twice: at topic t partition 0 offset 5 and at topic t partition 0 offset 6" in messages
+    assert ("stream 'b-image' seq 5 saved twice: at topic t partition 0 offset 5 and at topic t partition 0 offset 6"
+            in messages)
 
 
 def test_delivery_failures_reported_by_a_player_are_findings(jb):

@@ -1,11 +1,10 @@
 import numpy as np
 import pytest
+from literal_streams import record, stream_records
 from streaming_data_types import serialise_ev44
 
 from harness.checks import check_ordering
 from harness.errors import CheckFailed
-
-from literal_streams import record, stream_records
 
 
 def ev44(source, message_id, seq, offset):

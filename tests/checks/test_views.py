@@ -29,12 +29,10 @@ def f144(i: int) -> bytes:
 def recording_path(tmp_path):
     path = tmp_path / "run.h5"
     writer = RecordingWriter(path, topics=["loki_detector", "loki_env"])
-    offset = 0
     for i in range(6):
         events = 0 if i == 3 else 500 + i  # a pulse without events adds no event_time_zero entry
         writer.append(KafkaRecord("loki_detector", 0, i, T0 // 1_000_000, 1, None, ev44(i, events), (), 1.0))
         writer.append(KafkaRecord("loki_env", 0, i, T0 // 1_000_000, 1, None, f144(i), (), 1.0))
-        offset += 1
     writer.close(views=True)
     return path
 

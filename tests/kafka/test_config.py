@@ -3,8 +3,8 @@
 import pytest
 
 from harness.config import Setting, register_setting, resolve
-from harness.runs.settings import SETTINGS
 from harness.errors import ConfigError
+from harness.runs.settings import SETTINGS
 
 
 @pytest.fixture()

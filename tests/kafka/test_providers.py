@@ -8,9 +8,24 @@ import pytest
 
 from harness.errors import BrokerError, BrokerUnreachableError, ConfigError
 from harness.kafka import ContainerKafka, ExternalKafka, LocalKafka, docker_available, make_broker
-from harness.kafka.container import ENV_FILE, container_spec
+from harness.kafka.container import (
+    DEFAULT_IMAGE,
+    ENV_FILE,
+    container_spec,
+    describe_container_image,
+    publish_on_loopback,
+)
 from harness.kafka.external import parse_bootstrap, security_from_env
+from harness.kafka.images import (
+    LABEL_KAFKA_VERSION,
+    choose_image,
+    image_labels,
+    local_image,
+    official_image,
+    version_of,
+)
 from harness.kafka.ports import free_ports
+from harness.kafka.runtime import DEFAULT_KAFKA_VERSION
 
 
 @pytest.fixture()
@@ -94,17 +109,74 @@ def test_container_without_docker_says_so(no_docker):
         ContainerKafka().start()
 
 
-@pytest.mark.skipif(not docker_available(), reason="needs a running Docker daemon; Docker is not available here")
-def test_container_round_trip_with_docker():
-    from harness.kafka import TopicAdmin, TopicSpec, make_producer
-    from harness.kafka.clients import consume
+def test_default_image_is_the_official_image_of_the_local_providers_kafka_version(monkeypatch):
+    monkeypatch.delenv("DONKI_KAFKA_IMAGE", raising=False)
+    monkeypatch.delenv("DONKI_KAFKA_VERSION", raising=False)
+    assert container_spec().image == f"apache/kafka:{DEFAULT_KAFKA_VERSION}" == DEFAULT_IMAGE
+    monkeypatch.setenv("DONKI_KAFKA_VERSION", "4.2.0")  # one setting moves both providers
+    assert container_spec().image == "apache/kafka:4.2.0"
+    assert local_image() == "pytest-donki/kafka:4.2.0"
 
-    with ContainerKafka() as broker:
-        TopicAdmin(broker.client_config).create([TopicSpec("ymir_motion", 1)])
-        producer = make_producer(broker.client_config)
-        producer.produce("ymir_motion", b"in a container")
-        assert producer.flush(30) == 0
-        assert [m.value() for m in consume(broker.client_config, "ymir_motion", 1)] == [b"in a container"]
+
+@pytest.mark.parametrize("image, labels, version", [
+    ("apache/kafka:4.3.1", None, "4.3.1"),
+    ("registry.example:5000/apache/kafka:4.0.0", None, "4.0.0"),
+    ("registry.example:5000/kafka", None, None),  # a port, not a tag
+    ("apache/kafka:latest", None, None),
+    ("my/kafka:ci", {LABEL_KAFKA_VERSION: "4.3.1"}, "4.3.1"),  # built here: the label knows
+])
+def test_the_kafka_version_of_an_image(image, labels, version):
+    assert version_of(image, labels) == version
+
+
+@pytest.mark.parametrize("env, loopback", [
+    ({"TESTCONTAINERS_HOST_OVERRIDE": "127.0.0.1"}, True),
+    ({"TC_HOST": "localhost"}, True),
+    ({"TESTCONTAINERS_HOST_OVERRIDE": "docker.example"}, False),
+    ({"DOCKER_HOST": "tcp://docker.example:2375"}, False),
+])
+def test_the_broker_port_is_published_on_loopback_only_where_clients_use_loopback(monkeypatch, env, loopback):
+    for name in ("TC_HOST", "TESTCONTAINERS_HOST_OVERRIDE", "DOCKER_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert publish_on_loopback() is loopback
+
+
+def test_a_local_build_of_the_same_version_is_preferred_when_the_daemon_holds_it(docker_required, monkeypatch):
+    import docker
+
+    monkeypatch.delenv("DONKI_KAFKA_IMAGE", raising=False)
+    client = docker.from_env()
+    try:
+        held = image_labels(client, local_image()) is not None
+        assert choose_image(None, client) == (local_image() if held else official_image())
+        assert choose_image("my/kafka:1", client) == "my/kafka:1"
+        monkeypatch.setenv("DONKI_KAFKA_IMAGE", "other/kafka:2")
+        assert choose_image(None, client) == "other/kafka:2"
+    finally:
+        client.close()
+
+
+def test_auto_with_docker_is_the_container_provider(docker_required):
+    assert isinstance(make_broker("auto"), ContainerKafka)
+
+
+def test_an_image_that_cannot_be_had_is_named_with_the_way_out(docker_required):
+    broker = ContainerKafka("pytest-donki/never-built:0.0.0", start_timeout_s=30)
+    t0 = time.monotonic()
+    with pytest.raises(BrokerError) as info:
+        broker.start()
+    assert time.monotonic() - t0 < 60
+    message = str(info.value)
+    assert "pytest-donki/never-built:0.0.0" in message
+    assert "donki kafka image build" in message and "DONKI_KAFKA_IMAGE" in message
+    assert not broker.started
+
+
+def test_report_header_names_the_image_and_its_kafka_version(docker_required, monkeypatch):
+    monkeypatch.setenv("DONKI_KAFKA_IMAGE", f"apache/kafka:{DEFAULT_KAFKA_VERSION}")
+    assert describe_container_image().startswith(f"apache/kafka:{DEFAULT_KAFKA_VERSION} (Kafka {DEFAULT_KAFKA_VERSION}")
 
 
 # -- auto and the factory -----------------------------------------------------------------
@@ -140,7 +212,7 @@ def test_auto_with_nothing_available_says_what_to_install(no_docker, monkeypatch
 
 
 def test_no_docker_host_and_no_socket_means_no_docker_without_a_ping(monkeypatch, tmp_path):
-    import harness.kafka.container as container
+    from harness.kafka import container
 
     monkeypatch.delenv("DOCKER_HOST", raising=False)
     monkeypatch.setattr(container, "DEFAULT_DOCKER_SOCKET", str(tmp_path / "no-docker.sock"))

@@ -106,3 +106,16 @@ class BrokenSetup:
 
     def __call__(self, trigger):
         return None
+
+
+class Stuck:
+    """Blocks in ``time.sleep`` at trigger ``at``, deaf to the stop event: an action stuck in a call."""
+
+    def __init__(self, params, context):
+        self.at = params.get("at", 2)
+        self.marker = Path(params["dir"]) / f"{context['name']}.stuck"
+
+    def __call__(self, trigger):
+        if trigger == self.at:
+            self.marker.write_text(str(trigger))
+            time.sleep(3600)

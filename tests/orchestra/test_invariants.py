@@ -3,7 +3,8 @@
 import pytest
 
 from harness.errors import CheckFailed
-from harness.orchestra import EventKind as K, Journal, check_journal, journal_violations
+from harness.orchestra import EventKind as K
+from harness.orchestra import Journal, check_journal, journal_violations
 
 
 def journal(*lines):

@@ -6,8 +6,19 @@ import pytest
 
 from harness.errors import ProtocolError
 from harness.orchestra.protocol import (
-    DIRECTOR, MAX_FRAMES, MAX_HEADER_BYTES, PLAYER, PROTOCOL_VERSION, MsgType, UnsupportedVersion, ack_frames,
-    decode, encode, parse_ack, parse_trigger, trigger_frames,
+    DIRECTOR,
+    MAX_FRAMES,
+    MAX_HEADER_BYTES,
+    PLAYER,
+    PROTOCOL_VERSION,
+    MsgType,
+    UnsupportedVersion,
+    ack_frames,
+    decode,
+    encode,
+    parse_ack,
+    parse_trigger,
+    trigger_frames,
 )
 
 HELLO = dict(name="det", priority=0, divisor=1, streams=["det_ev44"], protocol=PROTOCOL_VERSION, host="h",

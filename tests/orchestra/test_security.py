@@ -4,7 +4,13 @@ import pytest
 
 from harness.errors import ConfigError, PlayerFailed
 from harness.orchestra import (
-    CurveClient, CurveServer, Ensemble, EventKind, Player, PlayerConfig, generate_keypair,
+    CurveClient,
+    CurveServer,
+    Ensemble,
+    EventKind,
+    Player,
+    PlayerConfig,
+    generate_keypair,
 )
 
 

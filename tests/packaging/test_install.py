@@ -24,17 +24,21 @@ def test_fresh_virtualenv_install_exposes_command_plugin_and_package_data(tmp_pa
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", "--no-warn-script-location"]
     subprocess.run([*pip, str(ROOT)], check=True, timeout=300, cwd=tmp_path)
     bin_dir = venv / "bin"
-    version = subprocess.run([str(bin_dir / "donki"), "--version"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    version = subprocess.run([str(bin_dir / "donki"), "--version"], capture_output=True, text=True, timeout=60,
+                             cwd=tmp_path)
     assert version.returncode == 0 and "pytest-donki" in version.stdout
     where = subprocess.run(
         [str(bin_dir / "python"), "-c",
          "import harness, importlib.resources as r; print(harness.__file__); "
-         "print(r.files('harness.kafka').joinpath('data/pom.xml').is_file())"],
+         "print(r.files('harness.kafka').joinpath('data/pom.xml').is_file()); "
+         "from harness.recording import GoldenStore; print(GoldenStore('recordings').plan('e-mixed').golden_path)"],
         capture_output=True, text=True, timeout=60, cwd=tmp_path,
     )
     lines = where.stdout.split()
     assert str(venv) in lines[0], f"harness imported from {lines[0]}, not the fresh install"
     assert lines[1] == "True"
+    # a project without recordings/ compares the built-ins with the goldens the wheel carries
+    assert lines[2].startswith(str(venv)) and lines[2].endswith("harness/scenarios/goldens/e-mixed.h5"), lines
     plugin = subprocess.run([str(bin_dir / "python"), "-m", "pytest", "--help"], capture_output=True, text=True,
                             timeout=120, cwd=tmp_path)
     assert "--donki-kafka" in plugin.stdout

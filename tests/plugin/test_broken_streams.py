@@ -7,9 +7,9 @@ import shutil
 import h5py
 import pytest
 
-from harness.runs import RunRequest, SizedScenario, run
 from harness.checks.suite import run_checks
 from harness.recording import Recording
+from harness.runs import RunRequest, SizedScenario, run
 from harness.scenarios import loads_scenario
 
 BROKEN = """
@@ -74,7 +74,8 @@ def test_a_broken_stream_fails_naming_the_stream_and_the_first_bad_message(case,
             donki_run.assert_ok()
         """
     )
-    result = pytester.runpytest_subprocess("--donki-kafka=external", f"--donki-bootstrap={donki_kafka.bootstrap_servers}",
+    result = pytester.runpytest_subprocess("--donki-kafka=external",
+                                           f"--donki-bootstrap={donki_kafka.bootstrap_servers}",
                                            "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*CheckFailed: scenario 'broken': * checks failed*", *expected])
@@ -97,7 +98,13 @@ def test_a_broken_stream_against_its_golden_recording_names_the_first_difference
     pytester.makefile(".toml", scenario=broken("drop = [2]", triggers=5))
     result = pytester.runpytest_subprocess(*args)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*golden: *", "*stream 'detector' message #2: seq: 2 != 3*"])
+    result.stdout.fnmatch_lines(["*golden: *",
+                                 "*first difference: stream 'detector' seq 2 (message #2, trigger 3): seq: golden 2, "
+                                 "run 3*",
+                                 "*to accept the run as the new golden recording: rerun the test with "
+                                 "--donki-record-mode=rewrite; every difference: "
+                                 "donki golden diff *goldens/broken.h5 *"])
+    assert "Scenario(name=" not in result.stdout.str()  # a failing test's arguments print short
 
 
 def test_a_corrupted_byte_in_the_recording_is_found(donki_kafka, tmp_path):

@@ -144,5 +144,19 @@ def test_report_header_names_the_provider_auto_would_pick_and_its_kafka_version(
     monkeypatch.delenv("DONKI_BOOTSTRAP", raising=False)
     monkeypatch.setenv("DONKI_KAFKA_CACHE", str(CACHE))
     pytester.makepyfile("def test_x():\n    pass\n")
-    result = pytester.runpytest_subprocess()
+    result = pytester.runpytest_subprocess("--donki-kafka=auto")
     result.stdout.fnmatch_lines(["donki: kafka provider local (auto), Apache Kafka 4.* from *; record mode none"])
+    # with no donki setting at all, the engine is not imported at start-up (a project's own
+    # module named harness stays its own): the header says when the broker will start
+    idle = pytester.runpytest_subprocess()
+    idle.stdout.fnmatch_lines(["donki: no donki setting given; the engine and the broker start with the first "
+                               "donki fixture"])
+
+
+def test_a_report_without_matplotlib_is_a_usage_error_at_start_up(pytester):
+    pytester.makeconftest("import sys\nsys.modules['matplotlib'] = None  # as if it were not installed\n")
+    pytester.makepyfile("def test_x():\n    pass\n")
+    result = pytester.runpytest_subprocess("--donki-report=out")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--donki-report*matplotlib, which is not installed: pip install 'pytest-donki*"])
+    assert "pytest-donki[report]" in result.stderr.str()

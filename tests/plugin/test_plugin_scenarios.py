@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.scenarios.goldens import packaged_goldens_dir
+
 ROOT = Path(__file__).resolve().parents[2]
-GOLDENS = ROOT / "recordings"
+GOLDENS = packaged_goldens_dir()
 
 TINY = """
 [scenario]
@@ -41,14 +43,14 @@ def kafka_args(donki_kafka):
 
 
 def test_command_line_runs_each_named_scenario_as_a_test_with_a_summary(pytester, kafka_args):
-    result = pytester.runpytest_subprocess(*kafka_args, f"--donki-recordings={GOLDENS}",
-                                           "--donki-scenario=e-mixed,a-scalar")
+    # a project without recordings/ of its own: the built-ins compare with their packaged goldens
+    result = pytester.runpytest_subprocess(*kafka_args, "--donki-scenario=e-mixed,a-scalar")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines([
         "donki-scenarios::test_scenario[[]e-mixed[]]",
         "*donki scenario e-mixed: passed*",
         "*e-mixed*e-mixed*20*",
-        "*golden recording compared: *e-mixed.h5*",
+        "*golden recording compared: *harness/scenarios/goldens/e-mixed.h5*",
         "*donki scenario a-scalar: passed*",
     ])
 
@@ -116,7 +118,8 @@ def test_unknown_marker_keywords_are_named(pytester, kafka_args):
     pytester.makepyfile(
         "import pytest\n@pytest.mark.donki(scenario='e-mixed', golen=False)\ndef test_x(donki_run):\n    pass\n")
     result = pytester.runpytest_subprocess(*kafka_args)
-    result.stdout.fnmatch_lines(["*unknown keyword(s) ?'golen'?; allowed: scenario, record_mode, length, golden, mode*"])
+    result.stdout.fnmatch_lines(
+        ["*unknown keyword(s) ?'golen'?; allowed: scenario, record_mode, length, golden, mode*"])
 
 
 def test_record_once_writes_the_golden_then_none_compares_with_it(pytester, kafka_args):

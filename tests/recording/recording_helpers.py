@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -43,7 +43,10 @@ def mixed_records(topic: str, count: int, partitions: int = 1, stream: str = "s"
             value = bytes(range(256)) * (i % 3) + b"\x00raw"
         else:
             value = b""
-        headers = make_headers(stream, i + 1, i, value) if kind < 2 else ((("x", None), ("x", b"")) if kind == 2 else ())
+        if kind < 2:
+            headers = make_headers(stream, i + 1, i, value)
+        else:
+            headers = (("x", None), ("x", b"")) if kind == 2 else ()
         key = None if i % 3 == 0 else (b"" if i % 3 == 1 else f"key-{i}".encode())
         out.append(KafkaRecord(topic, i % partitions, i // partitions, ts, 1, key, value, tuple(headers), time.time()))
     return out

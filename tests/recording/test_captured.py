@@ -6,17 +6,17 @@ import time
 
 import numpy as np
 import pytest
+from recording_helpers import T0_MS, ev44
 
 from harness.errors import ScenarioError
 from harness.headers import crc32_hex, make_headers
-from harness.records import KafkaRecord
-from harness.recording.replay.captured import CapturedOptions, plan_slices
 from harness.recording.decode import decode_payload
 from harness.recording.reader.reader import open_recording
+from harness.recording.replay.captured import CapturedOptions, plan_slices
 from harness.recording.writer.recorder import Recorder
 from harness.recording.writer.writer import RecordingWriter
+from harness.records import KafkaRecord
 from harness.scenarios import loads_scenario
-from recording_helpers import T0_MS, ev44
 
 
 def capture(path, triggers=3, per_trigger=2):
@@ -28,7 +28,8 @@ def capture(path, triggers=3, per_trigger=2):
             ts = T0_MS + 100 * (trigger - 1) + 10 * k
             value = ev44("loki", seq, ts * 1_000_000, 3 + seq)
             headers = make_headers("recorded", trigger, seq, value, [("origin", b"beamline")])
-            records.append(KafkaRecord("loki_detector", 0, seq, ts, 1, b"det-%d" % k, value, tuple(headers), 50.0 + seq))
+            records.append(KafkaRecord("loki_detector", 0, seq, ts, 1, b"det-%d" % k, value, tuple(headers),
+                                       50.0 + seq))
     with RecordingWriter(path) as writer:
         for record in records:
             writer.append(record)
@@ -111,7 +112,7 @@ recording = "{tmp_path / 'capture.h5'}"
     assert len(got) == 10
     assert [(r.donki.stream, r.donki.trigger, r.donki.seq) for r in got] == [
         ("loki-replay", 1 + i // 2, i) for i in range(10)]
-    for message, original in zip(got, source):
+    for message, original in zip(got, source, strict=True):
         assert message.key == original.key and ("origin", b"beamline") in message.headers
         assert message.donki.crc32 == crc32_hex(message.value)
         new, old = decode_payload(message.value), decode_payload(original.value)

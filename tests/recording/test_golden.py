@@ -5,17 +5,19 @@ from __future__ import annotations
 import argparse
 
 import pytest
+from recording_helpers import T0_MS, ev44, f144
 
-from harness.runs.settings import SETTINGS
+from harness.checks.suite import golden_check
 from harness.errors import CheckFailed, ConfigError, RecordingError
 from harness.headers import make_headers
-from harness.records import KafkaRecord
 from harness.recording.golden.compare import Tolerance, compare_recordings
-from harness.recording.golden.store import GoldenStore
 from harness.recording.golden.modes import RecordMode
+from harness.recording.golden.store import GoldenStore
 from harness.recording.reader.reader import open_recording
 from harness.recording.writer.writer import RecordingWriter
-from recording_helpers import T0_MS, ev44, f144
+from harness.records import KafkaRecord
+from harness.runs.settings import SETTINGS
+from harness.scenarios.goldens import packaged_goldens_dir
 
 NS = "donki-test-1234"
 
@@ -53,6 +55,22 @@ def test_one_enum_drives_the_choices():
         RecordMode.parse("sometimes")
 
 
+def test_the_golden_setting_is_compare_or_off_from_option_environment_or_ini():
+    from harness.runs.settings import read_settings
+
+    spec = SETTINGS["golden"]
+    assert (spec.option, spec.ini, spec.env) == ("--donki-golden", "donki_golden", "DONKI_GOLDEN")
+    assert read_settings(environ={}).golden == "compare"
+    assert read_settings(environ={"DONKI_GOLDEN": "off"}).golden == "off"
+    assert read_settings(ini=lambda s: "off" if s.name == "golden" else None, environ={}).golden == "off"
+    option = read_settings(option=lambda s: "compare" if s.name == "golden" else None,
+                           environ={"DONKI_GOLDEN": "off"})
+    assert option.golden == "compare"
+    with pytest.raises(ConfigError, match="environment variable DONKI_GOLDEN: 'no' is not a valid value; "
+                                          "expected one of: compare, off"):
+        read_settings(environ={"DONKI_GOLDEN": "no"})
+
+
 @pytest.mark.parametrize("mode, exists, compare, record", [
     ("none", True, True, False), ("once", False, False, True), ("once", True, True, False),
     ("new", False, False, True), ("new", True, True, True), ("all", True, False, True),
@@ -68,10 +86,49 @@ def test_plans(tmp_path, mode, exists, compare, record):
 
 def test_a_missing_golden_in_mode_none_names_the_path_and_the_flag(tmp_path):
     with pytest.raises(RecordingError) as error:
-        GoldenStore(tmp_path / "recordings").plan("a-scalar")
+        GoldenStore(tmp_path / "recordings").plan("my-scenario")
     message = str(error.value)
-    assert str(tmp_path / "recordings" / "a-scalar.h5") in message
+    assert str(tmp_path / "recordings" / "my-scenario.h5") in message
+    assert f"(nor in {packaged_goldens_dir()})" in message
     assert "--donki-record-mode=once" in message
+
+
+# -- the packaged fallback --------------------------------------------------------------------------
+
+
+def test_a_builtin_without_a_project_golden_compares_with_the_packaged_one(tmp_path):
+    plan = GoldenStore(tmp_path / "recordings").plan("e-mixed")
+    assert plan.exists and plan.compare and not plan.record and plan.packaged
+    assert plan.golden_path == packaged_goldens_dir() / "e-mixed.h5" and plan.golden_path.is_file()
+    assert plan.path == tmp_path / "recordings" / "e-mixed.h5"
+    with pytest.raises(RecordingError, match="does not exist and record mode is 'none'"):
+        GoldenStore(tmp_path / "recordings", fallback=None).plan("e-mixed")
+
+
+def test_the_projects_own_golden_wins_over_the_fallback(tmp_path):
+    shipped = write(tmp_path / "shipped" / "a.h5", stream_records("t", "s", 2))
+    own = write(tmp_path / "own" / "a.h5", stream_records("t", "s", 3))
+    store = GoldenStore(tmp_path / "own", fallback=shipped.parent)
+    plan = store.plan("a")
+    assert not plan.packaged and plan.golden_path == own == plan.path
+    assert store.fallback_for("a") is None and store.has("a") and not store.has("b")
+
+
+@pytest.mark.parametrize("mode, streams", [("rewrite", {"s": 4, "log": 3}), ("new", {"s": 2, "log": 3}),
+                                           ("all", {"s": 4})])
+def test_a_writing_mode_writes_into_the_project_and_never_into_the_fallback(tmp_path, mode, streams):
+    shipped = write(tmp_path / "shipped" / "a.h5", stream_records("t", "s", 2))
+    before = shipped.read_bytes()
+    store = GoldenStore(tmp_path / "own", mode, fallback=shipped.parent)
+    plan = store.plan("a")
+    assert plan.packaged and plan.golden_path == shipped
+    groups = [stream_records(f"{NS}.t", "s", 4), stream_records(f"{NS}.u", "log", 3)]
+    run = write(store.candidate_path(plan), *(groups[:1] if mode == "all" else groups))
+    assert store.commit(plan, run, passed=True, namespace=NS) == tmp_path / "own" / "a.h5"
+    with open_recording(plan.path) as golden:
+        found = [r.donki.stream for r in golden.records()]
+    assert {s: found.count(s) for s in set(found)} == streams
+    assert shipped.read_bytes() == before and sorted(p.name for p in shipped.parent.iterdir()) == ["a.h5"]
 
 
 def test_a_failed_test_never_writes_a_golden_recording(tmp_path):
@@ -164,7 +221,12 @@ def test_the_report_names_the_first_differing_message(tmp_path):
     first = result.first_difference
     assert (first.stream, first.index, first.kind) == ("ev", 6, "payload")
     assert first.detail.startswith("ev44.time_of_flight[0]:") and first.golden == "t[0]@6"
-    assert "first difference: stream 'ev' message #6: payload: ev44.time_of_flight[0]" in result.report()
+    report = result.report()
+    assert "first difference: stream 'ev' seq 6 (message #6, trigger 7): payload: ev44.time_of_flight[0]: golden " \
+           in report
+    assert f"rerun the test with --donki-record-mode=rewrite; every difference: donki golden diff {golden} {run}" \
+           in report
+    assert "--donki-record-mode" not in result.report(accept=None)
     with pytest.raises(CheckFailed, match="message #6"):
         result.raise_if_different()
 
@@ -207,9 +269,81 @@ def test_foreign_streams_are_matched_by_local_topic(tmp_path):
     assert compare_recordings(golden, run).ok
     bad = foreign[:2] + [KafkaRecord(**{**foreign[2].__dict__, "value": b"raX2"})] + foreign[3:]
     first = compare_recordings(golden, write(tmp_path / "b.h5", bad)).first_difference
-    assert (first.stream, first.index, first.detail) == ("motion[0]", 2, "payload byte 2: 0x77 != 0x58")
+    assert (first.stream, first.index, first.detail) == ("motion[0]", 2, "payload byte 2: golden 0x77, run 0x58")
 
 
 def test_bad_tolerance():
     with pytest.raises(RecordingError, match="payload comparison 'fuzzy' is not valid"):
         Tolerance(payloads="fuzzy")
+
+
+# -- recordings of different lengths: a trigger window ----------------------------------------------
+
+
+def run_of(path, triggers, *, metadata=True, changed=None, job="job-1", t0_ms=T0_MS):
+    """A recording like a run of ``triggers`` triggers: one ev44 per trigger, a run start on trigger 1
+    and a run stop on the last; ``changed`` replaces the ev44 of that trigger with other events."""
+    from streaming_data_types import serialise_6s4t, serialise_pl72
+
+    events = stream_records("det", "ev", triggers, t0_ms=t0_ms)
+    if changed is not None:
+        events[changed - 1] = stream_records("det", "ev", triggers, t0_ms=t0_ms, seed=9)[changed - 1]
+    start = serialise_pl72(job, "run.nxs", start_time=t0_ms)
+    stop = serialise_6s4t(job, stop_time=t0_ms + 100 * triggers)
+    control = [KafkaRecord("control", 0, 0, t0_ms, 1, None, start, tuple(make_headers("run", 1, 0, start)), 1000.0),
+               KafkaRecord("control", 0, 1, t0_ms + 100 * triggers, 1, None, stop,
+                           tuple(make_headers("run", triggers, 1, stop)), 1000.0 + triggers / 10)]
+    return write(path, events, control, metadata={"triggers": triggers} if metadata else None)
+
+
+def test_a_shorter_run_is_compared_with_the_golden_recordings_first_triggers(tmp_path):
+    golden = run_of(tmp_path / "g.h5", 20)
+    result = compare_recordings(golden, run_of(tmp_path / "r.h5", 5, t0_ms=T0_MS + 60_000))
+    assert result.ok, result.report()
+    assert (result.window.golden, result.window.run, result.window.compared) == (20, 5, 5)
+    assert "compared the run's 5 triggers with triggers 1-5 of the golden recording's 20" in result.report()
+    assert {s.stream: (s.golden_messages, s.run_messages) for s in result.streams} == {"ev": (5, 5), "run": (2, 2)}
+
+
+def test_a_golden_recording_with_fewer_triggers_compares_those_and_says_so(tmp_path):
+    golden = run_of(tmp_path / "g.h5", 5)
+    result = compare_recordings(golden, run_of(tmp_path / "r.h5", 20))
+    assert result.ok, result.report()
+    assert "the golden recording holds 5 triggers: compared triggers 1-5 of 20" in result.report()
+    check = golden_check(result)
+    assert check.passed and "compared triggers 1-5 of 20" in check.report()
+
+
+def test_a_window_still_finds_differences_and_lost_messages(tmp_path):
+    golden = run_of(tmp_path / "g.h5", 20)
+    first = compare_recordings(golden, run_of(tmp_path / "r.h5", 5, changed=3)).first_difference
+    assert (first.stream, first.seq, first.trigger, first.kind) == ("ev", 2, 3, "payload")
+    lost = write(tmp_path / "lost.h5", stream_records("det", "ev", 4), metadata={"triggers": 5})
+    kinds = {(d.stream, d.kind) for d in compare_recordings(golden, lost).differences}
+    assert kinds == {("ev", "count"), ("run", "missing stream")}  # the asked length decides, not what arrived
+    other_job = compare_recordings(golden, run_of(tmp_path / "j.h5", 5, job="job-2")).first_difference
+    assert (other_job.stream, other_job.kind) == ("run", "payload")
+
+
+def test_without_trigger_counts_recordings_are_compared_whole(tmp_path):
+    golden = run_of(tmp_path / "g.h5", 20, metadata=False)
+    result = compare_recordings(golden, run_of(tmp_path / "r.h5", 5, metadata=False))
+    assert result.window is None and {d.kind for d in result.differences} >= {"count"}
+    assert compare_recordings(golden, run_of(tmp_path / "r2.h5", 5, metadata=False), triggers=5).window is None
+
+
+def test_the_golden_check_shows_the_first_difference_and_how_to_accept_the_run(tmp_path):
+    golden = write(tmp_path / "g.h5", stream_records("t", "ev", 10))
+    changed = stream_records("t", "ev", 10)
+    changed[6] = stream_records("t", "ev", 10, seed=1)[6]
+    run = write(tmp_path / "r.h5", changed[:9])
+    check = golden_check(compare_recordings(golden, run))
+    report = check.report()
+    lines = report.splitlines()
+    assert lines[0] == "golden: 2 problem(s) in 1 checked"
+    assert lines[1].startswith("  - first difference: stream 'ev' seq 6 (message #6, trigger 7): payload: "
+                               "ev44.time_of_flight[0]: golden ")
+    assert lines[2] == "  - stream 'ev' message #9: count: golden has 10 messages, run has 9"
+    assert lines[3] == (f"  to accept the run as the new golden recording: rerun the test with "
+                        f"--donki-record-mode=rewrite; every difference: donki golden diff {golden} {run}")
+    assert len(lines) == 4 and check.to_dict()["note"] == lines[3].strip()

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from recording_helpers import T0_MS, ev44, f144
 
-from harness.records import KafkaRecord
 from harness.recording.decode import decode_payload
 from harness.recording.reader.reader import open_recording
 from harness.recording.writer.writer import RecordingWriter
-from recording_helpers import T0_MS, ev44, f144
+from harness.records import KafkaRecord
 
 
 def text(value):
@@ -30,7 +30,8 @@ def make(path):
         records.append(record("loki_motion", i, f144("loki:motor:x", np.float32(i * 0.5), (T0_MS + i) * 10**6)))
         records.append(record("loki_motion", 100 + i, f144("loki:counts", np.arange(3, dtype=np.uint16) + i, i)))
     # a message with two pulses, a monitor without pixel ids, and foreign bytes on the same topic
-    records.append(record("loki_detector", 50, serialise_ev44("loki_detector_0", 50, [7, 9], [0, 2], [1, 2, 3], [4, 5, 6])))
+    records.append(record("loki_detector", 50,
+                          serialise_ev44("loki_detector_0", 50, [7, 9], [0, 2], [1, 2, 3], [4, 5, 6])))
     records.append(record("loki_monitor", 0, serialise_ev44("monitor_1", 0, [11], [0], [5, 6], [])))
     records.append(record("loki_detector", 51, b"not a flatbuffer"))
     with RecordingWriter(path) as writer:
@@ -60,9 +61,11 @@ def test_event_data_matches_the_decoded_ev44_messages(tmp_path):
         assert text(recording.h5["entry"].attrs["NX_class"]) == "NXentry"
         assert text(recording.h5["entry/instrument"].attrs["NX_class"]) == "NXinstrument"
         with_events = [m for m in messages if len(m.time_of_flight)]
-        np.testing.assert_array_equal(group["event_time_offset"][:], np.concatenate([m.time_of_flight for m in messages]))
+        np.testing.assert_array_equal(group["event_time_offset"][:],
+                                      np.concatenate([m.time_of_flight for m in messages]))
         np.testing.assert_array_equal(group["event_id"][:], np.concatenate([m.pixel_id for m in messages]))
-        np.testing.assert_array_equal(group["event_time_zero"][:], np.concatenate([m.reference_time for m in with_events]))
+        np.testing.assert_array_equal(group["event_time_zero"][:],
+                                      np.concatenate([m.reference_time for m in with_events]))
         starts, index = 0, []
         for m in with_events:
             index.extend(np.asarray(m.reference_time_index) + starts)

@@ -9,11 +9,11 @@ import threading
 import time
 
 import pytest
+from recording_helpers import T0_MS, mixed_records, produce_records, same_message
 
 from harness.errors import BrokerUnreachableError, RecordingError, TopicError
 from harness.recording.reader.reader import open_recording
 from harness.recording.writer.recorder import Recorder
-from recording_helpers import T0_MS, mixed_records, produce_records, same_message
 
 
 def by_partition(records):
@@ -33,7 +33,7 @@ def test_records_any_bytes_from_several_topics_until_the_end(donki_kafka, donki_
         assert recording.metadata["bootstrap"] == donki_kafka.bootstrap_servers
     assert len(got) == len(sent)
     assert all(same_message(a, b) and (a.topic, a.offset) == (b.topic, b.offset)
-               for a, b in zip(by_partition(sent), by_partition(got)))
+               for a, b in zip(by_partition(sent), by_partition(got), strict=True))
 
 
 def test_latest_records_only_what_is_produced_after_open(donki_kafka, donki_topics, tmp_path):

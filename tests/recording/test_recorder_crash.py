@@ -7,11 +7,11 @@ import threading
 import time
 
 import numpy as np
+from recording_helpers import T0_MS, produce_records
 
 from harness.procs import spawn
-from harness.records import KafkaRecord
 from harness.recording.reader.reader import open_recording
-from recording_helpers import T0_MS, produce_records
+from harness.records import KafkaRecord
 
 
 def payload(i: int) -> bytes:

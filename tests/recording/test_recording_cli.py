@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from recording_helpers import mixed_records, produce_records, same_message
 
 from harness.cli.main import EXIT_ERROR, main
 from harness.recording.reader.reader import open_recording
-from recording_helpers import mixed_records, produce_records, same_message
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_replay_into_another_topic(recorded, donki_kafka, donki_topics, tmp_path
     with open_recording(copy) as again:
         got = sorted(again.records(), key=lambda r: (r.partition, r.offset))
     want = sorted(sent, key=lambda r: (r.partition, r.offset))
-    assert all(same_message(a, b) for a, b in zip(want, got)) and len(got) == 24
+    assert len(got) == 24 and all(same_message(a, b) for a, b in zip(want, got, strict=True))
 
 
 def test_record_refuses_to_overwrite_without_force(recorded, donki_kafka, capsys):
@@ -73,7 +73,8 @@ def test_record_refuses_to_overwrite_without_force(recorded, donki_kafka, capsys
 @pytest.mark.parametrize("argv, message", [
     (["record", "-t", "x", "-o", "{tmp}/a.h5"], "no Kafka cluster given: pass --bootstrap"),
     (["record", "-b", "nonsense", "-t", "x", "-o", "{tmp}/a.h5"], "'nonsense' is not HOST:PORT"),
-    (["record", "-b", "127.0.0.1:9", "-t", "x", "-o", "{tmp}/a.h5", "--count", "0"], "--count 0: expected a positive"),
+    (["record", "-b", "127.0.0.1:9", "-t", "x", "-o", "{tmp}/a.h5", "--count", "0"],
+     "--count: 0: expected a whole number >= 1"),
     (["record", "-b", "127.0.0.1:9", "-t", "x", "-o", "{tmp}/a.h5", "--start", "yesterday"],
      "start position 'yesterday' is not valid"),
     (["inspect", "{tmp}/missing.h5"], "missing.h5 does not exist"),
@@ -109,9 +110,9 @@ def test_replay_bad_map(recorded, donki_kafka, capsys):
 
 
 def test_golden_diff(capsys):
-    from pathlib import Path
+    from harness.scenarios.goldens import packaged_goldens_dir
 
-    recordings = Path(__file__).resolve().parents[2] / "recordings"
+    recordings = packaged_goldens_dir()
     assert main(["golden", "diff", str(recordings / "e-mixed.h5"), str(recordings / "e-mixed.h5")]) == 0
     assert "matches golden recording" in capsys.readouterr().out
     assert main(["golden", "diff", str(recordings / "a-scalar.h5"), str(recordings / "e-mixed.h5")]) == 1
@@ -122,3 +123,8 @@ def test_golden_diff(capsys):
 def test_golden_record_needs_scenarios(capsys):
     assert main(["golden", "record"]) == EXIT_ERROR
     assert "name one or more scenarios, or pass --all" in capsys.readouterr().err
+
+
+def test_golden_record_takes_one_golden_directory(capsys, tmp_path):
+    assert main(["golden", "record", "e-mixed", "--packaged", "--dir", str(tmp_path)]) == EXIT_ERROR
+    assert "--packaged and --dir" in capsys.readouterr().err

@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from recording_helpers import mixed_records
 
 from harness.errors import RecordingError
 from harness.orchestra.journal import EventKind, Journal
-from harness.records import KafkaRecord
 from harness.recording import format as fmt
 from harness.recording.headercodec import decode_headers, encode_headers
 from harness.recording.reader.reader import open_recording
 from harness.recording.writer.writer import RecordingWriter
-from recording_helpers import mixed_records
+from harness.records import KafkaRecord
 
 
 def write(path, records, **close_kwargs):
@@ -155,9 +155,8 @@ def test_truncated_file(tmp_path):
     for keep in (len(data) // 2, len(data) - 100, 2048):
         broken = tmp_path / f"cut{keep}.h5"
         broken.write_bytes(data[:keep])
-        with pytest.raises(RecordingError, match=f"cut{keep}.h5.*damaged"):
-            with open_recording(broken) as recording:
-                list(recording.records())
+        with pytest.raises(RecordingError, match=f"cut{keep}.h5.*damaged"), open_recording(broken) as recording:
+            list(recording.records())
 
 
 @pytest.mark.parametrize("version, message", [(fmt.FORMAT_VERSION + 1, "newer than the version 1"),

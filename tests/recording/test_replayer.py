@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import numpy as np
 import pytest
+from recording_helpers import T0_MS, mixed_records, same_message
 
 from harness.errors import BrokerUnreachableError, RecordingError, TopicError
 from harness.headers import crc32_hex
-from harness.records import KafkaRecord
 from harness.recording.decode import decode_payload
 from harness.recording.reader.reader import open_recording
-from harness.recording.writer.recorder import Recorder
 from harness.recording.replay.replayer import Replayer
+from harness.recording.writer.recorder import Recorder
 from harness.recording.writer.writer import RecordingWriter
-from recording_helpers import T0_MS, mixed_records, same_message
+from harness.records import KafkaRecord
 
 
 def write(path, records):
@@ -54,7 +55,7 @@ def test_replay_keeps_bytes_keys_headers_partitions_and_timestamps(donki_kafka, 
             want = [r for r in source if r.topic == topic and r.partition == partition]
             have = sorted((r for r in got if r.topic == mapping[topic] and r.partition == partition),
                           key=lambda r: r.offset)
-            assert len(have) == len(want) and all(same_message(a, b) for a, b in zip(want, have))
+            assert len(have) == len(want) and all(same_message(a, b) for a, b in zip(want, have, strict=True))
 
 
 def test_recorded_timing_is_kept(donki_kafka, donki_topics, tmp_path):
@@ -94,8 +95,9 @@ def test_received_clock_and_long_gaps(donki_kafka, donki_topics, tmp_path):
 
 
 def test_loops_and_live_timestamps(donki_kafka, donki_topics, tmp_path):
-    from harness.headers import make_headers
     from recording_helpers import ev44
+
+    from harness.headers import make_headers
 
     payloads = [ev44("det", i, (T0_MS + 10 * i) * 10**6, 4) for i in range(5)]
     write(tmp_path / "r.h5", [KafkaRecord("t", 0, i, T0_MS + 10 * i, 1, None, p, tuple(make_headers("ev", i + 1, i, p)))
@@ -112,7 +114,7 @@ def test_loops_and_live_timestamps(donki_kafka, donki_topics, tmp_path):
     assert stamps == sorted(stamps) and len(set(stamps)) == 15  # loops continue, never repeat a time
     assert stamps[0] >= before_ms - 1000
     pulses = [int(decode_payload(r.value).reference_time[0]) for r in got]
-    assert all(b - a == 10_000_000 for a, b in zip(pulses, pulses[1:]))  # spacing kept across loops
+    assert all(b - a == 10_000_000 for a, b in itertools.pairwise(pulses))  # spacing kept across loops
     assert abs(pulses[0] / 1e6 - stamps[0]) < 1000
     for r in got:  # payload changed, so the integrity header follows it; events untouched
         assert r.donki.crc32 == crc32_hex(r.value)

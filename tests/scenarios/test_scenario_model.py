@@ -9,8 +9,9 @@ from importlib.metadata import EntryPoint
 
 import pytest
 
-from harness.orchestra.ack import AckAfter
 from harness.errors import ScenarioError
+from harness.kinds import registry as kinds_module
+from harness.orchestra.ack import AckAfter
 from harness.scenarios import (
     Param,
     Scenario,
@@ -23,7 +24,6 @@ from harness.scenarios import (
     register_stream_kind,
     stream_kinds,
 )
-from harness.kinds import registry as kinds_module
 from harness.scenarios.players import derive_seed
 
 BUILTINS = ["a-scalar", "all-streams", "b-image", "c-spectrum", "d-array3d", "e-mixed", "ess-pulse"]
@@ -160,7 +160,8 @@ def test_cross_parameter_checks():
 
 
 def test_ci_overrides_must_name_players_and_valid_params():
-    text = MINIMAL.replace("triggers = 5", "triggers = 5\n[scenario.ci]\ntriggers = 2\n[scenario.ci.params.nobody]\nx = 1")
+    text = MINIMAL.replace("triggers = 5",
+                           "triggers = 5\n[scenario.ci]\ntriggers = 2\n[scenario.ci.params.nobody]\nx = 1")
     with pytest.raises(ScenarioError, match="scenario.ci.params: no player 'nobody'"):
         loads_scenario(text, "ci.toml")
     text = MINIMAL.replace("triggers = 5", "triggers = 5\n[scenario.ci.params.a-scalar]\nnoise = -1.0")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import itertools
 import json
 import subprocess
 import sys
@@ -12,8 +13,8 @@ from streaming_data_types import DESERIALISERS
 
 from harness.headers import crc32_hex
 from harness.orchestra import EventKind, check_journal
-from harness.scenarios import builtin_names, load_scenario, loads_scenario
 from harness.runs import RunRequest, RunSummary, SizedScenario, run
+from harness.scenarios import builtin_names, load_scenario, loads_scenario
 from harness.streams.readback import read_topic
 
 pytestmark = pytest.mark.timeout(300)
@@ -27,7 +28,7 @@ def run_scenario(scenario, broker, **options) -> RunSummary:
 def read_back(broker, result):
     """Every message of the run's topics, grouped by topic."""
     by_topic = {}
-    for local, topic in result.topics.items():
+    for topic in result.topics.values():
         players = [s for s in result.streams if s.topic == topic]
         expected = sum(s.in_kafka if s.in_kafka is not None else s.delivered for s in players)
         by_topic[topic] = read_topic(broker.client_config, topic, expected, timeout_s=60)
@@ -97,7 +98,7 @@ def test_send_acks_and_nominal_clock(donki_kafka, donki_topics):
     assert result.complete and summary.acks == summary.triggers_due == 3
     records = read_back(donki_kafka, result)[summary.topic]
     stamps = sorted(r.timestamp_ms for r in records)
-    assert [b - a for a, b in zip(stamps, stamps[1:])] == [100, 100]  # triggers 1, 3, 5 of a 20 Hz clock
+    assert [b - a for a, b in itertools.pairwise(stamps)] == [100, 100]  # triggers 1, 3, 5 of a 20 Hz clock
 
 
 def test_lost_messages_fail_the_run_and_are_reported(donki_kafka, donki_topics):
@@ -195,4 +196,4 @@ def test_donki_run_cli_writes_json_and_sets_the_exit_status(donki_kafka, tmp_pat
     assert list(data["topics"]) == ["donki_mixed"] and data["journal"]
     bad = subprocess.run([sys.executable, "-m", "harness", "run", "e-mixed", "--triggers", "-3", "--bootstrap",
                           donki_kafka.bootstrap_servers], capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 2 and "triggers=-3" in bad.stderr
+    assert bad.returncode == 2 and "--triggers: -3: expected a whole number >= 1" in bad.stderr

@@ -28,7 +28,8 @@ def test_da00_template_matches_serialise_da00(data, dtype, shape, first_time, la
     axes = [f"d{i}" for i in range(len(shape))]
 
     def variables(signal):
-        coords = [Variable(name=a, data=np.arange(n, dtype=np.float64), axes=[a], unit="mm") for a, n in zip(axes, shape)]
+        coords = [Variable(name=a, data=np.arange(n, dtype=np.float64), axes=[a], unit="mm")
+                  for a, n in zip(axes, shape, strict=True)]
         return [Variable(name="signal", data=signal, axes=axes, unit="counts"), *coords]
 
     template = da00_template("src", variables(first), first_time)
@@ -53,9 +54,12 @@ def test_generators_emit_what_the_library_would():
         (message,) = image.messages(trigger, t0 + trigger)
         frame = twin.frame(twin.rng(trigger), trigger - 1)
         assert message.payload == serialise_ad00("detector:camera", trigger, t0 + trigger, frame)
-    for generator, twin in ((SpectrumGenerator(seed=2, rate_hz=10.0, bins=50), SpectrumGenerator(seed=2, rate_hz=10.0, bins=50)),
-                            (VolumeGenerator(seed=3, rate_hz=10.0, shape=(3, 4, 5)), VolumeGenerator(seed=3, rate_hz=10.0, shape=(3, 4, 5)))):
+    pairs = ((SpectrumGenerator(seed=2, rate_hz=10.0, bins=50), SpectrumGenerator(seed=2, rate_hz=10.0, bins=50)),
+             (VolumeGenerator(seed=3, rate_hz=10.0, shape=(3, 4, 5)),
+              VolumeGenerator(seed=3, rate_hz=10.0, shape=(3, 4, 5))))
+    for generator, twin in pairs:
         for trigger in (1, 2):
             (message,) = generator.messages(trigger, t0 + trigger)
-            signal = (twin.spectrum if isinstance(twin, SpectrumGenerator) else twin.volume)(twin.rng(trigger), trigger - 1)
+            make = twin.spectrum if isinstance(twin, SpectrumGenerator) else twin.volume
+            signal = make(twin.rng(trigger), trigger - 1)
             assert message.payload == serialise_da00(generator.source_name, t0 + trigger, twin.variables(signal))

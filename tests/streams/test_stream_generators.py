@@ -101,7 +101,7 @@ def test_da00_volume_has_three_axes():
     variables = {v.name: v for v in decoded.data}
     assert variables["signal"].axes == ["x", "y", "z"]
     assert np.array_equal(variables["signal"].data, twin.volume(twin.rng(1), 0))
-    for axis, n in zip("xyz", (4, 5, 6)):
+    for axis, n in zip("xyz", (4, 5, 6), strict=True):
         assert variables[axis].axes == [axis] and variables[axis].data.shape == (n,)
         assert np.allclose(np.diff(variables[axis].data), 0.5)
 
@@ -169,12 +169,12 @@ class TestEvents:
                                    pixel_offset=1)
         events = self.decode(m for t in (1, 2, 3) for m in generator.messages(t, T0 + t * 71_428_571))
         assert [e.message_id for e in events] == [0, 1, 2]
-        for trigger, event in zip((1, 2, 3), events):
+        for trigger, event in zip((1, 2, 3), events, strict=True):
             assert list(event.reference_time) == [T0 + trigger * 71_428_571]
             assert list(event.reference_time_index) == [0]
             assert len(event.pixel_id) == len(event.time_of_flight) == 5000
-            assert 1 <= event.pixel_id.min() and event.pixel_id.max() <= 64 * 32
-            assert 0 <= event.time_of_flight.min() and event.time_of_flight.max() < 71_428_571
+            assert event.pixel_id.min() >= 1 and event.pixel_id.max() <= 64 * 32
+            assert event.time_of_flight.min() >= 0 and event.time_of_flight.max() < 71_428_571
 
     def test_decoded_events_are_the_generated_ones(self):
         generator = EventGenerator(seed=8, rate_hz=14.0, events_per_pulse=3000)

@@ -36,7 +36,7 @@ def test_publisher_counts_deliveries_per_trigger_and_sets_headers(donki_kafka, d
     assert len({r.partition for r in records}) == 1  # one source, one key, one partition: order kept
     records.sort(key=lambda r: r.offset)
     expected = [m for t in (1, 2, 3) for m in sent[t]]
-    for seq, (record, message) in enumerate(zip(records, expected)):
+    for seq, (record, message) in enumerate(zip(records, expected, strict=True)):
         headers = record.donki
         assert (headers.stream, headers.seq) == ("a-scalar", seq)
         assert headers.trigger == 1 + seq // 3

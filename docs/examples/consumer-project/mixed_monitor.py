@@ -26,12 +26,16 @@ class MixedMonitor:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self, topic: str) -> None:
-        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"monitor-{topic}",
-                             "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    def start(self, topic: str, group_id: str | None = None) -> "MixedMonitor":
+        # offsets are committed as messages are handled, as a real service does: tests can ask
+        # Kafka whether the group has consumed everything (donki_replay's wait_consumed)
+        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": group_id or f"monitor-{topic}",
+                             "auto.offset.reset": "earliest", "enable.auto.commit": True,
+                             "auto.commit.interval.ms": 100})
         consumer.subscribe([topic])
         self._thread = threading.Thread(target=self._loop, args=(consumer,), daemon=True)
         self._thread.start()
+        return self
 
     def _loop(self, consumer: Consumer) -> None:
         try:

@@ -40,7 +40,7 @@ class RecordMode(str, enum.Enum):
         return tuple(mode.value for mode in cls)
 
     @classmethod
-    def parse(cls, value: "str | RecordMode | None") -> "RecordMode":
+    def parse(cls, value: str | RecordMode | None) -> RecordMode:
         """A mode from its value (``None`` is the default, ``none``)."""
         if value is None:
             return DEFAULT_RECORD_MODE
@@ -49,7 +49,8 @@ class RecordMode(str, enum.Enum):
         try:
             return cls(str(value).strip().lower())
         except ValueError:
-            raise ConfigError(f"record mode {value!r} is not valid; expected one of: {', '.join(cls.choices())}") from None
+            choices = ", ".join(cls.choices())
+            raise ConfigError(f"record mode {value!r} is not valid; expected one of: {choices}") from None
 
     @property
     def records_missing(self) -> bool:

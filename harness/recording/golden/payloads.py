@@ -8,7 +8,8 @@ every field except those that carry run time or run identity.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -51,20 +52,20 @@ FIELD_NORMALISERS: dict[tuple[str, str], Callable[[Any], Any]] = {("x5f2", "stat
 
 
 def _first_difference(a: Any, b: Any, path: str) -> str | None:
-    """Where ``a`` and ``b`` first differ (a readable path and the two values), ``None`` if equal."""
+    """Where ``a`` (golden) and ``b`` (run) first differ: a readable path and both values, ``None`` if equal."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         a, b = np.asarray(a), np.asarray(b)
         if a.shape != b.shape:
-            return f"{path}: shape {a.shape} != {b.shape}"
+            return f"{path}: shape golden {a.shape}, run {b.shape}"
         unequal = np.flatnonzero(a.reshape(-1) != b.reshape(-1))
         if len(unequal):
             i = int(unequal[0])
-            return f"{path}[{i}]: {a.reshape(-1)[i].item()!r} != {b.reshape(-1)[i].item()!r}"
+            return f"{path}[{i}]: golden {a.reshape(-1)[i].item()!r}, run {b.reshape(-1)[i].item()!r}"
         return None
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         if len(a) != len(b):
-            return f"{path}: length {len(a)} != {len(b)}"
-        for i, (x, y) in enumerate(zip(a, b)):
+            return f"{path}: length golden {len(a)}, run {len(b)}"
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
             found = _first_difference(x, y, f"{path}[{i}]")
             if found:
                 return found
@@ -77,7 +78,7 @@ def _first_difference(a: Any, b: Any, path: str) -> str | None:
         return None
     if hasattr(a, "__dict__") and type(a) is type(b) and not isinstance(a, type):
         return _first_difference(vars(a), vars(b), path)
-    return None if a == b else f"{path}: {a!r} != {b!r}"
+    return None if a == b else f"{path}: golden {a!r}, run {b!r}"
 
 
 def _fields(schema: str, decoded: Any) -> dict[str, Any]:
@@ -91,9 +92,9 @@ def _exact(golden: bytes, run: bytes) -> str | None:
     if golden == run:
         return None
     if len(golden) != len(run):
-        return f"payload length {len(golden)} != {len(run)}"
-    at = next(i for i, (x, y) in enumerate(zip(golden, run)) if x != y)
-    return f"payload byte {at}: 0x{golden[at]:02x} != 0x{run[at]:02x}"
+        return f"payload length golden {len(golden)}, run {len(run)}"
+    at = next(i for i, (x, y) in enumerate(zip(golden, run, strict=True)) if x != y)
+    return f"payload byte {at}: golden 0x{golden[at]:02x}, run 0x{run[at]:02x}"
 
 
 def payload_difference(schema: str, golden: bytes, run: bytes, mode: str) -> str | None:

@@ -9,18 +9,19 @@ killed recorder) is opened in SWMR read mode and reads up to its last flush, wit
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
 from harness.errors import RecordingError
-from harness.records import KafkaRecord
 from harness.recording import format as fmt
 from harness.recording.headercodec import decode_headers
 from harness.recording.meta import decode_meta
 from harness.recording.reader.selection import select_rows
 from harness.recording.sidecar import ScenarioText, read_journal, read_scenario
+from harness.records import KafkaRecord
 
 __all__ = ["Recording", "open_recording", "topic_partitions"]
 
@@ -29,6 +30,8 @@ READ_BLOCK_BYTES = 8 << 20
 BLOCK_ROWS = 4096
 _REQUIRED = (fmt.RAW, fmt.INDEX, fmt.PAYLOAD, fmt.KEYS, fmt.HEADERS, fmt.TOPICS, fmt.META)
 _OPEN_BY_WRITER = "already open for write"
+#: what h5py and numpy raise on a damaged file; each becomes a RecordingError naming the file
+HDF5_ERRORS = (OSError, RuntimeError, ValueError, KeyError, TypeError, UnicodeDecodeError, OverflowError)
 
 
 def topic_partitions(index: np.ndarray) -> list[tuple[int, int]]:
@@ -46,7 +49,7 @@ def _stream_header(headers: Iterable[tuple[str, bytes | None]]) -> str | None:
     return None
 
 
-def open_recording(path: str | Path) -> "Recording":
+def open_recording(path: str | Path) -> Recording:
     """Open and validate a recording (use as a context manager)."""
     return Recording(path)
 
@@ -65,8 +68,11 @@ def _open_h5(path: Path) -> tuple[Any, bool]:
         with open(path, "rb") as fh:
             head = fh.read(8)
         raise RecordingError(f"{path} is not an HDF5 file (starts with {head!r}); expected a pytest-donki recording")
+    _check_global_heaps(path)
     try:
         return h5py.File(path, "r"), False
+    except RuntimeError as exc:
+        raise RecordingError(f"{path} is damaged and cannot be opened: {exc}") from None
     except OSError as exc:
         if _OPEN_BY_WRITER not in str(exc):
             raise RecordingError(f"{path} is damaged and cannot be opened: {exc}") from None
@@ -74,6 +80,52 @@ def _open_h5(path: Path) -> tuple[Any, bool]:
         return h5py.File(path, "r", libver="latest", swmr=True), True
     except OSError as exc:
         raise RecordingError(f"{path} is damaged and cannot be opened (also not in SWMR mode): {exc}") from None
+
+
+GCOL = b"GCOL"
+GCOL_HEADER = 16  # signature, version, 3 reserved, collection size (8)
+GCOL_SCAN_BYTES = 1 << 20  # a big file is scanned at both ends, where HDF5 puts what it writes at create and close
+GCOL_SCAN_WHOLE = 64 << 20  # a file up to this size is scanned whole
+
+
+def _check_global_heaps(path: Path) -> None:
+    """Refuse a file whose HDF5 global heap (variable-length strings) would hang libhdf5.
+
+    libhdf5 walks a heap collection object by object; a free-space object of size 0 (one bit
+    flip) makes that walk stand still forever, holding the GIL, where no timeout can reach it.
+    The collections are found by signature, at both ends of a big file (a heuristic: HDF5 writes
+    its metadata there when the file is created and closed), anywhere in a small one.
+    """
+    import mmap
+
+    size = path.stat().st_size
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        spans = [(0, size)] if size <= GCOL_SCAN_WHOLE else [(0, GCOL_SCAN_BYTES), (size - GCOL_SCAN_BYTES, size)]
+        for low, high in spans:
+            at = data.find(GCOL, low, high)
+            while at != -1:
+                problem = _walk_collection(data, at, size)
+                if problem:
+                    raise RecordingError(f"{path} is damaged: the HDF5 global heap at byte {at} {problem}")
+                at = data.find(GCOL, at + 1, high)
+
+
+def _walk_collection(data: Any, at: int, size: int) -> str | None:
+    header = data[at:at + GCOL_HEADER]
+    if len(header) < GCOL_HEADER or header[4] != 1 or header[5:8] != b"\0\0\0":
+        return None  # the four letters inside other data, not a collection
+    end = at + int.from_bytes(header[8:16], "little")
+    if end > size or end - at < 4096:
+        return None
+    p = at + GCOL_HEADER
+    while p + 16 <= end:
+        index = int.from_bytes(data[p:p + 2], "little")
+        length = int.from_bytes(data[p + 8:p + 16], "little")
+        step = length if index == 0 else 16 + (length + 7) // 8 * 8
+        if step <= 0:
+            return "has an object of size 0 (libhdf5 would loop forever reading it)"
+        p += step
+    return None
 
 
 class Recording:
@@ -99,6 +151,9 @@ class Recording:
         try:
             self.version = fmt.check_version(self._h5.attrs, str(self.path))
             self._load()
+        except HDF5_ERRORS as exc:  # h5py's own errors on damaged metadata, e.g. "Error iterating over attributes"
+            self.close()
+            raise self._damaged(f"HDF5 cannot read it ({type(exc).__name__}: {exc})") from None
         except BaseException:
             self.close()
             raise
@@ -118,7 +173,7 @@ class Recording:
             self.topics = [t.decode() for t in self._h5[fmt.TOPICS][:]]
             self.index = self._h5[fmt.INDEX][:]
             sizes = {name: self._h5[name].shape[0] for name in (fmt.PAYLOAD, fmt.KEYS, fmt.HEADERS)}
-        except (OSError, ValueError, KeyError) as exc:
+        except HDF5_ERRORS as exc:
             raise self._damaged(f"its index cannot be read ({exc})") from None
         self.complete = bool(self.metadata.get("complete", False))
         self._check_index(sizes)
@@ -152,12 +207,18 @@ class Recording:
     @property
     def journal(self) -> Any:
         """The run journal (``harness.orchestra.journal.Journal``), ``None`` if not stored."""
-        return read_journal(self._h5, str(self.path))
+        try:
+            return read_journal(self._h5, str(self.path))
+        except HDF5_ERRORS as exc:
+            raise self._damaged(f"its journal cannot be read ({type(exc).__name__}: {exc})") from None
 
     @property
     def scenario(self) -> ScenarioText | None:
         """The scenario that produced the run, ``None`` if not stored."""
-        return read_scenario(self._h5, str(self.path))
+        try:
+            return read_scenario(self._h5, str(self.path))
+        except HDF5_ERRORS as exc:
+            raise self._damaged(f"its scenario cannot be read ({type(exc).__name__}: {exc})") from None
 
     @property
     def h5(self) -> Any:
@@ -234,7 +295,7 @@ class Recording:
         (a namedtuple, ``None`` for a payload of unknown schema); ``filters`` as :meth:`select`."""
         from harness.recording.decode import decode_payload
 
-        for row, record in zip(self.select(**filters).tolist(), self.records(**filters)):
+        for row, record in zip(self.select(**filters).tolist(), self.records(**filters), strict=True):
             yield record, decode_payload(record.value, f"{self.path} message #{row}")
 
     def record(self, row: int) -> KafkaRecord:
@@ -254,8 +315,9 @@ class Recording:
         if length <= 0:
             return b""
         try:
-            return self._h5[name][start:start + length].tobytes()
-        except (OSError, ValueError) as exc:
+            data: bytes = self._h5[name][start:start + length].tobytes()
+            return data
+        except HDF5_ERRORS as exc:
             raise self._damaged(f"bytes {start}..{start + length} of /{name} cannot be read ({exc})") from None
 
     def _blocks(self, rows: np.ndarray) -> Iterator[np.ndarray]:
@@ -281,9 +343,9 @@ class Recording:
         low = int(starts[nonempty].min())
         high = int((starts + lengths)[nonempty].max())
         if high - low > READ_BLOCK_BYTES + int(lengths.max()):
-            return [self._read_bytes(name, int(s), int(n)) for s, n in zip(starts, lengths)]
+            return [self._read_bytes(name, int(s), int(n)) for s, n in zip(starts, lengths, strict=True)]
         data = self._read_bytes(name, low, high - low)
-        return [data[s - low:s - low + n] if n else b"" for s, n in zip(starts.tolist(), lengths.tolist())]
+        return [data[s - low:s - low + n] if n else b"" for s, n in zip(starts.tolist(), lengths.tolist(), strict=True)]
 
     def _read_block(self, rows: np.ndarray) -> Iterator[KafkaRecord]:
         entries = self.index[rows]
@@ -293,7 +355,7 @@ class Recording:
         null_keys = (entries["key_length"] == fmt.NULL_KEY).tolist()
         columns = zip(rows.tolist(), entries["topic"].tolist(), entries["partition"].tolist(),
                       entries["offset"].tolist(), entries["timestamp"].tolist(), entries["timestamp_type"].tolist(),
-                      entries["receive_time"].tolist(), payloads, keys, headers, null_keys)
+                      entries["receive_time"].tolist(), payloads, keys, headers, null_keys, strict=True)
         for row, topic, partition, offset, ts, ts_type, received, payload, key, blob, null_key in columns:
             yield KafkaRecord(
                 topic=self.topics[topic],
@@ -313,7 +375,7 @@ class Recording:
         if self._owns_file:
             self._h5.close()
 
-    def __enter__(self) -> "Recording":
+    def __enter__(self) -> Recording:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:

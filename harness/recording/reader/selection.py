@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -51,8 +51,10 @@ def select_rows(
     if partitions is not None:
         mask &= np.isin(index["partition"], _as_ints(partitions, "partitions"))
     if streams is not None:
+        if names is None:
+            raise ValueError("a streams filter needs the stream name of every row (names=...)")
         wanted = set(streams)
-        mask &= np.fromiter((name in wanted for name in names), dtype=bool, count=len(index))
+        mask &= np.fromiter((name in wanted for name in names), dtype=np.bool_, count=len(index))
     if start is not None or stop is not None:
         times = times_s(index, clock)
         if start is not None:

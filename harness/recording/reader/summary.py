@@ -68,7 +68,7 @@ class Summary:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["state"] = self.state
-        for topic, summary in zip(data["topics"], self.topics):
+        for topic, summary in zip(data["topics"], self.topics, strict=True):
             topic.update(rate_hz=summary.rate_hz, mb_per_s=summary.mb_per_s, span_s=summary.span_s)
         return data
 
@@ -83,7 +83,8 @@ class Summary:
                             ", ".join(f"{s or '?'}:{n}" for s, n in sorted(t.schemas.items())))
                            for t in self.topics]
         widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-        lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+        lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+                  for row in rows]
         journal = "none" if self.journal_events is None else f"{self.journal_events} events"
         lines.append(f"journal: {journal}; scenario: {self.scenario or 'none'}")
         lines += [f"view {name}: {kind}" for name, kind in sorted(self.views.items())]

@@ -17,9 +17,10 @@ How a recording is cut into slices (``split``):
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,9 +28,13 @@ from harness.errors import ScenarioError
 from harness.headers import make_headers
 from harness.orchestra.ack import AckAfter
 from harness.orchestra.action import ActionResult
-from harness.records import KafkaRecord
 from harness.recording import format as fmt
 from harness.recording.fbtime import shift_times
+from harness.records import KafkaRecord
+
+if TYPE_CHECKING:
+    from harness.recording.reader.reader import Recording
+    from harness.streams.actions import PlayerSettings
 
 __all__ = ["CapturedAction", "CapturedOptions", "plan_slices", "captured_action"]
 #: Selections up to this size are read into memory at setup; larger ones per trigger.
@@ -52,7 +57,7 @@ class CapturedOptions:
     shift_timestamps: bool = True
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> "CapturedOptions":
+    def from_params(cls, params: Mapping[str, Any]) -> CapturedOptions:
         return cls(str(params["recording"]), tuple(params.get("topics") or ()), tuple(params.get("streams") or ()),
                    str(params.get("split", "auto")), int(params.get("messages_per_trigger", 1)),
                    str(params.get("time_base", "timestamp")), bool(params.get("loop", True)),
@@ -115,7 +120,8 @@ class _Publisher:
             raise ScenarioError(f"captured stream: topic {self.topic!r} does not exist")
         return len(info.partitions)
 
-    def publish(self, trigger: int, record: KafkaRecord, payload: bytes, headers: list, stamp: int) -> None:
+    def publish(self, trigger: int, record: KafkaRecord, payload: bytes, headers: list[tuple[str, bytes | None]],
+                stamp: int) -> None:
         tally = self.tallies.setdefault(trigger, self._tally_type(trigger))
 
         def delivered(error: Any, message: Any) -> None:
@@ -125,7 +131,7 @@ class _Publisher:
         partition = record.partition % self.partitions  # one recorded partition stays one partition
         while True:
             try:
-                self.producer.produce(self.topic, payload, record.key, partition=partition, headers=headers,
+                self.producer.produce(self.topic, payload, record.key, partition=partition, headers=[*headers],
                                       timestamp=stamp, on_delivery=delivered)
                 break
             except BufferError:
@@ -154,7 +160,7 @@ class _Publisher:
 class CapturedAction:
     """Per trigger, publish the next slice of a recording (see the module docstring)."""
 
-    def __init__(self, options: CapturedOptions, settings: Any, context: Mapping[str, Any]) -> None:
+    def __init__(self, options: CapturedOptions, settings: PlayerSettings, context: Mapping[str, Any]) -> None:
         self.options = options
         self.settings = settings
         self.context = dict(context)
@@ -163,7 +169,7 @@ class CapturedAction:
         self.calls = 0
         self.slices: list[np.ndarray] = []
         self.slice_starts: list[int] = []
-        self._recording: Any = None
+        self._recording: Recording | None = None
         self._preloaded: dict[int, KafkaRecord] | None = None
         self._publisher: _Publisher | None = None
         self.start_ns = settings.start_ns
@@ -175,14 +181,15 @@ class CapturedAction:
         from harness.streams.actions import client_config_for
 
         path = Path(self.options.recording)
-        self._recording = Recording(path)
-        rows = self._recording.select(topics=self.options.topics or None, streams=self.options.streams or None)
+        recording = self._recording = Recording(path)
+        rows = recording.select(topics=self.options.topics or None, streams=self.options.streams or None)
         if not len(rows):
+            topics, streams = list(self.options.topics) or "all", list(self.options.streams) or "all"
             raise ScenarioError(f"captured stream {self.stream!r}: {path} has no messages for topics "
-                                f"{list(self.options.topics) or 'all'} and streams {list(self.options.streams) or 'all'}")
-        self.slices, self.slice_starts = plan_slices(self._recording.index, rows, self.options, self.settings.rate_hz)
-        if int(self._recording.index["payload_length"][rows].sum()) <= PRELOAD_BYTES:
-            self._preloaded = dict(zip(rows.tolist(), self._recording.records(rows)))
+                                f"{topics} and streams {streams}")
+        self.slices, self.slice_starts = plan_slices(recording.index, rows, self.options, self.settings.rate_hz)
+        if int(recording.index["payload_length"][rows].sum()) <= PRELOAD_BYTES:
+            self._preloaded = dict(zip(rows.tolist(), recording.records(rows), strict=True))
         topic = self.context.get("topic")
         if not topic:
             raise ScenarioError(f"captured stream {self.stream!r}: no topic in the player's context")
@@ -211,17 +218,23 @@ class CapturedAction:
             index %= len(self.slices)
         return index
 
+    def _set_up(self) -> tuple[Recording, _Publisher, int]:
+        if self._recording is None or self._publisher is None or self.start_ns is None:
+            raise ScenarioError(f"captured stream {self.stream!r}: triggered before its setup()")
+        return self._recording, self._publisher, self.start_ns
+
     def _data_time_ns(self, trigger: int) -> int:
         if self.settings.clock == "nominal":
-            return self.start_ns + round((trigger - 1) * 1e9 / self.settings.base_rate_hz)
+            return self._set_up()[2] + round((trigger - 1) * 1e9 / self.settings.base_rate_hz)
         return time.time_ns()
 
     def _records(self, rows: np.ndarray) -> list[KafkaRecord]:
         if self._preloaded is not None:
             return [self._preloaded[int(r)] for r in rows]
-        return list(self._recording.records(rows))
+        return list(self._set_up()[0].records(rows))
 
     def __call__(self, trigger: int) -> ActionResult:
+        publisher = self._set_up()[1]
         which = self._slice_for_call()
         if which is None:
             return self._result(trigger)
@@ -231,9 +244,9 @@ class CapturedAction:
             headers = make_headers(self.stream, trigger, self.seq, payload,
                                    [(k, v) for k, v in record.headers if not k.startswith("donki.")])
             stamp = record.timestamp_ms + delta_ns // 1_000_000 if record.timestamp_type else 0
-            self._publisher.publish(trigger, record, payload, headers, stamp)
+            publisher.publish(trigger, record, payload, headers, stamp)
             self.seq += 1
-        self._publisher.producer.poll(0)
+        publisher.producer.poll(0)
         return self._result(trigger)
 
     def _result(self, trigger: int) -> ActionResult:
@@ -242,11 +255,11 @@ class CapturedAction:
         if self.settings.ack is AckAfter.DELIVERY:
             return ActionResult(messages=sent, bytes=size, delivered=tally.delivered if tally else 0,
                                 failed=tally.failed if tally else 0)
-        delivered, failed = self._publisher.reports_since_last()
+        delivered, failed = self._set_up()[1].reports_since_last()
         return ActionResult(messages=sent, bytes=size, delivered=delivered, failed=failed)
 
     def wait_delivered(self, trigger: int, timeout_s: float) -> ActionResult:
-        tally = self._publisher.wait_delivered(trigger, timeout_s)
+        tally = self._set_up()[1].wait_delivered(trigger, timeout_s)
         return ActionResult(messages=tally.sent, bytes=tally.bytes, delivered=tally.delivered, failed=tally.failed,
                             extra={"pending": tally.pending})
 

@@ -65,7 +65,7 @@ class RecordFeed:
         cost = time.monotonic() - started
         self._block_cost_s = cost if not self._block_cost_s else 0.8 * self._block_cost_s + 0.2 * cost
 
-    def __iter__(self) -> "RecordFeed":
+    def __iter__(self) -> RecordFeed:
         return self
 
     def __next__(self) -> KafkaRecord:

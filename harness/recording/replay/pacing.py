@@ -12,8 +12,8 @@ p99 interval error 3-9 ms at 1 kHz with a 2 ms spin, under 1 ms with 0.2 ms).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -34,7 +34,7 @@ def fine_timer_slack() -> bool:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(_PR_SET_TIMERSLACK, 1, 0, 0, 0) == 0
+        return bool(libc.prctl(_PR_SET_TIMERSLACK, 1, 0, 0, 0) == 0)
     except (OSError, AttributeError):
         return False
 
@@ -105,7 +105,7 @@ class TimingError:
 
     @classmethod
     def measure(cls, scheduled: Sequence[float], actual: Sequence[float],
-                due: Sequence[float] | None = None) -> "TimingError | None":
+                due: Sequence[float] | None = None) -> TimingError | None:
         """From recorded offsets, actual offsets and due offsets (default: recorded), same start.
 
         ``None`` for fewer than 2 messages.
@@ -116,8 +116,9 @@ class TimingError:
             return None
         interval = np.abs(np.diff(real) - np.diff(sched))
         late = real - (sched if due is None else np.asarray(due, dtype=np.float64))
-        return cls(len(sched), *(float(np.percentile(interval, q)) for q in (50, 99)), float(interval.max()),
-                   *(float(np.percentile(late, q)) for q in (50, 99)), float(late.max()))
+        return cls(len(sched), float(np.percentile(interval, 50)), float(np.percentile(interval, 99)),
+                   float(interval.max()), float(np.percentile(late, 50)), float(np.percentile(late, 99)),
+                   float(late.max()))
 
     def line(self) -> str:
         return (f"interval error p50 {self.interval_p50 * 1e3:.3f} ms, p99 {self.interval_p99 * 1e3:.3f} ms, "

@@ -13,19 +13,21 @@ from __future__ import annotations
 import gc
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any
 
-
-from harness.errors import BrokerUnreachableError, RecordingError, TopicError
-from harness.records import KafkaRecord
+from harness import validate
+from harness.errors import BrokerUnreachableError, ConfigError, RecordingError, TopicError
 from harness.recording.fbtime import data_time_ns
+from harness.recording.integrity import refuse_damaged
+from harness.recording.reader.reader import Recording, topic_partitions
 from harness.recording.replay.feed import RecordFeed
 from harness.recording.replay.pacing import DEFAULT_CATCH_UP_S, DEFAULT_SPIN_S, Pacer, TimingError
-from harness.recording.reader.reader import Recording, topic_partitions
 from harness.recording.replay.retime import Retimer
 from harness.recording.throughput import Throughput
+from harness.records import KafkaRecord
 
 __all__ = ["Replayer", "ReplayReport", "CLOCKS", "TopicMap"]
 
@@ -37,6 +39,9 @@ PACED_BLOCK_ROWS = 128
 FAST_BLOCK_ROWS = 4096
 POLL_EVERY = 512  # flat out, serve the producer's events every this many messages
 TopicMap = Mapping[str, str] | Callable[[str], str] | None
+
+MIN_SPEED = 1e-3  # a thousand times slower than recorded: a one-second recording takes 17 minutes
+MAX_SPEED = 1e6  # faster than this is --fast
 
 
 @dataclass
@@ -175,6 +180,7 @@ class Replayer:
         flush_timeout_s: float = FLUSH_TIMEOUT_S,
         check_topics: bool = True,
         producer_overrides: Mapping[str, Any] | None = None,
+        verify: bool = True,
     ) -> None:
         if clock not in CLOCKS:
             raise RecordingError(f"unknown replay clock {clock!r}; expected one of {', '.join(CLOCKS)}")
@@ -182,13 +188,28 @@ class Replayer:
             raise RecordingError(f"replay speed {speed} is negative; expected > 0, or None/0 for as fast as possible")
         if loops < 0:
             raise RecordingError(f"loops={loops}; expected 1 or more, or 0 to repeat until stopped")
+        try:
+            if speed:  # None or 0: as fast as possible
+                validate.number("replay speed", speed, low=MIN_SPEED, high=MAX_SPEED)
+            validate.integer("replay loops (0: until stopped)", loops, low=0, high=validate.MAX_COUNT)
+            if max_gap_s is not None:
+                validate.duration("replay max_gap_s", max_gap_s)
+        except ConfigError as exc:
+            raise RecordingError(str(exc)) from None
         self._owns = not isinstance(recording, Recording)
-        self.recording = Recording(recording) if self._owns else recording
+        self.recording = recording if isinstance(recording, Recording) else Recording(recording)
         self.client_config = dict(client_config)
         self.map_topic = _mapper(topic_map)
         select_clock = "received" if clock == "received" else "timestamp"
         self.rows = self.recording.select(topics=topics, streams=streams, partitions=partitions, triggers=triggers,
                                           start=start, stop=stop, clock=select_clock)
+        if verify:  # before any producer exists: damaged data is refused, never half-published
+            try:
+                refuse_damaged(self.recording, self.rows)
+            except BaseException:
+                if self._owns:
+                    self.recording.close()
+                raise
         self.speed = speed or None
         self.clock, self.loops, self.max_gap_s = clock, loops, max_gap_s
         self.shift_timestamps, self.spin_s, self.flush_timeout_s = shift_timestamps, spin_s, flush_timeout_s
@@ -298,9 +319,10 @@ class Replayer:
             self.report.timing = TimingError.measure(run.scheduled, run.actual, run.due)
             self.report.resyncs, self.report.resync_s = run.pacer.resyncs, run.pacer.shift_s
 
-    def _send_loop(self, producer: Any, run: "_Run") -> bool:
+    def _send_loop(self, producer: Any, run: _Run) -> bool:
         """One pass over the selection; false if stopped or there was nothing to send."""
-        schedule = _Schedule(self.speed, self.max_gap_s) if run.paced else None
+        # paced means a speed was given (see _send_all)
+        schedule = _Schedule(self.speed, self.max_gap_s) if run.paced and self.speed is not None else None
         # paced: small blocks read in the gaps between sends; flat out: large blocks, fewer reads
         feed = RecordFeed(self.recording, self.rows, block_rows=PACED_BLOCK_ROWS if run.paced else FAST_BLOCK_ROWS)
         if run.paced:
@@ -325,11 +347,12 @@ class Replayer:
         gap_ns = (last_t - first_t) // (count - 1) if count > 1 else 1_000_000_000
         if schedule is not None:
             self.report.clamped_gaps += schedule.clamped
-            run.loop_offset_s += schedule.previous + gap_ns / 1e9 / self.speed
+            run.loop_offset_s += schedule.previous + gap_ns / 1e9 / schedule.speed
         run.loop_shift_ns += last_t - first_t + gap_ns
         return True
 
-    def _produce(self, producer: Any, record: KafkaRecord, payload: bytes, headers: tuple, timestamp: int | None) -> None:
+    def _produce(self, producer: Any, record: KafkaRecord, payload: bytes,
+                 headers: tuple[tuple[str, bytes | None], ...], timestamp: int | None) -> None:
         topic = self._topics.get(record.topic)
         if topic is None:
             topic = self._topics[record.topic] = self.map_topic(record.topic)
@@ -345,7 +368,7 @@ class Replayer:
         if self.speed is not None or report.messages % POLL_EVERY == 0:
             producer.poll(0)
 
-    def _produce_when_room(self, producer: Any, args: tuple) -> None:
+    def _produce_when_room(self, producer: Any, args: tuple[Any, ...]) -> None:
         topic, payload, key, partition, stamp, headers = args
         deadline = time.monotonic() + self.flush_timeout_s
         while True:
@@ -355,7 +378,8 @@ class Replayer:
                 return
             except BufferError:
                 if time.monotonic() > deadline:
-                    raise RecordingError(f"replay: the producer queue stayed full for {self.flush_timeout_s:.0f} s")
+                    raise RecordingError(
+                        f"replay: the producer queue stayed full for {self.flush_timeout_s:.0f} s") from None
 
     def _failed(self, error: Any, message: Any) -> None:
         """Delivery report callback; with ``delivery.report.only.error`` only failures arrive."""
@@ -373,7 +397,7 @@ class Replayer:
 
     # -- background use ---------------------------------------------------------------
 
-    def start(self) -> "Replayer":
+    def start(self) -> Replayer:
         """Replay in a background thread (for endless loops or concurrent recording)."""
         self._thread = threading.Thread(target=self._run_in_thread, name="donki-replayer", daemon=True)
         self._thread.start()

@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 
 from harness.headers import CRC32, crc32_hex
-from harness.records import TIMESTAMP_NOT_AVAILABLE, KafkaRecord
 from harness.recording.fbtime import data_time_ns, shift_times
+from harness.records import TIMESTAMP_NOT_AVAILABLE, KafkaRecord
 
 __all__ = ["Retimer", "replace_crc"]
 
@@ -33,7 +33,8 @@ class Retimer:
         self.data_delta_ns: int | None = None
         self.unshifted = 0  # payloads of a known schema that were malformed and sent as recorded
 
-    def apply(self, record: KafkaRecord, loop_shift_ns: int = 0) -> tuple[bytes, tuple, int | None]:
+    def apply(self, record: KafkaRecord,
+              loop_shift_ns: int = 0) -> tuple[bytes, tuple[tuple[str, bytes | None], ...], int | None]:
         """Payload, headers and Kafka timestamp (``None``: let the producer stamp it) to send."""
         # a log-append time is replayed as the create time it was: the data keep their recorded times
         has_time = record.timestamp_type != TIMESTAMP_NOT_AVAILABLE and record.timestamp_ms >= 0

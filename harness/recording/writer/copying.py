@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from harness.errors import RecordingError
-from harness.records import KafkaRecord
+from harness.recording.names import local_topic
 from harness.recording.writer.writer import RecordingWriter
+from harness.records import KafkaRecord
 
 __all__ = ["local_topic", "write_records", "recover"]
 
 #: Metadata of the run that a copy must not take over as its own.
 _RUN_STATS = ("messages", "bytes", "flushes", "complete", "started", "started_iso", "stopped", "stopped_iso",
               "stop_reason", "software", "host", "platform")
-
-
-def local_topic(topic: str, namespace: str | None) -> str:
-    """``topic`` without its test namespace prefix (``<prefix>.<local>`` -> ``<local>``)."""
-    if namespace and topic.startswith(namespace + "."):
-        return topic[len(namespace) + 1:]
-    return topic
 
 
 def inherited(metadata: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,8 @@ datasets. As in the file writer, an ev44 message without events adds no pulse.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -196,7 +197,7 @@ def write_views(h5: Any, path: str, *, units: Mapping[str, str] | None = None,
     views: dict[tuple[str, str, str], Any] = {}
     names: set[str] = set()
     skipped = 0
-    for row, record in zip(rows.tolist(), recording.records(rows)):
+    for row, record in zip(rows.tolist(), recording.records(rows), strict=True):  # one record per row asked
         try:  # a view is a convenience: a bad payload stays in the raw log and is counted here
             data = decode_payload(record.value, f"{path} message #{row} ({record.topic})")
         except RecordingError:

@@ -17,7 +17,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from harness.errors import RecordingError
 
@@ -37,14 +38,14 @@ class WriteBehind:
     two threads at once. Every wait ends at ``wait_s``.
     """
 
-    def __init__(self, write: Callable[[list, float], None], idle: Callable[[], Any],
+    def __init__(self, write: Callable[[list[Any], float], None], idle: Callable[[], Any],
                  max_bytes: int = MAX_BEHIND_BYTES, name: str = "donki-writer", threaded: bool = True,
                  wait_s: float = JOIN_S) -> None:
         self._write, self._idle, self._max_bytes = write, idle, max_bytes
         self.threaded = threaded
         self._wait_s = wait_s
         self._lock = threading.Lock()
-        self._batches: deque[tuple[list, float, int]] = deque()
+        self._batches: deque[tuple[list[Any], float, int]] = deque()
         self._pending_bytes = 0
         self._closing = False
         self._changed = threading.Condition()
@@ -53,7 +54,7 @@ class WriteBehind:
         if threaded:
             self._thread.start()
 
-    def submit(self, messages: list, received: float, size: int) -> None:
+    def submit(self, messages: list[Any], received: float, size: int) -> None:
         """Queue a batch of ``size`` payload bytes; blocks while the backlog is full."""
         if not self.threaded:  # write in the caller's thread
             self._write(messages, received)
@@ -65,7 +66,7 @@ class WriteBehind:
             self._pending_bytes += size
             self._changed.notify_all()
 
-    def write(self, messages: list, received: float) -> None:
+    def write(self, messages: list[Any], received: float) -> None:
         """Write a batch in the caller's thread, after the queued ones (which keeps the order)."""
         if self.threaded:
             with self._changed:
@@ -95,7 +96,7 @@ class WriteBehind:
         with self._changed:
             self._raise_error()
 
-    def _next(self) -> tuple[list, float, int] | None:
+    def _next(self) -> tuple[list[Any], float, int] | None:
         with self._changed:
             if not self._batches and not self._closing:
                 self._changed.wait(IDLE_S)

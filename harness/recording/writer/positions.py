@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from harness.errors import ConfigError, TopicError
 
@@ -23,22 +25,24 @@ class StartPosition:
     timestamp_ms: int | None = None
 
     @classmethod
-    def parse(cls, value: Any) -> "StartPosition":
+    def parse(cls, value: Any) -> StartPosition:
         """From ``"earliest"``, ``"latest"``, epoch seconds, an ISO 8601 time or a datetime."""
         if isinstance(value, StartPosition):
             return value
         if isinstance(value, _dt.datetime):
-            moment = value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
-            return cls("timestamp", int(moment.timestamp() * 1000))
+            moment = value if value.tzinfo else value.replace(tzinfo=_dt.UTC)
+            return cls("timestamp", _epoch_ms(moment.timestamp(), value))
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return cls("timestamp", int(value * 1000))
+            return cls("timestamp", _epoch_ms(value, value))
         text = str(value).strip()
         if text in ("earliest", "latest"):
             return cls(text)
         try:
-            return cls("timestamp", int(float(text) * 1000))
+            seconds = float(text)
         except ValueError:
             pass
+        else:
+            return cls("timestamp", _epoch_ms(seconds, value))
         try:
             return cls.parse(_dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
         except ValueError:
@@ -48,9 +52,9 @@ class StartPosition:
             ) from None
 
     def describe(self) -> str:
-        if self.kind != "timestamp":
+        if self.kind != "timestamp" or self.timestamp_ms is None:
             return self.kind
-        moment = _dt.datetime.fromtimestamp(self.timestamp_ms / 1000, _dt.timezone.utc)
+        moment = _dt.datetime.fromtimestamp(self.timestamp_ms / 1000, _dt.UTC)
         return f"timestamp {moment.isoformat()}"
 
 
@@ -90,6 +94,8 @@ def _resolve(consumer: Any, partitions: Sequence[Any], start: StartPosition, tim
     from confluent_kafka import TopicPartition
 
     if start.kind == "timestamp":
+        if start.timestamp_ms is None:
+            raise ConfigError("a 'timestamp' start position needs timestamp_ms; build it with StartPosition.parse")
         query = [TopicPartition(tp.topic, tp.partition, start.timestamp_ms) for tp in partitions]
         resolved = []
         for tp in consumer.offsets_for_times(query, timeout=timeout_s):
@@ -103,3 +109,13 @@ def _resolve(consumer: Any, partitions: Sequence[Any], start: StartPosition, tim
         low, high = consumer.get_watermark_offsets(tp, timeout=timeout_s)
         resolved.append(TopicPartition(tp.topic, tp.partition, low if start.kind == "earliest" else high))
     return resolved
+
+
+MAX_EPOCH_S = 253_402_300_799  # 9999-12-31T23:59:59Z, the last time an ISO 8601 text can name
+
+
+def _epoch_ms(seconds: float, given: Any) -> int:
+    if not (math.isfinite(seconds) and 0 <= seconds <= MAX_EPOCH_S):
+        raise ConfigError(f"start position {given!r}: expected seconds since the Unix epoch from 0 to "
+                          f"{MAX_EPOCH_S} (year 9999), 'earliest' or 'latest'")
+    return int(seconds * 1000)

@@ -12,16 +12,21 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
+from harness import validate
 from harness.errors import BrokerUnreachableError, DonkiError, RecordingError, TopicError
-from harness.records import KafkaRecord
+from harness.recording.throughput import Throughput
 from harness.recording.writer.pipeline import WriteBehind
 from harness.recording.writer.positions import StartPosition, resolve_offsets
 from harness.recording.writer.writer import DEFAULT_FLUSH_INTERVAL_S, DEFAULT_MAX_BUFFER_BYTES, RecordingWriter
-from harness.recording.throughput import Throughput
+from harness.records import KafkaRecord
+
+if TYPE_CHECKING:
+    from confluent_kafka import TopicPartition
 
 __all__ = ["Recorder", "RecorderStats", "CONSUMER_SETTINGS"]
 
@@ -115,7 +120,9 @@ class Recorder:
         consumer_overrides: Mapping[str, Any] | None = None,
         write_behind: bool = True,
     ) -> None:
-        self.path = Path(path)
+        self.path = validate.new_file("recording", path, make_parents=True)  # the writer makes the directory
+        _check_numbers(max_messages, duration_s, flush_interval_s, max_buffer_bytes, report_interval_s,
+                       connect_timeout_s)
         self.topics = list(dict.fromkeys(topics))
         if not self.topics:
             raise RecordingError("a recorder needs at least one topic (--topic NAME)")
@@ -124,8 +131,8 @@ class Recorder:
         self.until_end, self.max_messages, self.duration_s = until_end, max_messages, duration_s
         self.journal, self.scenario, self.units, self.views = journal, scenario, units, views
         self.metadata = dict(metadata or {})
-        self._writer_options = dict(flush_interval_s=flush_interval_s, max_buffer_bytes=max_buffer_bytes,
-                                    overwrite=overwrite)
+        self._writer_options: dict[str, Any] = dict(flush_interval_s=flush_interval_s,
+                                                    max_buffer_bytes=max_buffer_bytes, overwrite=overwrite)
         self._on_record, self._progress, self._report_s = on_record, progress, report_interval_s
         self._connect_timeout_s = connect_timeout_s
         self.write_behind = write_behind
@@ -135,7 +142,7 @@ class Recorder:
         self._error: BaseException | None = None
         self._consumer: Any = None
         self._writer: RecordingWriter | None = None
-        self._assigned: list[Any] = []
+        self._assigned: list[TopicPartition] = []
         self._end_offsets: dict[tuple[str, int], int] = {}
         self._stats = RecorderStats(str(self.path))
         self._pipeline: WriteBehind | None = None
@@ -143,7 +150,7 @@ class Recorder:
 
     # -- setting up -------------------------------------------------------------------
 
-    def open(self) -> "Recorder":
+    def open(self) -> Recorder:
         """Connect, check the topics, fix the start offsets and create the file."""
         from harness.kafka.clients import make_consumer
         from harness.kafka.readiness import probe
@@ -167,7 +174,7 @@ class Recorder:
             raise
         return self
 
-    def _partitions(self) -> list[Any]:
+    def _partitions(self) -> list[TopicPartition]:
         from confluent_kafka import KafkaException, TopicPartition
 
         try:
@@ -175,7 +182,7 @@ class Recorder:
         except KafkaException as exc:
             raise BrokerUnreachableError(f"cannot list topics on {self.client_config.get('bootstrap.servers')}: "
                                          f"{exc.args[0] if exc.args else exc}") from None
-        found = []
+        found: list[TopicPartition] = []
         for topic in self.topics:
             info = metadata.topics.get(topic)
             if info is None or info.error is not None or not info.partitions:
@@ -185,10 +192,11 @@ class Recorder:
             found.extend(TopicPartition(topic, p) for p in sorted(info.partitions))
         return found
 
-    def _high_watermarks(self, partitions: list[Any]) -> dict[tuple[str, int], int]:
-        ends = {}
+    def _high_watermarks(self, partitions: list[TopicPartition]) -> dict[tuple[str, int], int]:
+        ends: dict[tuple[str, int], int] = {}
         for tp in partitions:
-            ends[(tp.topic, tp.partition)] = self._consumer.get_watermark_offsets(tp, timeout=self._connect_timeout_s)[1]
+            _, high = self._consumer.get_watermark_offsets(tp, timeout=self._connect_timeout_s)
+            ends[(tp.topic, tp.partition)] = high
         return ends
 
     def _run_metadata(self, bootstrap: str) -> dict[str, Any]:
@@ -205,11 +213,11 @@ class Recorder:
         t0 = time.monotonic()
         wall0 = time.time()
         reason = "stopped"
-        self._pipeline = WriteBehind(self._write, self._writer.maybe_flush, name=f"donki-writer-{self.path.name}",
-                                     threaded=self.write_behind)
+        pipeline = self._pipeline = WriteBehind(self._write, self._open_writer().maybe_flush,
+                                                name=f"donki-writer-{self.path.name}", threaded=self.write_behind)
         try:
-            reason = self._loop(t0, wall0)
-            self._pipeline.close()
+            reason = self._loop(pipeline, t0, wall0)
+            pipeline.close()
         except BaseException as exc:
             reason = f"error: {type(exc).__name__}: {exc}"
             raise
@@ -217,14 +225,19 @@ class Recorder:
             self._finish(reason, t0)
         return self._stats
 
-    def _loop(self, t0: float, wall0: float) -> str:
+    def _open_writer(self) -> RecordingWriter:
+        if self._writer is None:
+            raise RecordingError(f"recording {self.path}: the recorder is not open; call open() or run() first")
+        return self._writer
+
+    def _loop(self, pipeline: WriteBehind, t0: float, wall0: float) -> str:
         next_report = t0 + self._report_s
         pending_ends = dict(self._end_offsets)
         if self.until_end:
             pending_ends = {k: v for k, v in pending_ends.items() if v > self._start_offset(k)}
         taken = 0
         while True:
-            self._pipeline.check()
+            pipeline.check()
             if self._stop.is_set():
                 return "stopped"
             if self.duration_s is not None and time.monotonic() - t0 >= self.duration_s:
@@ -239,9 +252,9 @@ class Recorder:
                 taken += len(good)
                 received = wall0 + (time.monotonic() - t0)
                 if self._writes_inline(good):
-                    self._pipeline.write(good, received)
+                    pipeline.write(good, received)
                 else:
-                    self._pipeline.submit(good, received, sum(map(len, good)))
+                    pipeline.submit(good, received, sum(map(len, good)))
                 if pending_ends:
                     self._reached_ends(good, pending_ends)
             elif not messages and pending_ends:
@@ -256,7 +269,8 @@ class Recorder:
         See :mod:`harness.recording.writer.pipeline`. The average so far decides, so that small
         messages are not measured twice.
         """
-        messages, size = self._writer.messages, self._writer.bytes
+        writer = self._open_writer()
+        messages, size = writer.messages, writer.bytes
         if not messages:
             messages, size = len(batch), sum(map(len, batch))
         return size < INLINE_BELOW_AVERAGE_BYTES * messages
@@ -277,7 +291,7 @@ class Recorder:
 
     def _write(self, messages: list[Any], received: float) -> None:
         """Runs in the writer thread: append a batch, call ``on_record``, publish the counts."""
-        writer = self._writer
+        writer = self._open_writer()
         writer.append_messages(messages, received)
         if self._on_record is not None:
             for message in messages:
@@ -332,15 +346,16 @@ class Recorder:
     def _update_stats(self, t0: float) -> None:
         from confluent_kafka import KafkaException
 
-        stats = self._stats
-        stats.messages, stats.bytes = self._writer.messages, self._writer.bytes
-        stats.flushes, stats.elapsed_s = self._writer.flushes, time.monotonic() - t0
+        stats, writer = self._stats, self._open_writer()
+        stats.messages, stats.bytes = writer.messages, writer.bytes
+        stats.flushes, stats.elapsed_s = writer.flushes, time.monotonic() - t0
         try:
             positions = self._consumer.position(self._assigned)
         except KafkaException:
             return
         lags = {}
-        for tp, assigned in zip(positions, self._assigned):
+        # position() answers per partition asked; strict=False: a progress figure must never end a recording
+        for tp, assigned in zip(positions, self._assigned, strict=False):
             high = self._consumer.get_watermark_offsets(tp, cached=True)[1]
             position = tp.offset if tp.offset >= 0 else assigned.offset
             if high >= 0:
@@ -352,7 +367,8 @@ class Recorder:
         if self._writer is None:
             return
         try:
-            self._pipeline.close()  # writes what is queued (a writer-thread error was raised already)
+            if self._pipeline is not None:
+                self._pipeline.close()  # writes what is queued (a writer-thread error was raised already)
         except BaseException:  # noqa: BLE001 - the run's own error is the one to report
             pass
         try:
@@ -373,7 +389,7 @@ class Recorder:
         return RecorderStats(s.path, s.messages, s.bytes, s.elapsed_s, s.flushes, s.lag, dict(s.lag_by_partition),
                              s.stop_reason)
 
-    def start(self) -> "Recorder":
+    def start(self) -> Recorder:
         """Open (offsets fixed when this returns), then record in a background thread."""
         if self._writer is None:
             self.open()
@@ -418,8 +434,21 @@ class Recorder:
             raise error
         return self.stats
 
-    def __enter__(self) -> "Recorder":
+    def __enter__(self) -> Recorder:
         return self.start()
 
     def __exit__(self, *exc_info: Any) -> None:
         self.stop()
+
+
+def _check_numbers(max_messages: int | None, duration_s: float | None, flush_interval_s: float,
+                   max_buffer_bytes: int, report_interval_s: float, connect_timeout_s: float) -> None:
+    """Finite and in range: a NaN duration would record forever, a NaN flush interval never flush."""
+    if max_messages is not None:
+        validate.integer("recorder max_messages", max_messages, low=1, high=validate.MAX_COUNT)
+    if duration_s is not None:
+        validate.duration("recorder duration_s", duration_s)
+    validate.duration("recorder flush_interval_s", flush_interval_s, high=3600.0)
+    validate.integer("recorder max_buffer_bytes", max_buffer_bytes, low=1, high=2**40)
+    validate.duration("recorder report_interval_s", report_interval_s, high=3600.0)
+    validate.duration("recorder connect_timeout_s", connect_timeout_s, high=3600.0)

@@ -10,22 +10,52 @@ adds the journal, the scenario, the end-of-run metadata and the NeXus views.
 
 from __future__ import annotations
 
+import errno
+import functools
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import chain
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
 from harness.errors import RecordingError
-from harness.records import KafkaRecord
 from harness.recording import format as fmt
 from harness.recording.headercodec import encode_headers
-from harness.recording.writer.heap import ByteHeap
 from harness.recording.meta import encode_meta, host_info, iso_time, software_versions
 from harness.recording.sidecar import scenario_text, write_journal, write_scenario
+from harness.recording.writer.heap import ByteHeap
+from harness.records import KafkaRecord
 
 __all__ = ["RecordingWriter", "DEFAULT_FLUSH_INTERVAL_S", "DEFAULT_MAX_BUFFER_BYTES", "DEFAULT_MAX_BUFFER_ROWS"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _io_errors(doing: str) -> Callable[[F], F]:
+    """HDF5 write errors (a full disk, a vanished mount) as one :class:`RecordingError` line naming the file."""
+
+    def wrap(method: F) -> F:
+        @functools.wraps(method)
+        def guarded(self: RecordingWriter, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except (OSError, RuntimeError) as exc:
+                raise _write_error(self.path, doing, exc) from None
+
+        return guarded  # type: ignore[return-value]  # functools.wraps keeps the signature; mypy cannot see it
+
+    return wrap
+
+
+def _write_error(path: Path, doing: str, exc: BaseException) -> RecordingError:
+    text = str(exc)
+    if getattr(exc, "errno", None) == errno.ENOSPC or "No space left" in text:
+        return RecordingError(f"recording {path}: the disk is full (no space left on device) while {doing}; free "
+                              "space or record elsewhere (what was flushed before is kept)")
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return RecordingError(f"recording {path}: cannot write while {doing}: {first}")
 
 DEFAULT_FLUSH_INTERVAL_S = 1.0
 #: Bytes received since the last flush that trigger an early flush: bounds what a crash loses.
@@ -83,6 +113,10 @@ def _trigger_of(headers: Iterable[tuple[str, bytes | None]]) -> int:
     return fmt.NO_TRIGGER
 
 
+# the writer's ``bytes`` property (a count) hides the builtin inside its class body
+_Bytes = bytes
+
+
 class RecordingWriter:
     """Append Kafka messages to a new recording file.
 
@@ -113,7 +147,7 @@ class RecordingWriter:
         self._flush_interval_s = flush_interval_s
         self._max_bytes = max_buffer_bytes
         self._max_rows = max_buffer_rows
-        self._rows: list[tuple] = []  # single appends (append_fields)
+        self._rows: list[tuple[Any, ...]] = []  # single appends (append_fields)
         self._batches: list[np.ndarray] = []  # batch appends (append_messages)
         self._pending_rows = 0
         self._unflushed_bytes = 0
@@ -208,15 +242,18 @@ class RecordingWriter:
     def flushes(self) -> int:
         return self._flushes
 
+    @_io_errors("appending a message")
     def append(self, record: KafkaRecord) -> None:
         """Append one message."""
         self.append_fields(record.topic, record.partition, record.offset, record.timestamp_type,
                            record.timestamp_ms, record.key, record.value, record.headers, record.received)
 
+    @_io_errors("appending a message")
     def append_message(self, message: Any, received: float) -> None:
         """Append a confluent-kafka ``Message`` without building a :class:`KafkaRecord`."""
         self.append_messages((message,), received)
 
+    @_io_errors("appending messages")
     def append_messages(self, messages: Sequence[Any], received: float) -> np.ndarray | None:
         """Append confluent-kafka ``Message`` objects (without errors) received at ``received``.
 
@@ -261,7 +298,7 @@ class RecordingWriter:
         self._counted(count, int(lengths.sum()))
         return batch
 
-    def _batch_payloads(self, batch: np.ndarray, values: list[bytes], lengths: np.ndarray) -> None:
+    def _batch_payloads(self, batch: np.ndarray, values: list[_Bytes], lengths: np.ndarray) -> None:
         starts = np.zeros(len(lengths), dtype=np.int64)
         np.cumsum(lengths[:-1], out=starts[1:])
         if int(lengths.sum()) <= BATCH_JOIN_BYTES:
@@ -276,7 +313,7 @@ class RecordingWriter:
         batch["payload_start"] = base + starts
         batch["payload_length"] = lengths
 
-    def _batch_keys(self, batch: np.ndarray, keys: Sequence[bytes | None]) -> None:
+    def _batch_keys(self, batch: np.ndarray, keys: Sequence[_Bytes | None]) -> None:
         if keys.count(None) == len(keys):
             batch["key_start"] = self._keys.size
             batch["key_length"] = fmt.NULL_KEY
@@ -301,7 +338,7 @@ class RecordingWriter:
         batch["trigger"] = [_trigger_of(h) if h else fmt.NO_TRIGGER for h in headers]
 
     @staticmethod
-    def _append_all(heap: ByteHeap, parts: list[bytes], lengths: np.ndarray) -> np.ndarray:
+    def _append_all(heap: ByteHeap, parts: list[_Bytes], lengths: np.ndarray) -> np.ndarray:
         """Append the non-empty ``parts`` (``lengths`` per row, 0 for none); start of every row."""
         starts = heap.size + np.concatenate(([0], np.cumsum(lengths)[:-1]))
         total = int(lengths.sum())
@@ -312,8 +349,9 @@ class RecordingWriter:
                 heap.append(part)
         return starts
 
+    @_io_errors("appending a message")
     def append_fields(self, topic: str, partition: int, offset: int, timestamp_type: int, timestamp_ms: int,
-                      key: bytes | None, value: bytes | None, headers: Any, received: float) -> None:
+                      key: _Bytes | None, value: _Bytes | None, headers: Any, received: float) -> None:
         """Append one message given field by field."""
         if self._closed:
             raise RecordingError(f"{self.path}: cannot append to a closed recording")
@@ -348,9 +386,8 @@ class RecordingWriter:
         self._messages += count
         self._bytes += size
         self._unflushed_bytes += size
-        if self._unflushed_bytes >= self._max_bytes or len(self._rows) + self._pending_rows >= self._max_rows:
-            self.flush()
-        elif time.monotonic() >= self._next_flush:
+        if (self._unflushed_bytes >= self._max_bytes or len(self._rows) + self._pending_rows >= self._max_rows
+                or time.monotonic() >= self._next_flush):
             self.flush()
 
     def maybe_flush(self) -> bool:
@@ -360,6 +397,7 @@ class RecordingWriter:
             return True
         return False
 
+    @_io_errors("flushing")
     def flush(self) -> None:
         """Make everything appended so far durable and visible to readers."""
         if self._closed:
@@ -384,6 +422,7 @@ class RecordingWriter:
 
     # -- closing ----------------------------------------------------------------------
 
+    @_io_errors("closing")
     def close(
         self,
         *,
@@ -426,11 +465,13 @@ class RecordingWriter:
     def abandon(self) -> None:
         """Flush and close without finishing (what a crash leaves, but clean on disk)."""
         if not self._closed:
-            self.flush()
-            self._closed = True
-            self._h5.close()
+            try:
+                self.flush()
+            finally:  # a full disk fails the flush: the file is still closed, and the flush error raised
+                self._closed = True
+                self._h5.close()
 
-    def __enter__(self) -> "RecordingWriter":
+    def __enter__(self) -> RecordingWriter:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:

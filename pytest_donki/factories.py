@@ -286,7 +286,9 @@ def runner_fixture(broker: str = "donki_kafka", recordings: str = "donki_recordi
             source = RunSource.parse(options.get("source", RunSource.LIVE), f"{where}: source")
             checks = ChecksConfig.parse(options.get("checks"), f"{where}: checks=")
             golden = _golden_request(request, sized, options, recordings) if checks.enabled("golden") else None
-            return run_pipeline(RunRequest(sized, request.getfixturevalue(broker), workdir=workdir, golden=golden,
+            kafka = request.getfixturevalue(broker)
+            kafka.ensure_serving()  # a session broker lost in an earlier test: the same one line at once
+            return run_pipeline(RunRequest(sized, kafka, workdir=workdir, golden=golden,
                                            checks=checks, mode=options.get("mode", "process"),
                                            before_run=before_run, keep_topics=True, source=source))
 

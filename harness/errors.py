@@ -16,6 +16,7 @@ __all__ = [
     "ImageBuildError",
     "BrokerStartError",
     "BrokerUnreachableError",
+    "BrokerLostError",
     "TopicError",
     "ProtocolError",
     "PlayerError",
@@ -56,6 +57,25 @@ class BrokerStartError(BrokerError):
 
 class BrokerUnreachableError(BrokerError):
     """No broker answered at the configured bootstrap address within the deadline."""
+
+
+class BrokerLostError(BrokerError):
+    """A Kafka cluster that served stopped answering for longer than the allowed grace.
+
+    ``bootstrap`` names the brokers, ``reason`` what the last attempt saw; ``str()`` is
+    one line, fit for a CLI error or a failed test's first line.
+    """
+
+    def __init__(self, bootstrap: str, reason: str, down_s: float | None = None):
+        self.bootstrap = bootstrap
+        self.reason = reason
+        self.down_s = down_s
+        since = "" if down_s is None else f" for {down_s:.1f} s"
+        super().__init__(f"Kafka broker(s) {bootstrap} lost: no answer{since} ({reason}). "
+                         "Check that the broker runs and is reachable.")
+
+    def __reduce__(self) -> tuple[type[BrokerLostError], tuple[str, str, float | None]]:
+        return (BrokerLostError, (self.bootstrap, self.reason, self.down_s))  # the fields survive xdist/pickle
 
 
 class TopicError(DonkiError):

@@ -9,6 +9,7 @@ still running at interpreter exit are killed by an ``atexit`` hook.
 from __future__ import annotations
 
 import atexit
+import concurrent.futures
 import os
 import shutil
 import signal
@@ -85,18 +86,21 @@ class Child:
         return tail_text(self.log_path, lines)
 
 
-def spawn(
-    name: str,
-    argv: Sequence[str],
-    log_path: Path,
-    *,
-    env: Mapping[str, str] | None = None,
-    cwd: Path | None = None,
-) -> Child:
-    """Start ``argv`` with stdout and stderr appended to ``log_path``."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+_SPAWNER: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _spawner() -> concurrent.futures.ThreadPoolExecutor:
+    global _SPAWNER
+    with _LOCK:
+        if _SPAWNER is None:
+            _SPAWNER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="donki-spawner")
+        return _SPAWNER
+
+
+def _popen(argv: Sequence[str], log_path: Path, env: Mapping[str, str] | None,
+           cwd: Path | None) -> subprocess.Popen[bytes]:
     with open(log_path, "ab") as log:
-        popen = subprocess.Popen(
+        return subprocess.Popen(
             [*_death_signal_prefix(), *argv],
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -105,6 +109,28 @@ def spawn(
             cwd=cwd,
             start_new_session=True,
         )
+
+
+def spawn(
+    name: str,
+    argv: Sequence[str],
+    log_path: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Child:
+    """Start ``argv`` with stdout and stderr appended to ``log_path``.
+
+    The parent-death signal follows the *thread* that forked, not the process: a child
+    started from a short-lived thread (a broker restarted by a fault injector) would be
+    killed when that thread ends. Children of other threads than the main one are
+    therefore forked by one spawner thread that lives as long as the process.
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    if threading.current_thread() is threading.main_thread():
+        popen = _popen(argv, log_path, env, cwd)
+    else:
+        popen = _spawner().submit(_popen, argv, log_path, env, cwd).result()
     child = Child(name, popen, log_path)
     with _LOCK:
         _LIVE.add(child)

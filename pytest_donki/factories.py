@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CALL_REPORT",
+    "check_session_brokers",
     "director_fixture",
     "file_writer_fixture",
     "kafka_broker_fixture",
@@ -53,6 +54,8 @@ __all__ = [
 ScopeName = Literal["session", "package", "module", "class", "function"]
 #: the call-phase report of a test, so teardown knows whether it passed (golden recordings)
 CALL_REPORT = pytest.StashKey[pytest.TestReport]()
+#: fixture name -> the broker it started, for the per-test check that it still serves
+SESSION_BROKERS = pytest.StashKey[dict[str, "Broker"]]()
 
 
 def start_broker(config: pytest.Config, *, provider: str | None = None, bootstrap: str | None = None,
@@ -81,12 +84,28 @@ def kafka_broker_fixture(scope: ScopeName = "session", **options: Any) -> Callab
         if security is None:
             security = request.getfixturevalue("donki_kafka_security")
         broker = start_broker(request.config, **{**options, "security": security})
+        brokers = request.config.stash.setdefault(SESSION_BROKERS, {})
+        name = request.fixturename or "donki_kafka"
+        brokers[name] = broker
         try:
             yield broker
         finally:
+            brokers.pop(name, None)
             broker.stop()
 
     return _broker
+
+
+def check_session_brokers(item: pytest.Item) -> None:
+    """Before a test that uses a started broker fixture: does that broker still answer?
+
+    A dead local cluster is started again; any other lost cluster raises the same
+    one-line :class:`~harness.errors.BrokerLostError` in this and every later test, at
+    once, instead of each test waiting out its clients' timeouts.
+    """
+    for name, broker in item.config.stash.get(SESSION_BROKERS, {}).items():
+        if name in getattr(item, "fixturenames", ()):
+            broker.ensure_serving()
 
 
 def _worker_label(request: pytest.FixtureRequest) -> str:
@@ -107,6 +126,7 @@ def topic_namespace_fixture(broker_fixture: str = "donki_kafka", scope: ScopeNam
         from harness.kafka import TopicAdmin, TopicNamespace
 
         broker = request.getfixturevalue(broker_fixture)
+        broker.ensure_serving()  # the broker is looked up here, so pytest_runtest_setup cannot see it
         namespace = TopicNamespace(TopicAdmin(broker.client_config), _worker_label(request))
         try:
             yield namespace
@@ -268,7 +288,9 @@ def runner_fixture(broker: str = "donki_kafka", recordings: str = "donki_recordi
             source = RunSource.parse(options.get("source", RunSource.LIVE), f"{where}: source")
             checks = ChecksConfig.parse(options.get("checks"), f"{where}: checks=")
             golden = _golden_request(request, sized, options, recordings) if checks.enabled("golden") else None
-            return run_pipeline(RunRequest(sized, request.getfixturevalue(broker), workdir=workdir, golden=golden,
+            kafka = request.getfixturevalue(broker)
+            kafka.ensure_serving()  # a session broker lost in an earlier test: the same one line at once
+            return run_pipeline(RunRequest(sized, kafka, workdir=workdir, golden=golden,
                                            checks=checks, mode=options.get("mode", "process"),
                                            before_run=before_run, keep_topics=True, source=source))
 

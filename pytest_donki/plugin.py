@@ -84,6 +84,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                              ids=[Path(r).stem if r.endswith(".toml") else r for r in refs])
 
 
+@pytest.hookimpl(trylast=True)  # after the fixtures are set up: raising before them confuses pytest's setup state
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    from pytest_donki.factories import check_session_brokers
+
+    check_session_brokers(item)  # a session broker that died fails later tests at once, or is restarted
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item,
                               call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:

@@ -1,4 +1,4 @@
-"""``donki kafka fetch|start|status|topics|selftest|image``: the broker runtime from the command line."""
+"""``donki kafka fetch|start|node|status|topics|selftest|image``: the broker runtime from the command line."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import shutil
 import signal
 import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness import validate as v
 from harness.cli.kafka_image_cmd import register_image
 from harness.cli.output import log
-from harness.errors import DonkiError
+from harness.errors import ConfigError, DonkiError
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -38,7 +39,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     start.add_argument("--kafka-version", default=None)
     start.add_argument("--topic", action="append", default=[], metavar="NAME[:PARTITIONS]", type=_topic_spec,
                        help="create this topic once the broker is up (repeatable)")
+    start.add_argument("--state", type=Path, default=None, metavar="FILE",
+                       help="where `donki kafka node` finds this cluster (default: $DONKI_KAFKA_STATE, else "
+                            "cluster.json in the Kafka cache)")
     start.set_defaults(func=_start)
+
+    node = sub.add_parser("node", help="kill or restart a node of a running `donki kafka start`",
+                          description="SIGKILL a node (as a crash would) or start it again on its old ports and "
+                                      "data; restart returns once the node is back in the in-sync replicas.")
+    node.add_argument("operation", choices=("kill", "restart"))
+    node.add_argument("node", type=int, metavar="N", help="node id (1-based)")
+    node.add_argument("--state", type=Path, default=None, metavar="FILE", help="the cluster's state file")
+    node.add_argument("--timeout", type=float, default=90.0, metavar="SECONDS", help="restart deadline")
+    node.set_defaults(func=_node)
 
     status = sub.add_parser("status", help="show what a local broker needs and, with --bootstrap, a cluster's health")
     status.add_argument("--bootstrap", "-b", default=None,
@@ -72,20 +85,31 @@ def _start(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     broker = LocalKafka(args.nodes, port=args.port, version=args.kafka_version, log=log)
     log(f"starting {args.nodes} node(s) of Apache Kafka ...")
-    with broker:
+    from harness.kafka.control import ControlServer, default_state_path
+
+    with broker, ControlServer(broker, args.state or default_state_path()) as control:
         TopicAdmin(broker.client_config).create([TopicSpec(name, partitions) for name, partitions in args.topic])
         print(f"bootstrap: {broker.bootstrap_servers}", flush=True)
         print(f"export DONKI_BOOTSTRAP={broker.bootstrap_servers}", flush=True)
-        log(f"Kafka {broker.version} is up; data in {broker.workdir}; Ctrl-C to stop. In another shell, paste "
-            "the export line above and every donki command (and pytest) uses this broker")
+        log(f"Kafka {broker.version} is up; data in {broker.workdir}; state in {control.state_path}; Ctrl-C to stop. "
+            "In another shell, paste the export line above and every donki command (and pytest) uses this broker")
         try:
             while not stop.wait(0.5):
                 for node in range(1, args.nodes + 1):
-                    if not broker.node_alive(node):
+                    if not (broker.node_alive(node) or broker.node_killed(node) or control.busy()):
                         raise DonkiError(f"node {node} exited unexpectedly:\n{broker.logs(node, 20)}")
         except KeyboardInterrupt:
             pass
         log("stopping")
+    return 0
+
+
+def _node(args: argparse.Namespace) -> int:
+    from harness.kafka.control import default_state_path, send_command
+
+    if not 0 < args.timeout < 3600:
+        raise ConfigError(f"--timeout {args.timeout}: expected seconds between 0 and 3600")
+    print(send_command(args.state or default_state_path(), args.operation, args.node, args.timeout))
     return 0
 
 

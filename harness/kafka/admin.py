@@ -69,10 +69,11 @@ class TopicAdmin:
             try:
                 future.result(timeout=self._timeout_s)
             except Exception as exc:  # noqa: BLE001 - KafkaException or timeout, re-raised with context
-                error = exc.args[0] if exc.args else exc
+                error = _error_of(exc)
                 if exist_ok and getattr(error, "code", lambda: None)() == KafkaError.TOPIC_ALREADY_EXISTS:
                     continue
-                raise TopicError(f"could not create topic {name!r} on {self._bootstrap}: {error}") from None
+                raise TopicError(f"could not create topic {name!r} on {self._bootstrap}: "
+                                 f"{_reason(error, self._timeout_s)}") from None
         self._wait_for_leaders([s.name for s in specs])
         return [s.name for s in specs]
 
@@ -87,10 +88,11 @@ class TopicAdmin:
             try:
                 future.result(timeout=self._timeout_s)
             except Exception as exc:  # noqa: BLE001
-                error = exc.args[0] if exc.args else exc
+                error = _error_of(exc)
                 if missing_ok and getattr(error, "code", lambda: None)() == KafkaError.UNKNOWN_TOPIC_OR_PART:
                     continue
-                raise TopicError(f"could not delete topic {name!r} on {self._bootstrap}: {error}") from None
+                raise TopicError(f"could not delete topic {name!r} on {self._bootstrap}: "
+                                 f"{_reason(error, self._timeout_s)}") from None
         self._wait_until(lambda topics: not set(names) & set(topics), f"topics {names} still listed")
 
     def list(self) -> dict[str, int]:
@@ -125,6 +127,21 @@ class TopicAdmin:
             if time.monotonic() > deadline:
                 raise TopicError(f"{what} after {self._timeout_s:.0f} s on {self._bootstrap}")
             time.sleep(0.05)
+
+
+def _error_of(exc: BaseException) -> object:
+    """The KafkaError inside a KafkaException, else the exception itself."""
+    return exc.args[0] if isinstance(exc.args, tuple) and len(exc.args) == 1 else exc
+
+
+def _reason(error: object, timeout_s: float) -> str:
+    """Never an empty reason: a bare timeout (``concurrent.futures.TimeoutError()``) says so."""
+    text = str(error).strip()
+    if text:
+        return text
+    if isinstance(error, TimeoutError):
+        return f"no answer within {timeout_s:g} s (is the broker running and reachable?)"
+    return type(error).__name__
 
 
 def sanitize_topic_part(text: str, limit: int = 60) -> str:

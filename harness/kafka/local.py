@@ -7,18 +7,19 @@ import shutil
 import signal
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from harness import validate
-from harness.errors import BrokerStartError, ConfigError
+from harness.errors import BrokerError, BrokerLostError, BrokerStartError, BrokerUnreachableError, ConfigError
 from harness.kafka.nodeconfig import NodeAddress, node_properties, render_properties
 from harness.kafka.ports import ensure_port_free, free_ports
 from harness.kafka.provider import Broker
 from harness.kafka.readiness import wait_ready
 from harness.kafka.runtime import KafkaRuntime, locate_runtime
+from harness.kafka.serving import wait_serving
 from harness.kafka.storage import format_node, new_uuid
 from harness.procs import Child, spawn, tail_text
 
@@ -65,6 +66,10 @@ class LocalKafka(Broker):
         JVM heap per node (``-Xmx``), default ``$DONKI_KAFKA_HEAP`` or 1g.
     keep_dir
         Keep the data and log directory after :meth:`stop` (for post-mortems).
+    hosts, node_prefix
+        For clusters spread over hosts (network namespaces in tests): the address each
+        node binds and advertises (default loopback for all), and a function of the node
+        id giving the command that runs its JVM there (``["ip", "netns", "exec", NS]``).
     """
 
     provider = "local"
@@ -82,6 +87,8 @@ class LocalKafka(Broker):
         start_timeout_s: float = START_TIMEOUT_S,
         keep_dir: bool = False,
         log: Callable[[str], None] = lambda _msg: None,
+        hosts: Sequence[str] | None = None,
+        node_prefix: Callable[[int], Sequence[str]] | None = None,
     ) -> None:
         super().__init__()
         if nodes not in (1, 3):
@@ -98,8 +105,13 @@ class LocalKafka(Broker):
         self._start_timeout_s = start_timeout_s
         self._keep_dir = keep_dir
         self._log = log
+        if hosts is not None and len(hosts) != nodes:
+            raise ConfigError(f"hosts={list(hosts)!r}: expected one address per node ({nodes})")
+        self._hosts = list(hosts) if hosts is not None else ["127.0.0.1"] * nodes
+        self._node_prefix = node_prefix
         self._runtime: KafkaRuntime | None = None
         self._nodes: list[_Node] = []
+        self._killed: set[int] = set()  # nodes stopped on purpose: not an error while others start
         self._workdir: Path | None = None
         self.cluster_id = new_uuid()
 
@@ -164,25 +176,65 @@ class LocalKafka(Broker):
     def kill(self, node: int) -> None:
         """SIGKILL node ``node`` (1-based id), as a crash or power cut would."""
         target = self._node(node)
+        self._killed.add(node)
         if target.child is not None:
             target.child.kill()
 
     def restart(self, node: int, timeout_s: float | None = None) -> None:
-        """Start node ``node`` again on its old ports and storage; wait until it serves."""
+        """Start node ``node`` again on its old ports and storage; return once it serves.
+
+        Serving means: the node answers metadata on its own port, is registered with the
+        cluster, and is back in the in-sync replicas of every partition it holds (so an
+        ``acks=all`` producer counts it again). Raises :class:`BrokerStartError` naming the
+        node if it exits or does not get there within ``timeout_s``.
+        """
         target = self._node(node)
         if target.child is not None and target.child.alive():
             target.child.stop()
+        self._killed.add(node)
         self._launch(target)
-        wait_ready(
-            self.bootstrap_servers,
-            timeout_s=timeout_s or self._start_timeout_s,
-            expected_brokers=self.nodes,
-            still_starting=self._check_alive,
-        )
+        self._killed.discard(node)
+        timeout_s = timeout_s or self._start_timeout_s
+        started = time.monotonic()
+        try:
+            wait_ready(target.address.bootstrap, timeout_s=timeout_s, expected_brokers=1,
+                       still_starting=lambda: self._check_alive(only=node))
+        except BrokerUnreachableError:
+            raise BrokerStartError(f"Kafka node {node} did not answer on {target.address.bootstrap} within "
+                                   f"{timeout_s:g} s of its restart; last lines of {target.log}:\n"
+                                   f"{tail_text(target.log, 20)}") from None
+        timeout_s = max(0.0, timeout_s - (time.monotonic() - started))
+        # ask the other nodes: the restarted one's own metadata may still be its view from before the kill
+        others = [n.address.bootstrap for n in self._nodes
+                  if n.address.node_id not in self._killed and n.address.node_id != node]
+        wait_serving(",".join(others) or target.address.bootstrap, node, timeout_s,
+                     still_starting=lambda: self._check_alive(only=node))
+
+    def recover(self, reason: str) -> None:
+        """Start again every node that is not running (a session broker killed by a test)."""
+        dead = [n.address.node_id for n in self._nodes if n.child is None or not n.child.alive()]
+        self._log(f"no Kafka node answers ({reason}); restarting node(s) {dead}")
+        try:
+            for node in dead:
+                self.restart(node)
+        except BrokerError as exc:
+            self.lost = BrokerLostError(self.bootstrap_servers, f"{reason}; restarting failed: {exc}")
+            raise self.lost from None
 
     def node_alive(self, node: int) -> bool:
         child = self._node(node).child
         return child is not None and child.alive()
+
+    def node_killed(self, node: int) -> bool:
+        """Node ``node`` was stopped on purpose (:meth:`kill`) and not restarted since."""
+        return node in self._killed
+
+    def node_pid(self, node: int) -> int | None:
+        child = self._node(node).child
+        return child.pid if child is not None and child.alive() else None
+
+    def node_bootstrap(self, node: int) -> str:
+        return self._node(node).address.bootstrap
 
     # -- internals -------------------------------------------------------------------
     def _node(self, node: int) -> _Node:
@@ -200,7 +252,7 @@ class LocalKafka(Broker):
         ports = free_ports(2 * self.nodes)
         if self._port is not None:
             ports[0] = self._port
-        cluster = [NodeAddress(i + 1, ports[2 * i], ports[2 * i + 1]) for i in range(self.nodes)]
+        cluster = [NodeAddress(i + 1, ports[2 * i], ports[2 * i + 1], self._hosts[i]) for i in range(self.nodes)]
         for address in cluster:
             data = self._workdir / f"node-{address.node_id}" / "data"
             format_node(self._runtime, data, address.node_id, self.cluster_id, log4j)
@@ -226,7 +278,9 @@ class LocalKafka(Broker):
             cds = [f"-XX:ArchiveClassesAtExit={archive}.{os.getpid()}.tmp"]
         else:
             cds = []
+        prefix = list(self._node_prefix(node.address.node_id)) if self._node_prefix is not None else []
         return [
+            *prefix,
             self._runtime.java,
             f"-Xmx{self._heap}",
             *_JVM_FLAGS, *cds,
@@ -238,8 +292,11 @@ class LocalKafka(Broker):
     def _launch(self, node: _Node) -> None:
         node.child = spawn(f"kafka-node-{node.address.node_id}", self._jvm_argv(node), node.log)
 
-    def _check_alive(self) -> None:
+    def _check_alive(self, only: int | None = None) -> None:
+        """Raise if a node that should be running has exited (``only``: just that node)."""
         for node in self._nodes:
+            if only is not None and node.address.node_id != only or node.address.node_id in self._killed:
+                continue
             if node.child is not None and not node.child.alive():
                 tail = tail_text(node.log, 30)
                 if any(marker in tail for marker in _BIND_FAILURE_MARKERS):

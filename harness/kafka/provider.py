@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 from typing import Any
 
+from harness.errors import BrokerLostError
 from harness.kafka.readiness import ClusterHealth, probe
 
 __all__ = ["Broker"]
@@ -21,6 +22,8 @@ class Broker(abc.ABC):
 
     def __init__(self) -> None:
         self._started = False
+        #: set once the cluster stopped answering and could not be brought back
+        self.lost: BrokerLostError | None = None
 
     @property
     @abc.abstractmethod
@@ -60,6 +63,24 @@ class Broker(abc.ABC):
 
     def is_ready(self, timeout_s: float = 2.0) -> bool:
         return self.health(timeout_s).ok
+
+    def ensure_serving(self, timeout_s: float = 2.0) -> None:
+        """Return at once if a broker answers; else :meth:`recover` or raise the loss.
+
+        A session's broker that died (a test killed it, the machine ran out of memory)
+        makes each later test fail within ``timeout_s`` with the same one-line
+        :class:`~harness.errors.BrokerLostError`, rather than after every client's timeout.
+        """
+        if self.lost is not None:
+            raise self.lost
+        health = self.health(timeout_s)
+        if health.brokers == 0:
+            self.recover(health.detail)
+
+    def recover(self, reason: str) -> None:
+        """Bring a cluster that stopped answering back, or raise; here only the latter."""
+        self.lost = BrokerLostError(self.bootstrap_servers, reason)
+        raise self.lost
 
     def logs(self, node: int | None = None, tail: int = 200) -> str:
         """Recent broker log text, where the provider can see it."""

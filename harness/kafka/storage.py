@@ -27,8 +27,15 @@ _CHECKPOINT = "bootstrap.checkpoint"
 
 
 def new_uuid() -> str:
-    """A Kafka Uuid in its text form (URL-safe base64, no padding)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A Kafka Uuid in its text form (URL-safe base64, no padding), never starting with ``-``.
+
+    ``kafka-storage format --cluster-id -x...`` takes such an id for an option (1 run in 64
+    failed to start); Kafka's own ``Uuid.randomUuid`` avoids them for the same reason.
+    """
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not text.startswith("-"):
+            return text
 
 
 def _template_checkpoint(runtime: KafkaRuntime, log4j_config: Path) -> Path:

@@ -21,7 +21,7 @@ from harness.errors import PlayerError, PlayerFailed
 from harness.orchestra.director import DEFAULT_HEARTBEAT_S, DEFAULT_LIVENESS, DEFAULT_MAX_PLAYERS, Director, RunHandle
 from harness.orchestra.failures import FailureLog, raise_failures
 from harness.orchestra.journal import Journal
-from harness.orchestra.launcher import PlayerHandle, PlayerPool
+from harness.orchestra.launcher import LaunchPrefix, PlayerHandle, PlayerPool
 from harness.orchestra.plan import RunPlan
 from harness.orchestra.player_config import PlayerConfig
 from harness.orchestra.registry import PlayerInfo
@@ -45,25 +45,30 @@ class Ensemble:
         CURVE keys of the director and of the players it starts (both or neither).
     log_dir
         Where process players keep config and log.
+    launch_prefix
+        Per player name, the command that runs its process on its host (see
+        :class:`~harness.orchestra.launcher.PlayerPool`).
     """
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, heartbeat_s: float = DEFAULT_HEARTBEAT_S,
                  liveness: int = DEFAULT_LIVENESS, journal: Journal | None = None,
                  curve_server: CurveServer | None = None, curve_client: CurveClient | None = None,
-                 log_dir: Path | None = None, max_players: int = DEFAULT_MAX_PLAYERS, insecure: bool = False) -> None:
+                 log_dir: Path | None = None, max_players: int = DEFAULT_MAX_PLAYERS, insecure: bool = False,
+                 launch_prefix: LaunchPrefix | None = None) -> None:
         self.failures = FailureLog()
         self.director = Director(host, port, heartbeat_s=heartbeat_s, liveness=liveness, curve=curve_server,
                                  journal=journal, failures=self.failures, max_players=max_players,
                                  insecure=insecure)
         self._curve_client = curve_client
         self._log_dir = log_dir
+        self._launch_prefix = launch_prefix
         self.pool: PlayerPool | None = None
 
     def start(self) -> Ensemble:
         self.director.start()
         if self.pool is None:
             self.pool = PlayerPool(self.director.endpoint, failures=self.failures, log_dir=self._log_dir,
-                                   curve=self._curve_client)
+                                   curve=self._curve_client, launch_prefix=self._launch_prefix)
         return self
 
     def _pool(self) -> PlayerPool:

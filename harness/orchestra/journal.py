@@ -2,20 +2,27 @@
 
 Checks and the recorder read it; it is stored beside the raw log in recordings. Events
 are small immutable records, appended from the director's thread and serialisable to
-JSON-compatible rows and back.
+JSON-compatible rows and back. A long run's journal spills its older events to a file,
+so the director's memory stays flat however long the run.
 """
 
 from __future__ import annotations
 
 import enum
+import itertools
 import json
+import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import IO, Any
 
-__all__ = ["EventKind", "JournalEvent", "Journal"]
+__all__ = ["EventKind", "JournalEvent", "Journal", "MEMORY_WINDOW"]
+
+#: events a journal keeps in memory; older ones go to its spill file
+MEMORY_WINDOW = 4096
 
 
 class EventKind(str, enum.Enum):
@@ -42,6 +49,7 @@ class EventKind(str, enum.Enum):
     WRONG_ACK = "wrong_ack"  # ack for a trigger that was never sent to that player
     GARBAGE = "garbage"  # undecodable frame; detail = reason
     LEVEL_DONE = "level_done"  # all due players of (trigger, level) acked or given up
+    BROKER_FAULT = "broker_fault"  # a scenario's broker fault was carried out; detail = JSON action, node, ok, error
 
 
 @dataclass(frozen=True)
@@ -89,37 +97,125 @@ class JournalEvent:
 
 
 class Journal:
-    """Append-only, thread-safe list of :class:`JournalEvent`."""
+    """Append-only, thread-safe sequence of :class:`JournalEvent` whose memory stays bounded.
 
-    def __init__(self, events: Iterable[JournalEvent] = ()) -> None:
-        self._events: list[JournalEvent] = list(events)
+    At all-streams rates a run journals thousands of events per second (~0.33 MB/s as
+    objects). Only the newest ``window`` events stay in memory; older ones are written,
+    in batches, as JSON lines to a spill file (an unnamed temporary file unless
+    ``spill_dir`` is given; deleted with the journal) and read back, in order, by
+    iteration. Iterate (``for event in journal``) to stream over a long run;
+    :attr:`events` and :meth:`to_rows` build the whole list. :meth:`kind_counts` keeps
+    per-kind totals without reading anything back.
+    """
+
+    def __init__(self, events: Iterable[JournalEvent] = (), *, window: int = MEMORY_WINDOW,
+                 spill_dir: str | None = None) -> None:
+        if window < 1:
+            raise ValueError(f"window={window!r}: expected 1 or more events kept in memory")
+        self._reset(events, window, spill_dir)
+
+    def _reset(self, events: Iterable[JournalEvent], window: int, spill_dir: str | None) -> None:
+        self._window = window
+        self._spill_dir = spill_dir
+        self._recent: list[JournalEvent] = []
+        self._spill: IO[str] | None = None
+        self._spilled = 0
+        self._kinds: Counter[EventKind] = Counter()
         self._lock = threading.Lock()
+        self._listeners: list[Callable[[JournalEvent], None]] = []
+        for event in events:
+            self._append(event)
 
     def record(self, kind: EventKind, **fields: Any) -> JournalEvent:
         """Append an event stamped now; returns it."""
         with self._lock:
             kind = kind if type(kind) is EventKind else EventKind(kind)
-            event = JournalEvent(len(self._events), kind, time.time(), time.monotonic(), **fields)
-            self._events.append(event)
+            event = JournalEvent(self._spilled + len(self._recent), kind, time.time(), time.monotonic(), **fields)
+            self._append(event)
+            for listener in self._listeners:
+                listener(event)
             return event
+
+    def subscribe(self, listener: Callable[[JournalEvent], None]) -> Callable[[], None]:
+        """Call ``listener(event)`` for every event recorded from now on; returns the unsubscribe.
+
+        It runs in the recording thread (the director's) under the journal's lock: it must
+        be quick and must not record, only hand the event on (to a queue, say).
+        """
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _append(self, event: JournalEvent) -> None:
+        self._recent.append(event)
+        self._kinds[event.kind] += 1
+        if len(self._recent) >= 2 * self._window:
+            self._spill_oldest(len(self._recent) - self._window)
+
+    def _spill_oldest(self, count: int) -> None:
+        if self._spill is None:
+            self._spill = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as the journal; close() deletes it
+                "w+", encoding="utf-8", prefix="donki-journal-", suffix=".jsonl", dir=self._spill_dir)
+        old, self._recent = self._recent[:count], self._recent[count:]
+        self._spill.write("".join(json.dumps(e.to_row(), separators=(",", ":")) + "\n" for e in old))
+        self._spilled += count
+
+    @property
+    def spilled(self) -> int:
+        """How many of the oldest events live in the spill file rather than in memory."""
+        return self._spilled
 
     @property
     def events(self) -> list[JournalEvent]:
+        """Every event as one list (reads the spill file back: prefer iterating a long journal)."""
+        return list(self)
+
+    def kind_counts(self) -> dict[EventKind, int]:
+        """Events per kind so far, without reading the spill file."""
         with self._lock:
-            return list(self._events)
+            return dict(self._kinds)
 
     def of_kind(self, *kinds: EventKind) -> list[JournalEvent]:
-        return [e for e in self.events if e.kind in kinds]
+        return [e for e in self if e.kind in kinds]
 
     def __iter__(self) -> Iterator[JournalEvent]:
-        return iter(self.events)
+        with self._lock:
+            recent, spilled = list(self._recent), self._spilled
+            if self._spill is not None:
+                self._spill.flush()
+            name = None if self._spill is None else self._spill.name
+        if name is not None:
+            with open(name, encoding="utf-8") as spill:  # a second handle: the writer's position stays put
+                for line in itertools.islice(spill, spilled):
+                    yield JournalEvent.from_row(json.loads(line))
+        yield from recent
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._events)
+            return self._spilled + len(self._recent)
+
+    def close(self) -> None:
+        """Delete the spill file now (garbage collection does it too); the journal is then empty."""
+        with self._lock:
+            if self._spill is not None:
+                self._spill.close()
+            self._spill, self._spilled, self._recent = None, 0, []
+            self._kinds.clear()
+
+    def __getstate__(self) -> dict[str, Any]:  # crosses processes (xdist, RunFailed) as rows
+        return {"rows": self.to_rows(), "window": self._window}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._reset(map(JournalEvent.from_row, state["rows"]), state["window"], None)
 
     def to_rows(self) -> list[dict[str, Any]]:
-        return [e.to_row() for e in self.events]
+        return [e.to_row() for e in self]
 
     @classmethod
     def from_rows(cls, rows: Iterable[dict[str, Any]]) -> Journal:

@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ from harness.procs import Child, spawn
 __all__ = ["PlayerHandle", "ProcessPlayer", "ThreadPlayer", "PlayerPool", "MODES"]
 
 MODES = ("process", "thread")
+#: player name -> the command prefix that runs its process where it belongs
+LaunchPrefix = Callable[[str], Sequence[str]]
 STOP_GRACE_S = 5.0
 LOG_TAIL_LINES = 60
 
@@ -64,15 +67,15 @@ class PlayerHandle(abc.ABC):
 class ProcessPlayer(PlayerHandle):
     mode = "process"
 
-    def __init__(self, config: PlayerConfig, log_dir: Path) -> None:
+    def __init__(self, config: PlayerConfig, log_dir: Path, prefix: Sequence[str] = ()) -> None:
         self.name = config.name
         self.config = config
         self.config_path = log_dir / f"{config.name}.json"
         self.config_path.write_text(config.to_json())
         self.log_path = log_dir / f"{config.name}.log"
         self._ended_on_purpose = False
-        self.child: Child = spawn(f"player {config.name}", [sys.executable, "-m", "harness.orchestra.player_process",
-                                                            str(self.config_path)], self.log_path)
+        argv = [*prefix, sys.executable, "-m", "harness.orchestra.player_process", str(self.config_path)]
+        self.child: Child = spawn(f"player {config.name}", argv, self.log_path)
 
     @property
     def pid(self) -> int:
@@ -173,10 +176,13 @@ class PlayerPool:
         Where process players keep their config and log (a temporary directory by default).
     curve
         CURVE client keys for all players of this pool.
+    launch_prefix
+        A function of the player's name giving the command that runs its process on its
+        host (``["ip", "netns", "exec", NS]`` in the network-namespace tests); none by default.
     """
 
     def __init__(self, endpoint: str, *, failures: FailureLog | None = None, log_dir: Path | None = None,
-                 curve: CurveClient | None = None) -> None:
+                 curve: CurveClient | None = None, launch_prefix: LaunchPrefix | None = None) -> None:
         self.endpoint = endpoint
         self.failures = failures if failures is not None else FailureLog()
         # a directory of our own making is removed on close (failures carry their log tails already)
@@ -184,6 +190,7 @@ class PlayerPool:
         self.log_dir = Path(log_dir) if log_dir is not None else Path(tempfile.mkdtemp(prefix="donki-players-"))
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.curve = curve
+        self.launch_prefix = launch_prefix
         self._players: dict[str, PlayerHandle] = {}
         self._reported: set[int] = set()
 
@@ -198,7 +205,11 @@ class PlayerPool:
             raise ConfigError(f"player {spec.name!r}: an action object can only run in a thread; "
                               "for a process give an action kind and params")
         config = spec.attached(self.endpoint, self.curve)
-        handle = ProcessPlayer(config, self.log_dir) if mode == "process" else ThreadPlayer(config, action)
+        if mode == "process":
+            prefix = list(self.launch_prefix(spec.name)) if self.launch_prefix is not None else []
+            handle: PlayerHandle = ProcessPlayer(config, self.log_dir, prefix)
+        else:
+            handle = ThreadPlayer(config, action)
         self._players[spec.name] = handle
         return handle
 

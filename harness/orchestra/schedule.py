@@ -26,7 +26,9 @@ from harness.orchestra.plan import AckPolicy, RunPlan, Seat
 
 __all__ = ["RunState", "SendTrigger", "ScheduleResult", "TriggerScheduler"]
 
-MAX_RETAINED_PAIRS = 200_000  # answers to older triggers are journaled as late without detail
+#: (trigger, player) pairs remembered for late answers: ~2 min at all-streams rates, ~10 MB; an answer to
+#: an older pair is journaled as late without its latency (200,000 grew the director by ~100 MB)
+MAX_RETAINED_PAIRS = 20_000
 _EMPTY_TRIGGERS_PER_CALL = 64  # bounds work per call when no player is due for a while
 
 
@@ -126,6 +128,7 @@ class TriggerScheduler:
         self._seats_seen: object = None
         self._level_groups: tuple[tuple[int, tuple[Seat, ...]], ...] = ()
         self._pairs: dict[tuple[int, str], _Pair] = {}
+        self._forgotten_up_to = 0  # the newest trigger whose pair was dropped from memory
         self._order: deque[tuple[int, str]] = deque()
         self._pause_requested = self._stop_requested = False
         self._tally = {"acked": 0, "nacked": 0, "missed": 0}
@@ -291,11 +294,18 @@ class TriggerScheduler:
         self._pairs[key] = pair
         self._order.append(key)
         if len(self._order) > MAX_RETAINED_PAIRS:
-            self._pairs.pop(self._order.popleft(), None)
+            old = self._order.popleft()
+            self._pairs.pop(old, None)
+            self._forgotten_up_to = max(self._forgotten_up_to, old[0])
 
     def _answer(self, kind: EventKind, player: str, trigger: int, attempt: int, counts: Mapping[str, int],
                 error: str, now: float) -> list[SendTrigger]:
         pair = self._pairs.get((trigger, player))
+        if pair is None and trigger <= self._forgotten_up_to:
+            self.journal.record(EventKind.LATE_ACK, trigger=trigger, player=player, attempt=attempt,
+                                counts=dict(counts), detail=f"{kind.value} for trigger {trigger} of run {self.run_id}, "
+                                f"older than the {MAX_RETAINED_PAIRS} pairs remembered")
+            return []
         if pair is None or attempt > pair.attempt:
             what = f"trigger {trigger}" if pair is None else f"attempt {attempt} of trigger {trigger}"
             self.journal.record(EventKind.WRONG_ACK, trigger=trigger, player=player, attempt=attempt,

@@ -2,18 +2,23 @@
 
 The players are launched under a new director, triggered for the scenario's length and
 stopped (run stop, producer flush); what they did is journaled and summarised per stream
-by :mod:`harness.runs.summary`.
+by :mod:`harness.runs.summary`. While the players run, a
+:class:`~harness.kafka.brokerwatch.BrokerWatch` probes the cluster: when no broker
+answered for its grace (10 s) the director's run is aborted and
+:class:`~harness.errors.BrokerLostError` raised, one line naming the brokers. The
+scenario's broker faults are carried out as the triggers go out.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import DonkiError
+from harness.kafka.brokerwatch import BrokerWatch
 from harness.orchestra import (
     AckAfter,
     AckPolicy,
@@ -25,6 +30,7 @@ from harness.orchestra import (
     journal_violations,
 )
 from harness.streams.actions import PLAYER_KEY
+from harness.streams.brokerfaults import BrokerFaultInjector
 
 if TYPE_CHECKING:
     from harness.filewriter.loop import WrittenFile
@@ -83,21 +89,35 @@ def player_config_for(player: PlayerSpec, scenario: Scenario, topic: str, bootst
 
 def drive_players(scenario: Scenario, bootstrap: str, topics: dict[str, str], *, mode: str = "process",
                   log_dir: Path | None = None, register_timeout_s: float = REGISTER_TIMEOUT_S,
+                  client_config: Mapping[str, Any] | None = None, faults: BrokerFaultInjector | None = None,
+                  ensemble_options: Mapping[str, Any] | None = None,
                   log: Callable[[str], None] = lambda _message: None) -> SourceRun:
-    """Launch, trigger and stop one player per scenario player; problems are collected, not raised."""
+    """Launch, trigger and stop one player per scenario player; problems are collected, not raised.
+
+    ``client_config`` is the cluster's (default: just ``bootstrap``), for the broker watch;
+    ``faults`` carries out the scenario's broker faults; ``ensemble_options`` go to the
+    :class:`~harness.orchestra.Ensemble` (``host``, CURVE keys, ``launch_prefix``, ``liveness``:
+    where the director binds and where players run, for runs over several hosts). Raises
+    :class:`~harness.errors.BrokerLostError` when the cluster stopped answering.
+    """
     start_ns = time.time_ns()
     configs = [player_config_for(p, scenario, topics[p.topic], bootstrap, start_ns) for p in scenario.players]
     problems: list[str] = []
-    with Ensemble(log_dir=log_dir) as ensemble:
+    watch = BrokerWatch(bootstrap, client_config or {"bootstrap.servers": bootstrap})
+    faults = faults if faults is not None else BrokerFaultInjector(None, ())
+    with Ensemble(log_dir=log_dir, **dict(ensemble_options or {})) as ensemble:
         ensemble.add_players(configs, mode, timeout_s=register_timeout_s)
         log(f"{len(configs)} player(s) joined the director at {ensemble.endpoint}; running {scenario.triggers} "
             f"trigger(s) at {scenario.rate_hz:g} Hz")
-        outcome, elapsed = _trigger(ensemble, scenario, problems)
+        with watch.start(on_lost=lambda error: ensemble.director.abort(str(error))), faults.follow(ensemble.journal):
+            outcome, elapsed = _trigger(ensemble, scenario, problems)
+        problems += faults.problems
+        watch.check(final=True)  # a dead broker ends the run with one error; the ensemble stops the players
         drain_started = time.monotonic()
         _stop_players(ensemble, problems)
         drain = time.monotonic() - drain_started
         problems += [str(error) for error in ensemble.take_player_errors()]
-        problems += [f"journal: {line}" for line in journal_violations(ensemble.journal.events)]
+        problems += [f"journal: {line}" for line in journal_violations(ensemble.journal)]  # iterated, not copied
         logs = {handle.name: handle.log_text() for handle in ensemble.pool.handles()} if ensemble.pool else {}
         return SourceRun(outcome, elapsed, drain, ensemble.journal, problems, logs)
 

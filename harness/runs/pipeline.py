@@ -28,12 +28,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.checks.config import ChecksConfig
-from harness.errors import ConfigError, DonkiError, RecordingError, RunError, ScenarioError
+from harness.errors import BrokerLostError, ConfigError, DonkiError, RecordingError, RunError, ScenarioError
 from harness.runs.golden import GoldenAction, GoldenOutcome, GoldenRequest, plan_golden
 from harness.runs.live import REGISTER_TIMEOUT_S, SourceRun, drive_players
 from harness.runs.outcome import RunOutcome
 from harness.runs.summary import RunSummary, summarise_player
 from harness.runs.topics import RunTopics, create_run_topics
+from harness.streams.brokerfaults import BrokerFaultInjector
 
 if TYPE_CHECKING:
     from harness.checks.result import CheckResult
@@ -83,7 +84,8 @@ class RunRequest:
     ``before_run(topics)`` is called once the topics exist and the recorder listens, before
     the first trigger: the moment to start a consumer under test; what it returns (the
     service it started, say) is the outcome's ``started``. ``source`` GOLDEN replays the
-    golden recording (at ``replay_speed``) instead of running players.
+    golden recording (at ``replay_speed``) instead of running players. ``ensemble_options``
+    place the director and the players (see :func:`~harness.runs.live.drive_players`).
     """
 
     scenario: SizedScenario
@@ -101,6 +103,7 @@ class RunRequest:
     replay_speed: float | None = 1.0
     log_dir: Path | None = None
     register_timeout_s: float = REGISTER_TIMEOUT_S
+    ensemble_options: Mapping[str, Any] | None = None
     log: Callable[[str], None] = _quiet
 
 
@@ -119,10 +122,14 @@ def run(request: RunRequest) -> RunOutcome:
                              "record it from a live run first (--donki-record-mode=once) or use source 'live'")
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     bootstrap, client = _client(request.broker)
+    faults = BrokerFaultInjector(request.broker, scenario.broker_faults)  # a broker that cannot: refused now
     topics = create_run_topics(scenario, client, namespace=request.namespace, prefix=request.topic_prefix)
     request.log(f"topics {', '.join(topics.names.values())}")
     try:
-        players, counts, recording, started = _record_while_driving(request, golden, bootstrap, client, topics)
+        players, counts, recording, started = _record_while_driving(request, golden, bootstrap, client, topics,
+                                                                    faults)
+    except BrokerLostError:
+        raise  # deleting topics on a cluster that is gone would only wait out the admin timeout
     except BaseException:
         topics.delete()
         raise
@@ -153,7 +160,8 @@ def _client(broker: Broker | str) -> tuple[str, dict[str, Any]]:
 
 
 def _record_while_driving(request: RunRequest, golden: GoldenOutcome, bootstrap: str, client: Mapping[str, Any],
-                          topics: RunTopics) -> tuple[SourceRun, dict[str, int], Path | None, object]:
+                          topics: RunTopics, faults: BrokerFaultInjector
+                          ) -> tuple[SourceRun, dict[str, int], Path | None, object]:
     workdir = request.workdir
     recorder = _start_recorder(request, workdir, topics, client) if workdir is not None else None
     writer = _file_writer(request, client)
@@ -161,7 +169,7 @@ def _record_while_driving(request: RunRequest, golden: GoldenOutcome, bootstrap:
         if writer is not None:
             writer.before_run(dict(topics.names))
         started = request.before_run(dict(topics.names)) if request.before_run is not None else None
-        players = _drive(request, golden, bootstrap, client, topics)
+        players = _drive(request, golden, bootstrap, client, topics, faults)
         if writer is not None:
             players.written = writer.finish()
         counts = _count(client, topics)
@@ -207,14 +215,16 @@ def _tolerance(request: RunRequest) -> Tolerance | None:
 
 
 def _drive(request: RunRequest, golden: GoldenOutcome, bootstrap: str, client: Mapping[str, Any],
-           topics: RunTopics) -> SourceRun:
+           topics: RunTopics, faults: BrokerFaultInjector) -> SourceRun:
     if request.source is RunSource.GOLDEN and golden.path is not None:
         from harness.runs.replayed import replay_source
 
         request.log(f"replaying {golden.path} into the run's topics")
         return replay_source(golden.path, client, topics.names, speed=request.replay_speed)
     return drive_players(request.scenario.scenario, bootstrap, topics.names, mode=request.mode,
-                         log_dir=request.log_dir, register_timeout_s=request.register_timeout_s, log=request.log)
+                         log_dir=request.log_dir, register_timeout_s=request.register_timeout_s,
+                         client_config=client, faults=faults, ensemble_options=request.ensemble_options,
+                         log=request.log)
 
 
 def _start_recorder(request: RunRequest, workdir: Path, topics: RunTopics, client: Mapping[str, Any]) -> Recorder:
@@ -277,7 +287,7 @@ def _check(outcome: RunOutcome, path: Path, request: RunRequest) -> None:
         if outcome.written and config.enabled("file-writer"):
             outcome.checks["file-writer"] = _check_written(outcome.written, recording)
             outcome.checks = {name: outcome.checks[name] for name in CHECK_NAMES if name in outcome.checks}
-    for event in outcome.summary.journal.events:
+    for event in outcome.summary.journal:  # iterated: a long journal is read back from its spill file
         if event.kind is EventKind.ACK and event.player is not None and event.latency_s is not None:
             outcome.ack_latencies_s.setdefault(event.player, []).append(event.latency_s)
 

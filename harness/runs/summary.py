@@ -146,7 +146,7 @@ def _rate(times: list[float], per_step: float = 1.0) -> float | None:
 
 
 def _events_of(journal: Journal, player: str) -> list[JournalEvent]:
-    return [e for e in journal.events if e.player == player]
+    return [e for e in journal if e.player == player]  # iterated: a long journal is read back from its spill file
 
 
 def summarise_player(spec: PlayerSpec, scenario: Scenario, topic: str, schemas: tuple[str, ...],

@@ -15,6 +15,7 @@ from typing import Any
 
 from harness.errors import ScenarioError
 from harness.kinds import get_stream_kind
+from harness.scenarios.brokerfaults import BrokerFault
 from harness.scenarios.players import MAX_TRIGGERS, AckSettings, PlayerSpec, plain
 from harness.scenarios.validate import scenario_fields
 
@@ -37,6 +38,7 @@ class Scenario:
     ci_triggers: int | None = None
     ci_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     source: str = "<scenario>"
+    broker_faults: tuple[BrokerFault, ...] = ()
 
     def __repr__(self) -> str:  # short: failure reports show it, and the tables are in to_dict()
         length = "until stopped" if self.triggers is None else f"{self.triggers} triggers"
@@ -100,6 +102,8 @@ class Scenario:
             ci["params"] = plain(self.ci_params)
         if ci:
             head["ci"] = ci
+        if self.broker_faults:
+            head["broker_faults"] = [fault.to_dict() for fault in self.broker_faults]
         return {"scenario": head, "players": [p.to_dict() for p in self.players]}
 
     @classmethod

@@ -3,6 +3,11 @@
 Throughput first: messages are handed to librdkafka without a flush per message (it
 batches them), delivery reports are served by non-blocking polls between produces,
 and only a caller that wants ack-after-delivery waits, for its trigger only.
+
+Every wait also watches the cluster (a :class:`~harness.kafka.brokerwatch.BrokerWatch`
+fed by librdkafka's error callback): when no broker answered for ``broker_grace_s`` it
+raises :class:`~harness.errors.BrokerLostError` instead of waiting out its deadline, so
+a dead broker ends a run in seconds, not after every trigger's ack timeout.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 
 from harness.errors import BrokerError
 from harness.headers import make_headers
+from harness.kafka.brokerwatch import DEFAULT_GRACE_S, BrokerWatch
 from harness.streams.base import StreamMessage
 from harness.streams.faults import NO_FAULTS, Faults
 
@@ -28,6 +34,8 @@ _STATS_INTERVAL_MS = 100
 _POLL_SLICE_S = 0.05
 #: finished triggers kept for wait_delivered() after their last report arrived
 _DONE_KEPT = 1024
+#: a flush is cut into slices this long, so a lost broker is noticed between them
+_FLUSH_SLICE_S = 0.5
 
 
 @dataclass
@@ -65,8 +73,10 @@ class StreamPublisher:
     """
 
     def __init__(self, client_config: Mapping[str, Any], topic: str, stream: str,
-                 producer_settings: Mapping[str, Any] | None = None, faults: Faults = NO_FAULTS) -> None:
+                 producer_settings: Mapping[str, Any] | None = None, faults: Faults = NO_FAULTS,
+                 broker_grace_s: float = DEFAULT_GRACE_S) -> None:
         self.client_config = dict(client_config)
+        self.watch = BrokerWatch(str(self.client_config.get("bootstrap.servers", "?")), grace_s=broker_grace_s)
         self.faults = faults
         self.topic = topic
         self.stream = stream
@@ -92,6 +102,7 @@ class StreamPublisher:
         from harness.kafka.clients import make_producer, producer_config
 
         settings = dict(self.producer_settings)
+        settings.setdefault("error_cb", self.watch.error_cb)
         idempotent = str(producer_config(self.client_config, **settings).get("enable.idempotence")).lower() == "true"
         if warm_up_s > 0 and idempotent and "statistics.interval.ms" not in settings:
             settings.update({"statistics.interval.ms": _STATS_INTERVAL_MS, "stats_cb": self._on_stats})
@@ -142,6 +153,7 @@ class StreamPublisher:
                 break
             except BufferError:
                 # librdkafka's queue is full: serve delivery reports until there is room
+                self.watch.check()
                 if time.monotonic() > deadline:
                     raise BrokerError(
                         f"stream {self.stream!r}: Kafka's send queue stayed full for {QUEUE_FULL_TIMEOUT_S:.0f} s "
@@ -159,14 +171,22 @@ class StreamPublisher:
         tally.last_timestamp_ms = message.timestamp_ms
 
     def wait_delivered(self, trigger: int, timeout_s: float) -> TriggerTally:
-        """Block until Kafka confirmed or failed every message of ``trigger``, or ``timeout_s``."""
+        """Block until Kafka confirmed or failed every message of ``trigger``, or ``timeout_s``.
+
+        Raises :class:`~harness.errors.BrokerLostError` as soon as no broker answered for
+        the watch's grace, rather than waiting for a cluster that is gone.
+        """
         tally = self.tally(trigger) or TriggerTally(trigger)
         deadline = time.monotonic() + timeout_s
         while tally.pending > 0:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
+            delivered = tally.delivered
             self._producer.poll(min(remaining, _POLL_SLICE_S))
+            if tally.delivered > delivered:
+                self.watch.saw_broker()
+            self.watch.check()
         self._retire_done()
         return tally
 
@@ -177,10 +197,22 @@ class StreamPublisher:
             self._retire_done()
 
     def flush(self, timeout_s: float) -> int:
-        """Wait up to ``timeout_s`` for every message; returns how many are still pending."""
+        """Wait up to ``timeout_s`` for every message; returns how many are still pending.
+
+        Raises :class:`~harness.errors.BrokerLostError` when the cluster is lost meanwhile.
+        """
         if self._producer is None:
             return 0
-        remaining: int = self._producer.flush(timeout_s)
+        deadline = time.monotonic() + timeout_s
+        remaining = len(self._producer)
+        while True:
+            before = remaining
+            remaining = int(self._producer.flush(max(0.0, min(_FLUSH_SLICE_S, deadline - time.monotonic()))))
+            if remaining < before:
+                self.watch.saw_broker()
+            if remaining == 0 or time.monotonic() >= deadline:
+                break
+            self.watch.check()
         self._retire_done()
         return remaining
 
@@ -223,6 +255,7 @@ class StreamPublisher:
 
     def close(self, timeout_s: float = 10.0) -> int:
         """Flush with a deadline and drop the producer; returns messages left undelivered."""
-        left = self.flush(timeout_s)
-        self._producer = None
-        return left
+        try:
+            return self.flush(timeout_s)
+        finally:
+            self._producer = None

@@ -17,7 +17,7 @@ _ADMIN_TIMEOUT_S = 10.0
 
 def topic_message_count(client_config: Mapping[str, Any], topic: str, timeout_s: float = _ADMIN_TIMEOUT_S) -> int:
     """Messages in ``topic`` (high minus low watermark summed over partitions), without reading them."""
-    from confluent_kafka import TopicPartition
+    from confluent_kafka import KafkaException, TopicPartition
 
     from harness.kafka.clients import make_consumer
 
@@ -32,6 +32,9 @@ def topic_message_count(client_config: Mapping[str, Any], topic: str, timeout_s:
             low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=timeout_s)
             total += high - low
         return total
+    except KafkaException as exc:  # a broker gone meanwhile: one line, not a traceback
+        raise BrokerError(f"could not count the messages of {topic!r} at {client_config.get('bootstrap.servers')}: "
+                          f"{exc.args[0] if exc.args else exc}") from None
     finally:
         consumer.close()
 

@@ -25,6 +25,7 @@ EXPECTED = {
     "rate_verdicts.py": ["correct ess-pulse, 3 runs of 5 triggers with a decoding consumer:",
                          "ess-pulse at 80% of its rate, 1 runs of 20 triggers checked against 14 Hz: 1 of 1 failed"],
     "filewriter.py": ["recorder:", "writer:", "writer/recorder throughput ratio:", "writer keeps real time:"],
+    "soak.py": ["RSS every", "run window:", "harness processes flat within"],
     "plugin_overhead.py": ["(a) fixture overhead (setup + teardown) per test",
                            "(b) pytest --donki-scenario=e-mixed incl. broker start"],
 }

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from harness.kafka import TopicAdmin
 from harness.kafka.ports import free_ports
 
@@ -73,3 +75,60 @@ def test_selftest_round_trips_a_message():
 def test_unknown_subcommand_is_a_usage_error():
     result = donki("kafka", "explode")
     assert result.returncode == 2 and "invalid choice: 'explode'" in result.stderr
+
+
+def test_node_without_a_running_cluster_says_what_to_start(tmp_path):
+    result = donki("kafka", "node", "kill", "2", "--state", str(tmp_path / "none.json"))
+    assert result.returncode == 2 and "donki kafka start" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_node_kill_and_restart_against_a_running_three_node_cluster(tmp_path):
+    import os
+
+    from harness.kafka import make_producer
+
+    state = tmp_path / "cluster.json"
+    env = {**os.environ, "DONKI_KAFKA_HEAP": "512m"}
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "kafka", "start", "--nodes", "3", "--state", str(state),
+                             "--topic", "nmx_detector:3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
+    try:
+        bootstrap = _bootstrap_line(proc)
+        node2 = json.loads(state.read_text())["nodes"]["2"]["pid"]
+        killed = donki("kafka", "node", "kill", "2", "--state", str(state))
+        assert killed.returncode == 0 and "node 2 killed" in killed.stdout, killed.stderr
+        assert not _alive(node2)
+        assert json.loads(state.read_text())["nodes"]["2"]["pid"] is None
+        restarted = donki("kafka", "node", "restart", "2", "--state", str(state))
+        assert restarted.returncode == 0 and "node 2 serves again" in restarted.stdout, restarted.stderr
+        assert json.loads(state.read_text())["nodes"]["2"]["pid"] not in (None, node2)
+        producer = make_producer({"bootstrap.servers": bootstrap}, **{"message.timeout.ms": 20000})
+        for i in range(30):
+            producer.produce("nmx_detector", f"m{i}".encode())
+        assert producer.flush(30) == 0
+        assert proc.poll() is None, "the cluster process stopped: it took the kill as a crash"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(60) == 0
+        assert not state.exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _bootstrap_line(proc) -> str:
+    deadline = time.monotonic() + 120
+    line = ""
+    while not line.startswith("bootstrap:") and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        assert line or proc.poll() is None, proc.stderr.read()
+    return line.split(":", 1)[1].strip()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False

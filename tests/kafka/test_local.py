@@ -116,3 +116,28 @@ def test_three_nodes_survive_a_killed_node_with_acks_all_and_lose_nothing():
         assert values == {f"before-{i}".encode() for i in range(300)} | {f"after-{i}".encode() for i in range(300)}
         cluster.restart(2)
         assert cluster.node_alive(2) and cluster.health().brokers == 3
+
+
+@pytest.mark.slow
+def test_restart_returns_when_the_node_serves_and_blames_only_the_node_restarted():
+    from confluent_kafka.admin import AdminClient
+
+    from harness.kafka.serving import node_lag
+
+    with LocalKafka(nodes=3, heap="512m") as cluster:
+        TopicAdmin(cluster.client_config).create([TopicSpec("bifrost_restart", partitions=3)])
+        cluster.kill(2)
+        cluster.kill(3)
+        with pytest.raises(BrokerStartError) as caught:
+            cluster.restart(2, timeout_s=0.5)  # too short to serve: the error names node 2
+        assert "node 2" in str(caught.value) and "node 3" not in str(caught.value)
+        cluster.restart(2)  # before: "Kafka node 3 exited with code -9 while starting"
+        admin = AdminClient(cluster.client_config)
+        assert node_lag(admin.list_topics(timeout=10), 2) == ""  # before: returned while the port was closed
+        producer = make_producer(cluster.client_config, acks="all", **{"message.timeout.ms": 10000})
+        failures = []
+        for i in range(50):
+            producer.produce("bifrost_restart", f"m{i}".encode(), on_delivery=lambda err, _m: failures.append(err))
+        assert producer.flush(30) == 0 and failures == [None] * 50
+        cluster.restart(3)
+        assert node_lag(admin.list_topics(timeout=10), 3) == "" and cluster.health().brokers == 3

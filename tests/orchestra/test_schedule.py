@@ -218,3 +218,20 @@ def test_busy_allowance_covers_only_players_that_owe_an_ack():
 def test_bad_plans_are_refused_with_the_field_named(fields, message):
     with pytest.raises(ConfigError, match=message):
         RunPlan(**fields)
+
+
+def test_pairs_kept_for_late_answers_are_bounded_and_older_answers_are_late_not_wrong(monkeypatch):
+    from harness.orchestra import schedule
+
+    monkeypatch.setattr(schedule, "MAX_RETAINED_PAIRS", 5)
+    t = Script([A0], count=20)
+    out = t.s.begin(0.0)
+    now = 0.0
+    while out:
+        now += 0.001
+        out = t.s.on_ack("a", out[0].trigger, 1, {}, now)
+    assert len(t.s._pairs) == 5
+    t.s.on_ack("a", 2, 1, {}, now)  # an answer to a forgotten trigger: before, "never sent" (wrong_ack)
+    t.s.on_ack("a", 99, 1, {}, now)  # never sent
+    assert [(e.kind, e.trigger) for e in t.journal.of_kind(EventKind.LATE_ACK, EventKind.WRONG_ACK)] == [
+        (EventKind.LATE_ACK, 2), (EventKind.WRONG_ACK, 99)]

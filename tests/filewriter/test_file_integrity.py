@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import h5py
 import numpy as np
@@ -16,8 +15,9 @@ from harness.checks.filewriter import RunStart, check_file_writer
 from harness.recording.reader.reader import open_recording
 from harness.recording.replay.replayer import Replayer
 from harness.records import KafkaRecord
+from harness.scenarios.goldens import packaged_goldens_dir
 
-GOLDEN = Path(__file__).resolve().parents[2] / "recordings" / "ess-pulse.h5"
+GOLDEN = packaged_goldens_dir() / "ess-pulse.h5"
 
 
 def _detector_structure(topic: str, source: str) -> str:

@@ -19,7 +19,7 @@ from harness.orchestra.plan import is_due
 from harness.records import TIMESTAMP_CREATE_TIME, KafkaRecord
 from harness.scenarios import Scenario
 from harness.streams.actions import PlayerSettings, RunControlAction, StreamAction
-from harness.streams.catalog import make_generator
+from harness.streams.generators import make_generator
 from harness.streams.producer import TriggerTally
 from pytest_donki.strategies import scenarios
 

@@ -30,11 +30,15 @@ $(VENV)/.installed: pyproject.toml | system-deps
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-# Java 17+ and Maven run the local broker; install them only where they are missing.
+# Java 17+ and Maven run the local broker; Chromium opens the pytest-html report in a test.
+# Each is installed with apt-get only where it is missing.
 system-deps:
 	@command -v java >/dev/null && command -v mvn >/dev/null || { \
 	  echo "installing Java 17 and Maven with apt-get"; \
 	  apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless maven; }
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+	  echo "installing Chromium with apt-get (the HTML report test opens the page in it)"; \
+	  apt-get update -qq && apt-get install -y -qq chromium || echo "no Chromium: the HTML report test will skip"; }
 
 # the Kafka image for the container provider, built here (no registry needed); see docs/kafka.md
 kafka-image: install

@@ -11,6 +11,7 @@ package must not import, so the few lines of appending are repeated here.
 
 from __future__ import annotations
 
+import abc
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -65,7 +66,7 @@ class _Column:
         self.dataset[...] = data
 
 
-class ModuleWriter:
+class ModuleWriter(abc.ABC):
     """Base: the group it writes, its window (ms, inclusive) and what it has written."""
 
     def __init__(self, group: h5py.Group, spec: StreamModule) -> None:
@@ -80,15 +81,17 @@ class ModuleWriter:
         self.columns.append(col)
         return col
 
+    @abc.abstractmethod
     def write(self, decoded: Any, start_ns: int, stop_ns: int | None) -> None:
         """Write the in-window part of one decoded message."""
-        raise NotImplementedError
 
     def finish(self) -> None:
-        """Called once when the job ends, before the last flush."""
+        """Called once when the job ends, before the last flush (a hook: nothing by default)."""
+        return
 
     def trim(self, stop_ns: int) -> None:
-        """Drop what lies after the stop: written while the stop time was not known yet."""
+        """Drop what lies after the stop: written while the stop time was not known yet (a hook)."""
+        return
 
     def _trim_rows(self, time: _Column | None, columns: list[_Column], stop_ns: int) -> None:
         if time is None:

@@ -135,8 +135,8 @@ class ControlServer:
         try:
             request = json.loads(connection.recv(REQUEST_LIMIT) or b"{}")
             reply = self._carry_out(request)
-        except (ValueError, TypeError, OSError) as exc:
-            reply = {"ok": False, "error": f"bad request: {exc}"}
+        except (ValueError, TypeError, OSError, RecursionError) as exc:
+            reply = {"ok": False, "error": f"bad request: {type(exc).__name__}: {exc}"}
         try:
             connection.sendall(json.dumps(reply).encode() + b"\n")
         except OSError:

@@ -29,7 +29,11 @@ class ScenarioText:
     def data(self) -> dict[str, Any]:
         """The scenario parsed into plain data (TOML or JSON)."""
         if self.format == "json":
-            data = json.loads(self.text)
+            try:
+                data = json.loads(self.text)
+            except (ValueError, RecursionError) as exc:
+                raise RecordingError(f"scenario {self.name!r}: the stored JSON is damaged "
+                                     f"({type(exc).__name__})") from None
             if not isinstance(data, dict):
                 raise RecordingError(f"scenario {self.name!r}: its JSON is a {type(data).__name__}, not an object")
             return data
@@ -90,7 +94,7 @@ def read_journal(h5: Any, path: str) -> Any:
     try:
         rows = [json.loads(line) for line in h5[JOURNAL_EVENTS].asstr()[:]]
         return Journal.from_rows(rows)
-    except (ValueError, KeyError, TypeError, OSError) as exc:
+    except (ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
         raise RecordingError(f"{path}: the stored journal /{JOURNAL_EVENTS} is damaged ({exc})") from None
 
 

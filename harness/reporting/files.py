@@ -81,8 +81,8 @@ def read_report(path: Path) -> RunReport:
         data = json.loads(Path(path).read_text())
     except FileNotFoundError:
         raise ConfigError(f"report {path}: no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"report {path}: cannot read it as JSON ({exc})") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # nested too deep: bad input
+        raise ConfigError(f"report {path}: cannot read it as JSON ({type(exc).__name__}: {exc})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"report {path}: expected a JSON object, got {type(data).__name__}")
     return RunReport.from_dict(data, source=f"report {path}")
@@ -98,7 +98,7 @@ def report_files(directory: Path) -> list[Path]:
     for path in sorted(directory.glob("*.json")):
         try:
             data = json.loads(path.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             continue
         if isinstance(data, dict) and "scenario" in data and "checks" in data:
             found.append(path)

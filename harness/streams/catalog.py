@@ -76,7 +76,7 @@ def _check_json(*keys: str) -> Callable[[dict[str, Any], str], None]:
         for key in keys:
             try:
                 json.loads(params[key])
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # nested too deeply is not valid JSON either
                 raise ScenarioError(
                     f"{where}.{key}: not valid JSON ({exc}); write a JSON text such as '{{}}'"
                 ) from None

@@ -41,7 +41,7 @@ def _status_json(text: str) -> Any:
     """x5f2 status without its time entries (services put their clock in there)."""
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply: compared as text
         return text
     if isinstance(data, dict):
         return {k: v for k, v in data.items() if "time" not in k.lower()}
@@ -68,7 +68,7 @@ def _nexus_structure(text: str) -> Any:
     """pl72 structure with its stream topics local: a run names the topics of its own namespace."""
     try:
         return _structure_topics(json.loads(text))
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply: compared as text
         return text
 
 

@@ -97,9 +97,9 @@ def replay_into(path: str | Path, client_config: Mapping[str, Any], namespace: T
 
 
 def _stream_topics(recording: Recording, full_of: Mapping[str, str]) -> dict[str, str]:
+    """Each donki stream's target topic, from the headers alone (no payload is read)."""
     streams: dict[str, str] = {}
-    for record in recording.records():
-        meta = record.donki
-        if meta is not None and meta.stream not in streams:
-            streams[meta.stream] = full_of[record.topic]
+    for name, topic_id in zip(recording.stream_names(), recording.index["topic"], strict=True):
+        if name is not None and name not in streams:
+            streams[name] = full_of[recording.topics[int(topic_id)]]
     return streams

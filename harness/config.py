@@ -12,14 +12,15 @@ reads them once into a frozen :class:`~harness.runs.settings.DonkiSettings`.
 
 from __future__ import annotations
 
+import enum
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from harness.errors import ConfigError
 
-__all__ = ["Setting", "SETTINGS", "resolve", "first_set", "register_setting"]
+__all__ = ["enum_member", "Setting", "SETTINGS", "resolve", "first_set", "register_setting"]
 
 
 def first_set(*candidates: Any) -> Any:
@@ -103,3 +104,18 @@ def resolve(
         if value is not None:
             return setting.validate(value, source)
     return None
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def enum_member(cls: type[E], value: E | str, where: str, what: str) -> E:
+    """The member of ``cls`` whose value is ``value`` (a member is returned as it is); else one
+    :class:`ConfigError` line naming ``where``, ``what`` was given and the allowed values."""
+    if isinstance(value, cls):
+        return value
+    for member in cls:
+        if member.value == value:
+            return member
+    raise ConfigError(f"{where}: {what} {value!r} is not valid; expected one of: "
+                      f"{', '.join(str(m.value) for m in cls)}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from harness.errors import ConfigError
+from harness.config import enum_member
 
 __all__ = ["AckAfter"]
 
@@ -23,9 +23,4 @@ class AckAfter(Enum):
     @classmethod
     def parse(cls, value: AckAfter | str, where: str) -> AckAfter:
         """The member for ``value``; a :class:`ConfigError` naming ``where`` and the choices."""
-        if isinstance(value, AckAfter):
-            return value
-        for member in cls:
-            if member.value == value:
-                return member
-        raise ConfigError(f"{where}: ack {value!r} must be one of {', '.join(cls.choices())}")
+        return enum_member(cls, value, where, "ack")

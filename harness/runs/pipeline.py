@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.checks.config import ChecksConfig
+from harness.config import enum_member
 from harness.errors import BrokerLostError, ConfigError, DonkiError, RecordingError, RunError, ScenarioError
 from harness.runs.golden import GoldenAction, GoldenOutcome, GoldenRequest, plan_golden
 from harness.runs.live import REGISTER_TIMEOUT_S, SourceRun, drive_players
@@ -62,13 +63,7 @@ class RunSource(enum.Enum):
 
     @classmethod
     def parse(cls, value: RunSource | str, where: str) -> RunSource:
-        if isinstance(value, RunSource):
-            return value
-        for member in cls:
-            if member.value == value:
-                return member
-        raise ConfigError(f"{where}: source {value!r} is not valid; expected one of: "
-                          f"{', '.join(m.value for m in cls)}")
+        return enum_member(cls, value, where, "source")
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,8 @@ def junit_properties(data: dict[str, Any]) -> list[tuple[str, str]]:
             value = "passed"
         else:
             findings = check.get("findings") or [{}]
-            value = f"failed: {len(check.get('findings') or [])} problem(s); {findings[0].get('message', '')}"
+            problems = len(check.get("findings") or []) + check.get("omitted", 0)
+            value = f"failed: {problems} problem(s); {findings[0].get('message', '')}"
         props.append((f"donki_check_{name}", value[:FINDING_CHARS]))
     return props
 

@@ -38,10 +38,11 @@ class RecordDigest(RecordHead):
     crc32: str
     ev44: tuple[str, int] | None = None
     data_time: DataTime | None = None
+    meta: DonkiHeaders | None = None  # the harness headers, parsed once
 
     @property
     def donki(self) -> DonkiHeaders | None:
-        return parse_headers(self.headers)
+        return self.meta
 
 
 #: What the checks take: whole messages or their digests.
@@ -54,7 +55,7 @@ def digest(record: KafkaRecord) -> RecordDigest:
     ev44 = ev44_identity(record.value) if schema == "ev44" else None
     return RecordDigest(record.topic, record.partition, record.offset, record.timestamp_ms, record.timestamp_type,
                         record.key, record.headers, record.received, schema, len(record.value),
-                        crc32_hex(record.value), ev44, data_time_of(record.value))
+                        crc32_hex(record.value), ev44, data_time_of(record.value), parse_headers(record.headers))
 
 
 def digests(records: Iterable[KafkaRecord]) -> Iterator[RecordDigest]:

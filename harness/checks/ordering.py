@@ -1,125 +1,135 @@
-"""Ordering: per-stream sequence numbers, trigger numbers and ESS message ids, per partition."""
+"""Ordering: per-stream sequence numbers, trigger numbers and ESS message ids, per partition.
+
+:class:`OrderingCheck` is fed one message at a time in the order the recording holds
+them (per partition, offset order) and keeps, per stream, the ranges of sequence
+numbers seen and, per partition, the last message: memory follows the gaps, not the
+message count.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from harness.checks.digest import RecordLike, ev44_identity, identity_of
+from harness.checks.findings import FindingLog
 from harness.checks.result import CheckResult, Finding
-from harness.checks.timing import data_time_findings
-from harness.headers import DonkiHeaders
+from harness.checks.seqranges import Place, SeqRange, SeqRanges
+from harness.checks.timing import DataTimeOrder
 
-__all__ = ["check_ordering", "assert_ordering", "ev44_identity"]
-
-
-def _where(r: RecordLike) -> str:
-    return f"topic {r.topic} partition {r.partition} offset {r.offset}"
+__all__ = ["OrderingCheck", "check_ordering", "assert_ordering", "ev44_identity"]
 
 
-def _finding(message: str, r: RecordLike, stream: str | None = None) -> Finding:
-    meta = r.donki
-    return Finding(message, stream=stream or (meta.stream if meta else None), topic=r.topic,
-                   partition=r.partition, offset=r.offset, trigger=meta.trigger if meta else None)
+def _place(r: RecordLike, trigger: int | None = None) -> Place:
+    return Place(r.topic, r.partition, r.offset, trigger)
 
 
-def _partition_order(stream: str, rows: list[RecordLike], findings: list[Finding]) -> None:
-    """Within one partition: seq strictly increasing, trigger never decreasing."""
-    seen: dict[int, RecordLike] = {}
-    previous: tuple[RecordLike, DonkiHeaders] | None = None
-    for r in rows:
-        meta = r.donki
-        if meta is None:
-            continue  # check_ordering groups harness messages only
-        if meta.seq in seen:
-            first = seen[meta.seq]
-            findings.append(_finding(f"stream {stream!r}: seq {meta.seq} duplicated at {_where(r)} "
-                                     f"(first at offset {first.offset})", r, stream))
-        elif previous is not None and meta.seq < previous[1].seq:
-            findings.append(_finding(f"stream {stream!r}: seq {meta.seq} at {_where(r)} comes after seq "
-                                     f"{previous[1].seq} at offset {previous[0].offset} (reordered)", r, stream))
-        if previous is not None and meta.trigger < previous[1].trigger:
-            findings.append(_finding(f"stream {stream!r}: trigger {meta.trigger} at {_where(r)} comes after "
-                                     f"trigger {previous[1].trigger} at offset {previous[0].offset}", r, stream))
-        seen.setdefault(meta.seq, r)
-        previous = (r, meta)
+def _located(message: str, at: Place, stream: str | None) -> Finding:
+    return Finding(message, stream=stream, topic=at.topic, partition=at.partition, offset=at.offset,
+                   trigger=at.trigger)
 
 
-def _gaps(stream: str, rows: list[RecordLike], expected: int | None, findings: list[Finding]) -> None:
-    """Across partitions: seq values 0..N-1 all present (N = expected count or max seq + 1)."""
-    by_seq = {meta.seq: r for r in rows if (meta := r.donki) is not None}
-    top = expected if expected is not None else (max(by_seq) + 1 if by_seq else 0)
-    missing = [s for s in range(top) if s not in by_seq]
-    for seq in missing:
-        before = max((s for s in by_seq if s < seq), default=None)
-        after = min((s for s in by_seq if s > seq), default=None)
-        context = []
-        if before is not None:
-            context.append(f"after seq {before} at {_where(by_seq[before])}")
-        if after is not None:
-            context.append(f"before seq {after} at {_where(by_seq[after])}")
-        anchor = by_seq[after] if after is not None else by_seq.get(before) if before is not None else None
-        message = f"stream {stream!r}: seq {seq} missing" + (f" ({', '.join(context)})" if context else "")
-        findings.append(_finding(message, anchor, stream) if anchor else Finding(message, stream=stream))
-
-
-def _message_ids(records: list[RecordLike], findings: list[Finding]) -> int:
-    """ev44 message_id consecutive per (topic, partition, source_name)."""
-    last: dict[tuple[str, int, str], tuple[int, RecordLike]] = {}
-    checked = 0
-    for r in records:
-        if r.schema != "ev44":
-            continue
-        source, message_id = identity_of(r)
-        key = (r.topic, r.partition, source)
-        checked += 1
-        if key in last:
-            previous_id, previous = last[key]
-            if message_id != previous_id + 1:
-                findings.append(_finding(
-                    f"ev44 source {source!r}: message_id {message_id} at {_where(r)} follows message_id "
-                    f"{previous_id} at offset {previous.offset}, expected {previous_id + 1}", r))
-        last[key] = (message_id, r)
-    return checked
-
-
-def check_ordering(records: Iterable[RecordLike], expected_counts: dict[str, int] | None = None) -> CheckResult:
-    """Check sequence numbers, triggers, ev44 message ids and data times.
+class OrderingCheck:
+    """Sequence numbers, triggers, ev44 message ids and data times, one message at a time.
 
     Data times per source must not go backwards and a Kafka create time must equal the
-    data time (ms), see :func:`harness.checks.timing.data_time_findings`.
-
-    ``records`` are :class:`~harness.records.RecordLike` objects or their digests
-    (:mod:`harness.checks.digest`).
-
-    ``expected_counts`` (per stream, e.g. from the players' reports) makes missing
-    messages at the end of a stream visible too.
+    data time (ms), see :class:`harness.checks.timing.DataTimeOrder`. ``expected_counts``
+    (per stream, e.g. from the players' acks) makes missing messages at the end of a
+    stream visible too.
     """
-    ordered = sorted(records, key=lambda r: (r.topic, r.partition, r.offset))
-    streams: dict[str, list[RecordLike]] = defaultdict(list)
-    for r in ordered:
-        if r.donki is not None:
-            streams[r.donki.stream].append(r)
-    findings: list[Finding] = []
-    for stream, rows in streams.items():
-        partitions: dict[tuple[str, int], list[RecordLike]] = defaultdict(list)
-        for r in rows:
-            partitions[(r.topic, r.partition)].append(r)
-        for part_rows in partitions.values():
-            _partition_order(stream, part_rows, findings)
-        _gaps(stream, rows, (expected_counts or {}).get(stream), findings)
-    for stream, count in (expected_counts or {}).items():
-        if stream not in streams and count:
-            findings.append(Finding(f"stream {stream!r}: {count} message(s) expected, none found", stream=stream))
-    ev44 = _message_ids(ordered, findings)
-    time_findings, timed = data_time_findings(ordered)
-    findings.extend(time_findings)
-    findings.sort(key=lambda f: (f.topic or "", f.partition or 0, f.offset if f.offset is not None else -1))
-    metrics = {"streams": {s: {"messages": len(rows)} for s, rows in streams.items()}, "ev44_messages": ev44,
-               "timed_messages": timed}
-    return CheckResult("ordering", tuple(findings), metrics, checked=len(ordered))
+
+    def __init__(self, expected_counts: Mapping[str, int] | None = None) -> None:
+        self._expected = dict(expected_counts or {})
+        self._seqs: dict[str, SeqRanges] = defaultdict(SeqRanges)
+        self._counts: dict[str, int] = defaultdict(int)
+        # (stream, topic, partition) -> seq, trigger, offset of the last message
+        self._last: dict[tuple[str, str, int], tuple[int, int, int]] = {}
+        self._message_ids: dict[tuple[str, int, str], tuple[int, int]] = {}  # -> message id, offset
+        self._times = DataTimeOrder()
+        self._findings = FindingLog()
+        self._checked = self._ev44 = 0
+
+    def feed(self, r: RecordLike) -> None:
+        self._checked += 1
+        meta = r.donki
+        if meta is not None:
+            self._sequence(r, meta.stream, meta.seq, meta.trigger)
+        if r.schema == "ev44":
+            self._message_id(r)
+        for finding in self._times.feed(r):
+            self._findings.add(finding)
+
+    def _sequence(self, r: RecordLike, stream: str, seq: int, trigger: int) -> None:
+        at = _place(r, trigger)
+        self._counts[stream] += 1
+        held = self._seqs[stream].add(seq, at)
+        key = (stream, r.topic, r.partition)
+        previous = self._last.get(key)
+        if held is not None:
+            first = held.place_of(seq)
+            where = (f"first at offset {first.offset}" if first is not None and first.topic == r.topic
+                     and first.partition == r.partition else f"first at {first}" if first is not None
+                     else f"first saved between {held.low_at} and {held.high_at}")
+            self._findings.add(_located(f"stream {stream!r}: seq {seq} duplicated at {at} ({where})", at, stream))
+        elif previous is not None and seq < previous[0]:
+            self._findings.add(_located(f"stream {stream!r}: seq {seq} at {at} comes after seq {previous[0]} at "
+                                        f"offset {previous[2]} (reordered)", at, stream))
+        if previous is not None and trigger < previous[1]:
+            self._findings.add(_located(f"stream {stream!r}: trigger {trigger} at {at} comes after trigger "
+                                        f"{previous[1]} at offset {previous[2]}", at, stream))
+        if previous is None or held is None:
+            self._last[key] = (seq, trigger, r.offset)
+
+    def _message_id(self, r: RecordLike) -> None:
+        source, message_id = identity_of(r)
+        key = (r.topic, r.partition, source)
+        self._ev44 += 1
+        if key in self._message_ids:
+            previous_id, previous_offset = self._message_ids[key]
+            if message_id != previous_id + 1:
+                at = _place(r, r.donki.trigger if r.donki else None)
+                self._findings.add(_located(
+                    f"ev44 source {source!r}: message_id {message_id} at {at} follows message_id {previous_id} "
+                    f"at offset {previous_offset}, expected {previous_id + 1}", at,
+                    r.donki.stream if r.donki else None))
+        self._message_ids[key] = (message_id, r.offset)
+
+    def _gaps(self, stream: str, seqs: SeqRanges) -> None:
+        for first, last, before, after in seqs.gaps(self._expected.get(stream)):
+            self._findings.add(_gap_finding(stream, first, last, before, after))
+
+    def result(self) -> CheckResult:
+        for stream, seqs in self._seqs.items():
+            self._gaps(stream, seqs)
+        for stream, count in self._expected.items():
+            if stream not in self._seqs and count:
+                self._findings.add(Finding(f"stream {stream!r}: {count} message(s) expected, none found",
+                                           stream=stream))
+        metrics = {"streams": {s: {"messages": n} for s, n in self._counts.items()}, "ev44_messages": self._ev44,
+                   "timed_messages": self._times.checked}
+        return self._findings.result("ordering", metrics, checked=self._checked)
 
 
-def assert_ordering(records: Iterable[RecordLike], expected_counts: dict[str, int] | None = None) -> CheckResult:
+def _gap_finding(stream: str, first: int, last: int, before: SeqRange | None, after: SeqRange | None) -> Finding:
+    context = []
+    if before is not None:
+        context.append(f"after seq {before.high} at {before.high_at}")
+    if after is not None:
+        context.append(f"before seq {after.low} at {after.low_at}")
+    what = f"seq {first} missing" if first == last else f"seq {first}..{last} missing ({last - first + 1} messages)"
+    message = f"stream {stream!r}: {what}" + (f" ({', '.join(context)})" if context else "")
+    anchor = after.low_at if after is not None else before.high_at if before is not None else None
+    return _located(message, anchor, stream) if anchor is not None else Finding(message, stream=stream)
+
+
+def check_ordering(records: Iterable[RecordLike], expected_counts: Mapping[str, int] | None = None) -> CheckResult:
+    """:class:`OrderingCheck` over ``records`` (messages or their digests, in any order)."""
+    check = OrderingCheck(expected_counts)
+    for r in sorted(records, key=lambda r: (r.topic, r.partition, r.offset)):
+        check.feed(r)
+    return check.result()
+
+
+def assert_ordering(records: Iterable[RecordLike], expected_counts: Mapping[str, int] | None = None) -> CheckResult:
     __tracebackhide__ = True
     return check_ordering(records, expected_counts).assert_passed()

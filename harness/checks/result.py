@@ -43,6 +43,7 @@ class CheckResult:
     metrics: dict[str, Any] = field(default_factory=dict)
     checked: int = 0  # how many items (messages, triggers, streams) were examined
     note: str = ""
+    omitted: int = 0  # findings counted but not kept (see harness.checks.findings)
 
     @property
     def passed(self) -> bool:
@@ -56,10 +57,11 @@ class CheckResult:
         notes = [f"  {line}" for line in self.note.splitlines()]
         if self.passed:
             return "\n".join([f"{self.name}: passed ({self.checked} checked)", *notes])
-        lines = [f"{self.name}: {len(self.findings)} problem(s) in {self.checked} checked"]
+        total = len(self.findings) + self.omitted
+        lines = [f"{self.name}: {total} problem(s) in {self.checked} checked"]
         lines += [f"  - {f.message}" for f in self.findings[:limit]]
-        if len(self.findings) > limit:
-            lines.append(f"  ... and {len(self.findings) - limit} more")
+        if total > limit:
+            lines.append(f"  ... and {total - min(limit, len(self.findings))} more")
         return "\n".join([*lines, *notes])
 
     def assert_passed(self) -> CheckResult:
@@ -75,6 +77,7 @@ class CheckResult:
             "passed": self.passed,
             "checked": self.checked,
             "findings": [f.to_dict() for f in self.findings],
+            **({"omitted": self.omitted} if self.omitted else {}),
             "metrics": self.metrics,
             **({"note": self.note} if self.note else {}),
         }

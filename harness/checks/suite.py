@@ -1,4 +1,9 @@
-"""All checks of a scenario run, from its scenario, journal and recording."""
+"""All checks of a scenario run, from its scenario, journal and recording.
+
+The recording is read once, message by message (:class:`RecordingPass`); no check keeps
+the messages, so checking an hour-long run takes memory per stream and trigger, not per
+message.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +11,23 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from harness.checks.acks import check_acks, check_levels
 from harness.checks.config import CHECK_NAMES, ChecksConfig, RateOptions
-from harness.checks.digest import RecordDigest, RecordLike, digest
-from harness.checks.integrity import check_integrity
-from harness.checks.ordering import check_ordering
-from harness.checks.rates import check_rates, stream_trigger_times
+from harness.checks.digest import RecordLike, data_time, digest
+from harness.checks.integrity import IntegrityCheck
+from harness.checks.ordering import OrderingCheck
+from harness.checks.rates import CLOCKS, TriggerTimes, check_rates
 from harness.checks.result import CheckResult, Finding
-from harness.checks.timing import check_run_window
+from harness.checks.times import RUN_CONTROL_SCHEMAS, data_time_of
+from harness.checks.timing import RunWindow, RunWindowCheck, run_windows
 from harness.checks.views import ViewsCheck
 from harness.orchestra.journal import EventKind, JournalEvent
+from harness.records import KafkaRecord
 
-__all__ = ["CHECK_NAMES", "ChecksConfig", "run_checks", "read_recording", "golden_check", "run_problems_check",
-           "acked_counts"]
+__all__ = ["CHECK_NAMES", "ChecksConfig", "RecordingPass", "run_checks", "checks_of", "check_recording",
+           "recording_windows", "golden_check", "run_problems_check", "acked_counts"]
 
 
 def acked_counts(journal: Iterable[JournalEvent]) -> dict[str, list[int]]:
@@ -30,7 +39,7 @@ def acked_counts(journal: Iterable[JournalEvent]) -> dict[str, list[int]]:
     return {p: [counts[t] for t in sorted(counts)] for p, counts in per.items()}
 
 
-def _rated_streams(scenario: Any, journal: list[JournalEvent], options: RateOptions
+def _rated_streams(scenario: Any, journal: Sequence[JournalEvent], options: RateOptions
                   ) -> tuple[dict[str, float], dict[str, float], list[str]]:
     """Nominal rates and tolerances of the streams that produce on every trigger they ack.
 
@@ -52,13 +61,13 @@ def _rated_streams(scenario: Any, journal: list[JournalEvent], options: RateOpti
     return nominal, tolerance, unrated
 
 
-def _rates(scenario: Any, journal: list[JournalEvent], records: Sequence[RecordLike],
+def _rates(scenario: Any, journal: Sequence[JournalEvent], gathered: Mapping[str, TriggerTimes],
            options: RateOptions) -> CheckResult:
     nominal, tolerance, unrated = _rated_streams(scenario, journal, options)
     clocks = {p.name: ("timestamp" if p.clock == "wall" else "received") for p in scenario.players}
     times: dict[str, list[float]] = {}
     for clock in set(clocks.values()):
-        by_clock = stream_trigger_times(records, clock)
+        by_clock = gathered[clock].times()
         times.update({s: t for s, t in by_clock.items() if clocks.get(s) == clock})
     jitter = None if options.jitter_p99_ms is None else options.jitter_p99_ms / 1000.0
     result = check_rates(times, nominal, tolerance=tolerance, statistic=options.statistic,
@@ -95,47 +104,111 @@ def golden_check(comparison: Any) -> CheckResult:
     return CheckResult("golden", findings, metrics, checked=len(comparison.streams), note="\n".join(notes))
 
 
-def read_recording(recording: Any, *, views: bool = True) -> tuple[list[RecordDigest], CheckResult]:
-    """One pass over a recording: every message's digest, and the NeXus views checked.
+class RecordingPass:
+    """Every streaming check of a run, fed one message at a time in the recording's order.
 
-    Payloads are dropped once fingerprinted, so memory follows the message count. With
-    ``views=False`` the views are not read (the result is an empty ``views`` check).
+    Each message is digested once and handed to the ordering, run-window, integrity, rates
+    and views checks that ``config`` leaves on, then dropped: what stays is per stream and
+    per trigger (sequence ranges, a few numbers per trigger), not per message. ``windows``
+    are the runs of the recording's run control (:func:`recording_windows`).
     """
-    checker = ViewsCheck(recording) if views else None
-    records: list[RecordDigest] = []
+
+    def __init__(self, scenario: Any, journal: Sequence[JournalEvent], config: ChecksConfig, *,
+                 windows: Iterable[RunWindow] = (), views: ViewsCheck | None = None) -> None:
+        self._scenario, self._journal, self._config = scenario, journal, config
+        expected = {name: sum(counts) for name, counts in acked_counts(journal).items()}
+        self._ordering = OrderingCheck(expected) if config.enabled("ordering") else None
+        self._window = RunWindowCheck(windows) if config.enabled("run-window") else None
+        self._integrity = IntegrityCheck(journal) if config.enabled("integrity") else None
+        self._times = {clock: TriggerTimes(clock) for clock in CLOCKS}
+        self._views = views
+        self.messages = 0
+
+    def feed(self, record: RecordLike) -> None:
+        if self._views is not None and isinstance(record, KafkaRecord):
+            self._views.feed(record)
+        d = digest(record) if isinstance(record, KafkaRecord) else record
+        self.messages += 1
+        for check in (self._ordering, self._window, self._integrity):
+            if check is not None:
+                check.feed(d)
+        for times in self._times.values():
+            times.feed(d)
+
+    def trigger_times(self, clock: str = "timestamp") -> dict[str, list[float]]:
+        """Per stream, the time of the first message of each trigger (see :class:`TriggerTimes`)."""
+        return self._times[clock].times()
+
+    def results(self) -> dict[str, CheckResult]:
+        """The streaming checks' results by name (those turned off are absent)."""
+        found: dict[str, CheckResult] = {}
+        for name, check in (("ordering", self._ordering), ("run-window", self._window),
+                            ("integrity", self._integrity)):
+            if check is not None:
+                found[name] = check.result()
+        if self._config.enabled("views"):
+            found["views"] = self._views.result() if self._views is not None else CheckResult("views")
+        if self._config.enabled("rates"):
+            found["rates"] = _rates(self._scenario, self._journal, self._times, self._config.rates)
+        return found
+
+
+def recording_windows(recording: Any) -> list[RunWindow]:
+    """The runs of a recording's run control, read from its run-control messages alone (found by the index)."""
+    schemas = recording.index["schema"]
+    rows = np.flatnonzero(np.isin(schemas, [s.encode() for s in RUN_CONTROL_SCHEMAS]))
+    return run_windows(t for r in recording.records(rows) if (t := data_time_of(r.value)) is not None)
+
+
+def check_recording(scenario: Any, journal: Sequence[JournalEvent], recording: Any, config: ChecksConfig
+                    ) -> RecordingPass:
+    """One pass over an open :class:`~harness.recording.Recording` through every streaming check."""
+    views = ViewsCheck(recording) if config.enabled("views") else None
+    windows = recording_windows(recording) if config.enabled("run-window") else []
+    checks = RecordingPass(scenario, journal, config, windows=windows, views=views)
     for record in recording.records():
-        if checker is not None:
-            checker.feed(record)
-        records.append(digest(record))
-    return records, checker.result() if checker is not None else CheckResult("views")
+        checks.feed(record)
+    return checks
 
 
 def run_checks(scenario: Any, journal: Iterable[JournalEvent], recording: Any, *, problems: Iterable[str] = (),
-               comparison: Any = None, read: tuple[list[RecordDigest], CheckResult] | None = None,
+               comparison: Any = None, records: Iterable[RecordLike] | None = None,
                config: ChecksConfig | None = None) -> dict[str, CheckResult]:
-    """Run every check that ``config`` leaves on; ``recording`` is an open :class:`~harness.recording.Recording`.
+    """Run every check that ``config`` leaves on over ``recording`` (an open :class:`~harness.recording.Recording`).
 
-    ``read`` is what :func:`read_recording` returned, for a caller that also needs the
-    digests (the recording is then not read again). ``config`` (default: every check, its
-    defaults) turns checks off and sets the rates check's options. Returns the results by
-    name in :data:`CHECK_NAMES` order; a check turned off is not in it, nor ``golden``
-    without a ``comparison``.
+    ``records`` (messages or digests) stand in for a recording, e.g. in tests; they are
+    fed in (topic, partition, offset) order and the run windows are found among them.
+    ``config`` (default: every check, its defaults) turns checks off and sets the rates
+    check's options. Returns the results by name in :data:`CHECK_NAMES` order; a check
+    turned off is not in it, nor ``golden`` without a ``comparison``.
     """
+    return checks_of(scenario, journal, recording, problems=problems, comparison=comparison, records=records,
+                     config=config)[0]
+
+
+def checks_of(scenario: Any, journal: Iterable[JournalEvent], recording: Any, *, problems: Iterable[str] = (),
+              comparison: Any = None, records: Iterable[RecordLike] | None = None,
+              config: ChecksConfig | None = None) -> tuple[dict[str, CheckResult], RecordingPass]:
+    """:func:`run_checks`, and the pass it made (for its trigger times)."""
     config = config if config is not None else ChecksConfig()
     events = sorted(journal, key=lambda e: e.seq)
-    records, views = read if read is not None else read_recording(recording, views=config.enabled("views"))
+    if records is None:
+        streamed = check_recording(scenario, events, recording, config)
+    else:
+        ordered = sorted(records, key=lambda r: (r.topic, r.partition, r.offset))
+        windows = run_windows(t for r in ordered if (t := data_time(r)) is not None)
+        streamed = RecordingPass(scenario, events, config, windows=windows)
+        for r in ordered:
+            streamed.feed(r)
     allowance: Mapping[str, int] = {p.name: p.expect.max_missed for p in scenario.players}
-    expected = {name: sum(counts) for name, counts in acked_counts(events).items()}
+    found = streamed.results()
     checks: dict[str, Callable[[], CheckResult]] = {
         "run": lambda: run_problems_check(problems),
         "acks": lambda: check_acks(events, allow_missed=allowance),
         "levels": lambda: check_levels(events),
-        "ordering": lambda: check_ordering(records, expected_counts=expected),
-        "run-window": lambda: check_run_window(records),
-        "integrity": lambda: check_integrity(events, records),
-        "views": lambda: views,
-        "rates": lambda: _rates(scenario, events, records, config.rates),
     }
     if comparison is not None:
         checks["golden"] = lambda: golden_check(comparison)
-    return {name: check() for name, check in checks.items() if config.enabled(name)}
+    results = {name: check() for name, check in checks.items() if config.enabled(name)}
+    results.update(found)
+    return {name: results[name] for name in CHECK_NAMES if name in results}, streamed

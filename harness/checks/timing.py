@@ -13,11 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from harness.checks.digest import RecordLike, data_time
+from harness.checks.findings import FindingLog
 from harness.checks.result import CheckResult, Finding
 from harness.checks.times import NS_PER_MS, RUN_CONTROL_SCHEMAS, DataTime
 from harness.records import TIMESTAMP_CREATE_TIME
 
-__all__ = ["RunWindow", "data_time_findings", "run_windows", "check_run_window", "in_window"]
+__all__ = ["RunWindow", "DataTimeOrder", "RunWindowCheck", "data_time_findings", "run_windows", "check_run_window",
+           "in_window"]
 
 
 def _where(r: RecordLike) -> str:
@@ -30,34 +32,44 @@ def _finding(message: str, r: RecordLike) -> Finding:
                    offset=r.offset, trigger=meta.trigger if meta else None)
 
 
-def data_time_findings(ordered: Iterable[RecordLike]) -> tuple[list[Finding], int]:
+class DataTimeOrder:
     """Per (topic, partition, source): data times non-decreasing; Kafka create time == data time (ms).
 
-    ``ordered`` is in (topic, partition, offset) order. Returns the findings and the
-    number of messages with a data time.
+    Fed in (topic, partition, offset) order; keeps the last time of each source.
     """
-    findings: list[Finding] = []
-    last: dict[tuple[str, int, str], tuple[int, RecordLike]] = {}
-    checked = 0
-    for r in ordered:
+
+    def __init__(self) -> None:
+        self._last: dict[tuple[str, int, str], tuple[int, int]] = {}  # -> highest time so far, its offset
+        self.checked = 0  # messages with a data time
+
+    def feed(self, r: RecordLike) -> list[Finding]:
+        """The findings of one message (usually none)."""
         t = data_time(r)
         if t is None or t.schema in RUN_CONTROL_SCHEMAS and t.time_ns == 0:
-            continue
-        checked += 1
+            return []
+        self.checked += 1
+        found = []
         key = (r.topic, r.partition, t.source)
-        if key in last and t.time_ns < last[key][0]:
-            before, previous = last[key]
-            findings.append(_finding(
+        last = self._last.get(key)
+        if last is not None and t.time_ns < last[0]:
+            found.append(_finding(
                 f"{t.schema} source {t.source!r}: data time {t.time_ns} ns at {_where(r)} is "
-                f"{(before - t.time_ns) / NS_PER_MS:.3f} ms before {before} ns at offset {previous.offset} "
+                f"{(last[0] - t.time_ns) / NS_PER_MS:.3f} ms before {last[0]} ns at offset {last[1]} "
                 "(data times of a source must never go backwards)", r))
-        last[key] = (max(t.time_ns, last[key][0]) if key in last else t.time_ns, r)
+        self._last[key] = (max(t.time_ns, last[0]), r.offset) if last is not None else (t.time_ns, r.offset)
         if r.timestamp_type == TIMESTAMP_CREATE_TIME and r.timestamp_ms != t.time_ns // NS_PER_MS:
-            findings.append(_finding(
+            found.append(_finding(
                 f"{t.schema} source {t.source!r}: Kafka timestamp {r.timestamp_ms} ms at {_where(r)} differs from "
                 f"its data time {t.time_ns} ns ({t.time_ns // NS_PER_MS} ms) by "
                 f"{r.timestamp_ms - t.time_ns // NS_PER_MS} ms", r))
-    return findings, checked
+        return found
+
+
+def data_time_findings(ordered: Iterable[RecordLike]) -> tuple[list[Finding], int]:
+    """:class:`DataTimeOrder` over ``ordered`` (in (topic, partition, offset) order): findings and timed count."""
+    order = DataTimeOrder()
+    findings = [f for r in ordered for f in order.feed(r)]
+    return findings, order.checked
 
 
 @dataclass(frozen=True)
@@ -95,27 +107,43 @@ def run_windows(times: Iterable[DataTime]) -> list[RunWindow]:
     return [RunWindow(job, start, stops.get(job)) for job, start in starts.items()]
 
 
-def check_run_window(records: Iterable[RecordLike]) -> CheckResult:
+class RunWindowCheck:
     """Every data message lies inside [start, stop] of a run of the recording's run control.
 
-    A recording without a run start (pl72) has no window, and the check has nothing to check.
+    ``windows`` come first (:func:`run_windows` over the run-control messages, which the
+    recording's index finds without reading other payloads); then messages are fed one by
+    one. Without a run start (pl72) there is no window, and nothing to check.
     """
+
+    def __init__(self, windows: Iterable[RunWindow]) -> None:
+        self._windows = list(windows)
+        self._findings = FindingLog()
+        self._outside: dict[str, int] = defaultdict(int)
+        self._checked = 0
+
+    def feed(self, r: RecordLike) -> None:
+        if not self._windows:
+            return
+        t = data_time(r)
+        if t is None or t.schema in RUN_CONTROL_SCHEMAS:
+            return
+        self._checked += 1
+        if not any(in_window(t.time_ns, w.start_ns, w.stop_ns) for w in self._windows):
+            finding = _finding(
+                f"{t.schema} source {t.source!r}: data time {t.time_ns} ns ({t.time_ns // NS_PER_MS} ms) at "
+                f"{_where(r)} lies outside {', '.join(w.describe() for w in self._windows)}", r)
+            self._findings.add(finding)
+            self._outside[finding.stream or "?"] += 1
+
+    def result(self) -> CheckResult:
+        metrics = {"runs": [w.describe() for w in self._windows], "outside": dict(self._outside)}
+        return self._findings.result("run-window", metrics, checked=self._checked)
+
+
+def check_run_window(records: Iterable[RecordLike]) -> CheckResult:
+    """:class:`RunWindowCheck` over ``records`` (messages or digests, any order), windows found among them."""
     ordered = sorted(records, key=lambda r: (r.topic, r.partition, r.offset))
-    timed = [(r, t) for r in ordered if (t := data_time(r)) is not None]
-    windows = run_windows(t for _, t in timed)
-    findings: list[Finding] = []
-    checked = 0
-    if windows:
-        for r, t in timed:
-            if t.schema in RUN_CONTROL_SCHEMAS:
-                continue
-            checked += 1
-            if not any(in_window(t.time_ns, w.start_ns, w.stop_ns) for w in windows):
-                findings.append(_finding(
-                    f"{t.schema} source {t.source!r}: data time {t.time_ns} ns ({t.time_ns // NS_PER_MS} ms) at "
-                    f"{_where(r)} lies outside {', '.join(w.describe() for w in windows)}", r))
-    per_source: dict[str, int] = defaultdict(int)
-    for f in findings:
-        per_source[f.stream or "?"] += 1
-    metrics = {"runs": [w.describe() for w in windows], "outside": dict(per_source)}
-    return CheckResult("run-window", tuple(findings), metrics, checked=checked)
+    check = RunWindowCheck(run_windows(t for r in ordered if (t := data_time(r)) is not None))
+    for r in ordered:
+        check.feed(r)
+    return check.result()

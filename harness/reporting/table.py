@@ -70,7 +70,8 @@ def check_lines(report: RunReport) -> list[str]:
     """One line per check (verdict and first finding), then golden and recording."""
     lines = []
     for name, check in report.checks.items():
-        state = "ok" if check.get("passed") else f"{len(check.get('findings', []))} problem(s)"
+        problems = len(check.get("findings", [])) + check.get("omitted", 0)
+        state = "ok" if check.get("passed") else f"{problems} problem(s)"
         first = check.get("findings") or []
         lines.append(f"  {name:<10} {state}" + (f": {first[0]['message']}" if first else ""))
         lines += [f"  {'':<10} {note}" for note in str(check.get("note") or "").splitlines()]

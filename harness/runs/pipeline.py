@@ -260,8 +260,7 @@ def _summarise(request: RunRequest, bootstrap: str, topics: RunTopics, players: 
 def _check(outcome: RunOutcome, path: Path, request: RunRequest) -> None:
     """Compare with the golden recording and, unless the request says not to, run every check."""
     from harness.checks.config import CHECK_NAMES
-    from harness.checks.rates import stream_trigger_times
-    from harness.checks.suite import read_recording, run_checks
+    from harness.checks.suite import checks_of
     from harness.orchestra import EventKind
     from harness.recording.golden.compare import compare_recordings
     from harness.recording.reader.reader import Recording
@@ -274,11 +273,10 @@ def _check(outcome: RunOutcome, path: Path, request: RunRequest) -> None:
                                                     namespace=outcome.namespace)
         if all(not config.enabled(name) for name in CHECK_NAMES if name != "golden"):
             return  # a comparison alone (donki golden compare): the recording is not read again
-        read = read_recording(recording, views=config.enabled("views"))
-        outcome.checks = run_checks(outcome.scenario, outcome.summary.journal, recording,
-                                    problems=outcome.summary.problems, comparison=outcome.comparison, read=read,
-                                    config=config)
-        outcome.trigger_times = stream_trigger_times(read[0])
+        outcome.checks, checked = checks_of(outcome.scenario, outcome.summary.journal, recording,
+                                            problems=outcome.summary.problems, comparison=outcome.comparison,
+                                            config=config)
+        outcome.trigger_times = checked.trigger_times()
         if outcome.written and config.enabled("file-writer"):
             outcome.checks["file-writer"] = _check_written(outcome.written, recording)
             outcome.checks = {name: outcome.checks[name] for name in CHECK_NAMES if name in outcome.checks}

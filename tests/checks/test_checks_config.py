@@ -7,7 +7,6 @@ import pytest
 from literal_streams import JournalBuilder, record
 
 from harness.checks.config import CHECK_NAMES, ChecksConfig, RateOptions
-from harness.checks.result import CheckResult
 from harness.checks.suite import run_checks
 from harness.errors import ConfigError
 from harness.scenarios.players import Expectations
@@ -76,8 +75,7 @@ def _run(times_ms, config=None, control_messages=(1, 0, 0, 0, 1)):
             control_seq += 1
         jb.send(trigger, "e", level=1).ack(trigger, "e", level=1)
         records.append(record("e", trigger, trigger - 1, ts_ms=ts_ms))
-    read = (records, CheckResult("views"))
-    return run_checks(_scenario(), jb.journal, None, read=read, config=config)
+    return run_checks(_scenario(), jb.journal, None, records=records, config=config)
 
 
 def test_run_checks_leaves_out_disabled_checks():

@@ -49,7 +49,7 @@ OPTIONS = (
     OptionSpec("scenario", "Run these scenarios (built-in names or TOML paths, comma-separated) as tests, with "
                            "every check"),
     OptionSpec("length", "Run length of scenario tests: golden (default, the golden recordings' length), ci, "
-                         "full, a trigger count (100) or seconds (30s)"),
+                         "full, a trigger count (100) or a duration (30s, 500ms, 2m)"),
     OptionSpec("report", "Directory for per-scenario JSON reports and PNG plots"),
 )
 

@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness import validate as v
 from harness.cli.output import log
 from harness.errors import ConfigError, DonkiError
 from harness.orchestra.ack import AckAfter
 
-__all__ = ["register", "parse_param"]
+if TYPE_CHECKING:
+    from harness.orchestra import PlayerConfig
+
+__all__ = ["register", "parse_param", "player_config"]
 
 POLICIES = ("fail", "skip", "resend")
 WAIT_STEP_S = 0.2  # how often the director checks for Ctrl-C / SIGTERM
@@ -91,7 +95,8 @@ def _register_player(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="action parameter; VALUE is read as JSON when it parses, else as text (repeatable)")
     p.add_argument("--params-json", default=None, metavar="JSON", help="all action parameters as a JSON object")
-    p.add_argument("--bootstrap", default=None, help="Kafka bootstrap HOST:PORT for stream kinds")
+    p.add_argument("--bootstrap", default=None,
+                   help="Kafka bootstrap HOST:PORT for stream kinds (default: $DONKI_BOOTSTRAP)")
     p.add_argument("--topic", default=None, help="Kafka topic for stream kinds")
     p.add_argument("--seed", type=v.arg_int(0, 2**63 - 1), default=None, help="random seed for generated data")
     p.add_argument("--ack", choices=AckAfter.choices(), default=AckAfter.SEND.value,
@@ -142,16 +147,22 @@ def _pair(secret: Path | None, other: Path | None, flags: str) -> tuple[Path, Pa
     return None if secret is None or other is None else (secret, other)
 
 
-def _player(args: argparse.Namespace) -> int:
+def player_config(args: argparse.Namespace) -> PlayerConfig:
+    """The player that ``donki player`` ARGS describe (the Kafka cluster defaults to ``$DONKI_BOOTSTRAP``)."""
     from harness.orchestra import CurveClient, PlayerConfig
-    from harness.orchestra.player_process import run_player_process
 
     keys = _pair(args.curve_secret, args.curve_server_key, "--curve-secret and --curve-server-key")
-    config = PlayerConfig(director=args.director, name=args.name, kind=args.stream, params=_params(args),
-                          priority=args.priority, divisor=args.divisor, streams=tuple(args.stream_name),
-                          ack_mode=args.ack, bootstrap=args.bootstrap, topic=args.topic, seed=args.seed,
-                          hello_timeout_s=args.hello_timeout, curve=CurveClient(*keys) if keys else None)
-    return run_player_process(config)
+    return PlayerConfig(director=args.director, name=args.name, kind=args.stream, params=_params(args),
+                        priority=args.priority, divisor=args.divisor, streams=tuple(args.stream_name),
+                        ack_mode=args.ack, bootstrap=args.bootstrap or os.environ.get("DONKI_BOOTSTRAP") or None,
+                        topic=args.topic, seed=args.seed, hello_timeout_s=args.hello_timeout,
+                        curve=CurveClient(*keys) if keys else None)
+
+
+def _player(args: argparse.Namespace) -> int:
+    from harness.orchestra.player_process import run_player_process
+
+    return run_player_process(player_config(args))
 
 
 def _director(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ __all__ = ["DonkiSettings", "SETTINGS", "read_settings"]
 register_setting(Setting("scenario", "Run these scenarios (built-in names or TOML paths, comma-separated) "
                                      "as tests, with every check"))
 register_setting(Setting("length", "Run length of scenario tests: golden (default, the golden recordings' "
-                                   "length), ci, full, a trigger count (100) or seconds (30s)", "golden"))
+                                   "length), ci, full, a trigger count (100) or a duration (30s, 500ms, 2m)", "golden"))
 register_setting(Setting("report", "Directory for per-scenario JSON reports and PNG plots"))
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.durations import seconds
 from harness.errors import ScenarioError
 from harness.scenarios import Scenario, load_scenario
 
@@ -20,7 +21,9 @@ LENGTHS = ("golden", "ci", "full")
 #: Golden recordings of the built-ins are short: the CI variant, at most this many triggers
 #: (every stream of every built-in still appears; the largest file, ess-pulse, stays ~4 MB).
 GOLDEN_MAX_TRIGGERS = 5
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)s$")
+#: The longest duration ``--donki-length`` takes (a week)
+MAX_LENGTH_S = 7 * 86400.0
+DURATION_EXAMPLES = "e.g. 30s, 500ms, 2m or 1m30s"
 
 
 @dataclass(frozen=True)
@@ -97,8 +100,8 @@ def _trigger_length(scenario: Scenario, text: str, length: object) -> tuple[Scen
         return scenario.ci(), "ci"
     if text.isdigit() and int(text) > 0:
         return scenario.with_length(triggers=int(text)), f"{int(text)}t"
-    match = _DURATION.match(text)
-    if match and float(match.group(1)) > 0:
-        return scenario.with_length(duration_s=float(match.group(1))), f"{match.group(1)}s"
+    duration = None if text.replace(".", "", 1).isdigit() else seconds(text)  # a bare number is a count
+    if duration is not None and math.isfinite(duration) and 0 < duration <= MAX_LENGTH_S:
+        return scenario.with_length(duration_s=duration), f"{duration:g}s"
     raise ScenarioError(f"length {length!r} is not valid; expected one of {', '.join(LENGTHS)}, a trigger count "
-                        "(e.g. 100) or a duration in seconds (e.g. 30s)")
+                        f"(e.g. 100) or a duration up to {MAX_LENGTH_S / 86400:g} days ({DURATION_EXAMPLES})")

@@ -125,3 +125,16 @@ def test_api_numbers_are_checked(tmp_path):
         Recorder("", ["t"], {"bootstrap.servers": "127.0.0.1:1"})
     with pytest.raises(ConfigError, match="port"):
         LocalKafka(port=70000)
+
+
+def test_donki_player_takes_its_kafka_cluster_from_DONKI_BOOTSTRAP(monkeypatch):
+    from harness.cli.main import build_parser
+    from harness.cli.orchestra_cmd import player_config
+
+    argv = ["player", "--director", "tcp://127.0.0.1:5555", "--name", "p", "--stream", "a-scalar"]
+    monkeypatch.setenv("DONKI_BOOTSTRAP", "127.0.0.1:19092")
+    assert player_config(build_parser().parse_args(argv)).bootstrap == "127.0.0.1:19092"
+    given = build_parser().parse_args([*argv, "--bootstrap", "127.0.0.1:29092"])
+    assert player_config(given).bootstrap == "127.0.0.1:29092"  # the flag wins
+    monkeypatch.delenv("DONKI_BOOTSTRAP")
+    assert player_config(build_parser().parse_args(argv)).bootstrap is None

@@ -57,3 +57,16 @@ def test_a_scenario_without_a_plain_golden_keeps_the_length_in_the_name(tmp_path
     with RecordingWriter(tmp_path / "mine.h5"):
         pass
     assert size_scenario(mine, 20, goldens=GoldenStore(tmp_path)).golden_name == "mine"
+
+
+@pytest.mark.parametrize("length, seconds, name", [("500ms", 0.5, "e-mixed.0.5s"), ("2m", 120, "e-mixed.120s"),
+                                                   ("1m30s", 90, "e-mixed.90s"), ("2.5s", 2.5, "e-mixed.2.5s")])
+def test_a_duration_length_takes_the_one_duration_syntax(length, seconds, name):
+    sized = size_scenario(load_scenario("e-mixed"), length)
+    assert sized.golden_name == name and sized.scenario.triggers == max(1, round(seconds * 10))
+
+
+@pytest.mark.parametrize("length", ["0s", "nan", "infs", "-5s", "8d", "1e9s", "2.5"])
+def test_a_length_out_of_range_is_refused_with_what_is_expected(length):
+    with pytest.raises(ScenarioError, match=f"length {length!r} is not valid; .*a duration up to 7 days"):
+        size_scenario(load_scenario("e-mixed"), length)

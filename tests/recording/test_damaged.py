@@ -2,6 +2,7 @@
 a full disk is one clear error."""
 
 import dataclasses
+import mmap
 import shutil
 import subprocess
 import uuid
@@ -124,4 +125,44 @@ def test_a_global_heap_that_would_hang_libhdf5_is_refused(tmp_path):
         pytest.skip("no free-space object in this file's heap")
     path.write_bytes(bytes(data))
     with pytest.raises(RecordingError, match="global heap .* size 0"):
+        Recording(path)
+
+
+def _zero_free_space(data, at):
+    """Make the free-space object of the heap collection at ``at`` size 0 (what hangs libhdf5)."""
+    end = at + int.from_bytes(data[at + 8:at + 16], "little")
+    p = at + 16
+    while p + 16 <= end:
+        index, length = int.from_bytes(data[p:p + 2], "little"), int.from_bytes(data[p + 8:p + 16], "little")
+        if index == 0:
+            data[p + 8:p + 16] = bytes(8)
+            return True
+        p += 16 + (length + 7) // 8 * 8
+    return False
+
+
+def test_a_big_files_journal_heap_is_walked_wherever_it_lies(tmp_path, monkeypatch):
+    """A big recording is scanned by signature only at its ends; the heap of its journal, which a
+    long run writes in the middle, is found through the journal's own elements."""
+    from harness.orchestra.journal import EventKind, Journal
+    from harness.recording.reader import reader
+
+    journal = Journal()
+    for trigger in range(1, 3000):
+        journal.record(EventKind.ACK, trigger=trigger, player="p", counts={"messages": 1})
+    path = tmp_path / "journal.h5"
+    writer = RecordingWriter(path, topics=["t"])
+    for record in mixed_records("t", 10):
+        writer.append(record)
+    writer.close(journal=journal)
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        collections = reader._vlen_collections(path, mapped)
+    assert collections, "the journal's strings live in global heap collections"
+    data = bytearray(path.read_bytes())
+    assert all(data[at:at + 4] == b"GCOL" for at in collections)
+    assert any(_zero_free_space(data, at) for at in sorted(collections))
+    path.write_bytes(bytes(data))
+    monkeypatch.setattr(reader, "GCOL_SCAN_WHOLE", 0)  # as if the file were big: the ends alone are scanned
+    monkeypatch.setattr(reader, "GCOL_SCAN_BYTES", 0)
+    with pytest.raises(RecordingError, match="global heap at byte .* size 0"):
         Recording(path)

@@ -93,21 +93,69 @@ def _check_global_heaps(path: Path) -> None:
 
     libhdf5 walks a heap collection object by object; a free-space object of size 0 (one bit
     flip) makes that walk stand still forever, holding the GIL, where no timeout can reach it.
-    The collections are found by signature, at both ends of a big file (a heuristic: HDF5 writes
-    its metadata there when the file is created and closed), anywhere in a small one.
+    Every collection a variable-length dataset points at is walked (its elements name their
+    collection's address); the collections of string attributes, which cannot be read raw,
+    are found by signature anywhere in a small file and at both ends of a big one, where
+    HDF5 writes attributes when the file is created and closed.
     """
     import mmap
 
     size = path.stat().st_size
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
         spans = [(0, size)] if size <= GCOL_SCAN_WHOLE else [(0, GCOL_SCAN_BYTES), (size - GCOL_SCAN_BYTES, size)]
+        found = set()
         for low, high in spans:
             at = data.find(GCOL, low, high)
             while at != -1:
-                problem = _walk_collection(data, at, size)
-                if problem:
-                    raise RecordingError(f"{path} is damaged: the HDF5 global heap at byte {at} {problem}")
+                found.add(at)
                 at = data.find(GCOL, at + 1, high)
+        if size > GCOL_SCAN_WHOLE:
+            found |= _vlen_collections(path, data)
+        for at in sorted(found):
+            problem = _walk_collection(data, at, size)
+            if problem:
+                raise RecordingError(f"{path} is damaged: the HDF5 global heap at byte {at} {problem}")
+
+
+VLEN_ELEMENT = 16  # a stored variable-length element: length (4), collection address (8), object index (4)
+
+
+def _vlen_collections(path: Path, data: Any) -> set[int]:
+    """Addresses of the heap collections the variable-length datasets of ``path`` point at.
+
+    Read from each dataset's raw, unfiltered storage (contiguous or chunk by chunk), so no
+    heap object is touched; a file HDF5 cannot open here is left to the open that follows.
+    """
+    import h5py
+
+    found: set[int] = set()
+
+    def spans(ds: Any) -> list[tuple[int, int]]:
+        if ds.chunks is None:
+            offset = ds.id.get_offset()
+            return [] if offset is None else [(offset, ds.id.get_storage_size())]
+        chunks = []
+        for i in range(ds.id.get_num_chunks()):
+            info = ds.id.get_chunk_info(i)
+            if info.filter_mask == 0 and not ds.compression:
+                chunks.append((info.byte_offset, info.size))
+        return chunks
+
+    def visit(_name: str, obj: Any) -> None:
+        if not isinstance(obj, h5py.Dataset) or obj.dtype.kind != "O":
+            return
+        for offset, length in spans(obj):
+            raw = data[offset:offset + length - length % VLEN_ELEMENT]
+            for element in range(0, len(raw), VLEN_ELEMENT):
+                if int.from_bytes(raw[element:element + 4], "little"):
+                    found.add(int.from_bytes(raw[element + 4:element + 12], "little"))
+
+    try:
+        with h5py.File(path, "r", locking=False) as h5:
+            h5.visititems(visit)
+    except (OSError, RuntimeError, ValueError, KeyError):
+        pass
+    return found
 
 
 def _walk_collection(data: Any, at: int, size: int) -> str | None:

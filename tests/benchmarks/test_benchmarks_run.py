@@ -17,7 +17,7 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 EXPECTED = {
     "kafka_broker.py": ["start nodes=1: ready", "start nodes=3: ready", "raw confluent-kafka 1kB (",
                         "raw confluent-kafka 8MB (", "Kafka ProducerPerformance", "(prebuilt payloads)",
-                        "| ConsumerPerformance", "| kcat", "A/B order per run", "load average before",
+                        "| ConsumerPerformance", "kcat", "A/B order per run", "load average before",
                         "container vs local:"],
     "orchestra.py": ["raw pyzmq 1 player", "donki 6 players / 3 levels", "ratio donki/raw pyzmq"],
     "streams.py": ["(a) ev44 generator+serialiser", "(b) producer path, ev44 8 MB", "(b) producer path, f144 1 kB",

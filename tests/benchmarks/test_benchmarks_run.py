@@ -28,6 +28,11 @@ EXPECTED = {
                          "ess-pulse at 80% of its rate, 1 runs of 20 triggers checked against 14 Hz: 1 of 1 failed"],
     "filewriter.py": ["recorder:", "writer:", "writer/recorder throughput ratio:", "writer keeps real time:"],
     "soak.py": ["RSS every", "run window:", "harness processes flat within"],
+    "replay_timing.py": ["replay timing   1000 Hz", "replay timing     14 Hz", "  at delivery: interval error p50",
+                         "  at the send: interval error p99", "ack round trip p50",
+                         "target p99 interval error at delivery < 1 ms:", "order per run", "load average before"],
+    "peer_plugins.py": ["function-scoped broker fixtures", "pytest-donki         pytest start to first acked produce",
+                        "pytest-kafka-broker", "order per run", "load average before"],
     "plugin_overhead.py": ["(a) fixture overhead (setup + teardown) per test",
                            "(b) pytest --donki-scenario=e-mixed incl. broker start"],
 }

@@ -97,12 +97,14 @@ def test_produce(i, function_kafka):
 
 RUN_CLASS = '''#!/bin/sh
 # Reduced copy of Apache Kafka's bin/kafka-run-class.sh: the release's JVM command line
-# (heap, performance and log4j options) over the jars in ../libs.
+# (heap, performance, JMX and log4j options) over the jars in ../libs.
 base_dir=$(cd "$(dirname "$0")/.." && pwd)
 [ -z "$KAFKA_HEAP_OPTS" ] && KAFKA_HEAP_OPTS="-Xmx256M"
+[ -z "$KAFKA_JMX_OPTS" ] && KAFKA_JMX_OPTS="-Dcom.sun.management.jmxremote=true \
+-Dcom.sun.management.jmxremote.authenticate=false -Dcom.sun.management.jmxremote.ssl=false"
 [ -z "$KAFKA_JVM_PERFORMANCE_OPTS" ] && KAFKA_JVM_PERFORMANCE_OPTS="-server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
 -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15 -Djava.awt.headless=true"
-exec "{java}" $KAFKA_HEAP_OPTS $KAFKA_JVM_PERFORMANCE_OPTS $KAFKA_GC_LOG_OPTS $KAFKA_LOG4J_OPTS \
+exec "{java}" $KAFKA_HEAP_OPTS $KAFKA_JVM_PERFORMANCE_OPTS $KAFKA_GC_LOG_OPTS $KAFKA_JMX_OPTS $KAFKA_LOG4J_OPTS \
   -cp "$base_dir/libs/*" $KAFKA_OPTS "$@"
 '''
 

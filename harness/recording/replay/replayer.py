@@ -325,8 +325,15 @@ class Replayer:
             self._ready.set()
 
     def _wait_ready(self, producer: Any) -> None:
-        """Before a paced replay's clock starts: wait until the producer holds no message back."""
+        """Before a paced replay's clock starts: wait until the producer holds no message back.
+
+        It needs its idempotent producer id, and the leaders of the target topics: a topic's
+        first produce would otherwise wait for that topic's metadata (measured: the first
+        messages of a 1 kHz replay acknowledged 200 ms late, in one bunch).
+        """
         deadline = time.monotonic() + READY_TIMEOUT_S
+        for topic in sorted({target for target, _ in self.targets().values()}):
+            producer.list_topics(topic, timeout=READY_TIMEOUT_S)
         while not self._ready.is_set() and time.monotonic() < deadline:
             producer.poll(READY_STATS_MS / 1e3)
 

@@ -6,13 +6,13 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint install system-deps browser clean kafka-image test-container
+.PHONY: demo test lint install system-deps browser kcat clean kafka-image test-container
 
 # the main job: the e-mixed scenario as a test on the embedded broker, with its summary
 demo: install
 	$(BIN)/python -m pytest --donki-scenario=e-mixed $(PYTEST_ARGS)
 
-test: install lint browser
+test: install lint browser kcat
 	DONKI=$(BIN)/donki .ci/with-docker $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 # the shape of the house: lint and import order, types, and the layers contract
@@ -41,6 +41,12 @@ browser:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
 	  echo "installing Chromium with apt-get (the HTML report test opens the page in it)"; \
 	  apt-get update -qq && apt-get install -y -qq chromium || echo "no Chromium: the HTML report test fails in CI (CI=true) and skips elsewhere"; }
+
+# kcat is a consume peer in benchmarks/kafka_broker.py (run --quick by the tests); apt-get only where missing.
+kcat:
+	@command -v kcat >/dev/null || { \
+	  echo "installing kcat with apt-get (a consume peer of the Kafka broker benchmark)"; \
+	  apt-get update -qq && apt-get install -y -qq kcat || echo "no kcat: the Kafka broker benchmark says so"; }
 
 # the Kafka image for the container provider, built here (no registry needed); see docs/kafka.md
 kafka-image: install

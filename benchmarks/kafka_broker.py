@@ -2,9 +2,11 @@
 
 Prints, over several runs (median, min, max):
   * time from LocalKafka.start() to the first acknowledged produce, for nodes=1 and nodes=3;
-  * produce and consume MB/s and msg/s of raw confluent-kafka for 1 kB and 8 MB messages,
-    and Kafka's own ProducerPerformance tool against the same broker, as the peer that later
-    benchmarks quote ratios against;
+  * produce and consume MB/s (MB = 1e6 bytes throughout) and msg/s of raw confluent-kafka
+    for 1 KiB and 8 MiB messages, next to Kafka's own ProducerPerformance (with prebuilt
+    payloads from --payload-file, not --record-size, which builds one per record in its timed
+    loop), ConsumerPerformance and kcat against the same broker, the order rotated between
+    runs and printed, with the spread (min-max) and the load average;
   * where a Docker daemon answers, the container provider against the local one in the same
     run: start to first acknowledged produce and raw produce/consume through the mapped port,
     as container/local ratios, the A/B order alternated between runs (and printed).
@@ -18,9 +20,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
+import shutil
 import statistics
 import subprocess
+import tempfile
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 from harness.kafka import (
     Broker,
@@ -96,18 +103,70 @@ def raw_consume(config: dict, topic: str, count: int) -> float:
     return elapsed
 
 
-def kafka_producer_perf(broker: LocalKafka, topic: str, size: int, count: int) -> float:
-    """MB/s reported by Kafka's own ProducerPerformance tool (acks=all)."""
+def payload_file(directory: Path, size: int, count: int = 4) -> Path:
+    """``count`` prebuilt payloads of exactly ``size`` bytes for ProducerPerformance's --payload-file.
+
+    The tool reads the file as UTF-8 text and splits it on a newline, so the payloads are
+    random printable ASCII (one byte per character, never the delimiter).
+    """
+    path = directory / f"payloads-{size}.txt"
+    if not path.exists():
+        rng = random.Random(size)
+        alphabet = bytes(range(0x21, 0x7F))
+        with path.open("wb") as out:
+            for i in range(count):
+                out.write(bytes(rng.choices(alphabet, k=size)) + (b"\n" if i < count - 1 else b""))
+    return path
+
+
+def kafka_tool(broker: LocalKafka, tool: str) -> list[str]:
+    """The java command line of one of Kafka's own tools, from the jars the broker runs on."""
     runtime = broker.runtime
+    if runtime is None:
+        raise RuntimeError("the local broker has no Kafka runtime before it starts")
+    return [runtime.java, "-Xmx1g", "-cp", runtime.classpath, f"org.apache.kafka.tools.{tool}"]
+
+
+def kafka_producer_perf(broker: LocalKafka, topic: str, payloads: Path, count: int, size: int) -> float:
+    """Seconds Kafka's own ProducerPerformance tool (acks=all, prebuilt payloads) reports for ``count`` records.
+
+    Its ``MB/sec`` is MiB/s; the records/sec it prints is turned into seconds here so that
+    both sides are converted to MB (1e6 bytes) the same way.
+    """
     argv = [
-        runtime.java, "-Xmx1g", "-cp", runtime.classpath, "org.apache.kafka.tools.ProducerPerformance",
-        "--topic", topic, "--num-records", str(count), "--record-size", str(size), "--throughput", "-1",
+        *kafka_tool(broker, "ProducerPerformance"), "--topic", topic, "--num-records", str(count),
+        "--payload-file", str(payloads), "--throughput", "-1",
         "--producer-props", f"bootstrap.servers={broker.bootstrap_servers}", "acks=all",
         "max.request.size=314572800", "batch.size=1000000", "linger.ms=5", "buffer.memory=1073741824",
     ]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=600).stdout
     summary = [line for line in out.splitlines() if "records sent" in line][-1]
-    return float(summary.split("(")[1].split(" MB/sec")[0])
+    records_per_s = float(summary.split(",")[1].split("records/sec")[0])
+    return count / records_per_s
+
+
+def kafka_consumer_perf(broker: LocalKafka, topic: str, count: int) -> float:
+    """Fetch seconds that Kafka's ConsumerPerformance tool reports for ``count`` records (group join excluded)."""
+    argv = [*kafka_tool(broker, "ConsumerPerformance"), "--bootstrap-server", broker.bootstrap_servers,
+            "--topic", topic, "--num-records", str(count),
+            "--timeout", "300000", "--command-property", "max.partition.fetch.bytes=314572800",
+            "--command-property", "fetch.max.bytes=314572800"]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=600).stdout.strip().splitlines()
+    header, row = [h.strip() for h in out[-2].split(",")], [v.strip() for v in out[-1].split(",")]
+    figures = dict(zip(header, row, strict=True))
+    if int(figures["data.consumed.in.nMsg"]) < count:
+        raise RuntimeError(f"ConsumerPerformance consumed only {figures['data.consumed.in.nMsg']} of {count}")
+    return float(figures["fetch.time.ms"]) / 1e3
+
+
+def kcat_consume(broker: LocalKafka, topic: str, count: int) -> float:
+    """Wall seconds of ``kcat -C`` reading ``count`` messages to /dev/null, process start included."""
+    argv = ["kcat", "-C", "-q", "-b", broker.bootstrap_servers, "-t", topic, "-p", "0", "-o", "beginning",
+            "-c", str(count), "-e", "-X", "fetch.message.max.bytes=314572800",
+            "-X", "receive.message.max.bytes=400000000"]
+    t0 = time.perf_counter()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=600, check=True)
+    return time.perf_counter() - t0
 
 
 def provider_pass(provider: str, volumes: dict[int, int]) -> dict[str, float]:
@@ -161,6 +220,65 @@ def summarize(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
+def load_text() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} (1/5/15 min, {os.cpu_count()} cores)"
+
+
+def size_label(size: int) -> str:
+    return "1kB" if size == 1024 else "8MB"
+
+
+def alternated(runs: int, contenders: dict[str, Callable[[int], float]]) -> tuple[dict[str, list[float]], list[str]]:
+    """Each contender once per run, the order rotated from run to run; seconds per contender, and the orders."""
+    names = list(contenders)
+    seconds: dict[str, list[float]] = {name: [] for name in names}
+    orders = []
+    for run in range(runs):
+        order = names[run % len(names):] + names[:run % len(names)]
+        orders.append("/".join(order))
+        for name in order:
+            seconds[name].append(contenders[name](run))
+    return seconds, orders
+
+
+def rate_text(name: str, size: int, count: int, seconds: list[float]) -> str:
+    """``name`` MB/s median (min-max) and msg/s median, from per-run seconds."""
+    mbps = [size * count / 1e6 / s for s in seconds]
+    med = statistics.median(mbps)
+    return f"{name} {med:8.1f} MB/s ({min(mbps):.1f}-{max(mbps):.1f}; {med * 1e6 / size:9.0f} msg/s)"
+
+
+def throughput_pass(broker: LocalKafka, tmp: Path, size: int, count: int, runs: int) -> dict[str, object]:
+    """Produce: ours vs ProducerPerformance; consume: ours vs ConsumerPerformance and kcat; orders rotated."""
+    admin = TopicAdmin(broker.client_config)
+    payloads = payload_file(tmp, size)
+    label = size_label(size)
+    topics = [f"bench_raw_{label}_{run}" for run in range(runs)]
+    admin.create([TopicSpec(t, 1) for t in topics] + [TopicSpec(f"bench_perf_{label}_{r}", 1) for r in range(runs)])
+    produce, p_orders = alternated(runs, {
+        "confluent-kafka": lambda run: raw_produce(broker.client_config, topics[run], size, count),
+        "ProducerPerformance": lambda run: kafka_producer_perf(broker, f"bench_perf_{label}_{run}", payloads, count,
+                                                               size)})
+    consumers: dict[str, Callable[[int], float]] = {
+        "confluent-kafka": lambda run: raw_consume(broker.client_config, topics[run], count),
+        "ConsumerPerformance": lambda run: kafka_consumer_perf(broker, topics[run], count)}
+    if shutil.which("kcat"):
+        consumers["kcat"] = lambda run: kcat_consume(broker, topics[run], count)
+    consume, c_orders = alternated(runs, consumers)
+    admin.delete(topics + [f"bench_perf_{label}_{r}" for r in range(runs)])
+    ratio = statistics.median(produce["ProducerPerformance"]) / statistics.median(produce["confluent-kafka"])
+    print(f"raw confluent-kafka {label} ({size} B x {count}, median of {runs}, min-max in brackets):\n"
+          f"  produce: {rate_text('confluent-kafka', size, count, produce['confluent-kafka'])} | Kafka "
+          f"{rate_text('ProducerPerformance', size, count, produce['ProducerPerformance'])} (prebuilt payloads); "
+          f"confluent-kafka/Kafka-perf produce ratio {ratio:.2f}; A/B order per run {', '.join(p_orders)}\n"
+          f"  consume: " + " | ".join(rate_text(n, size, count, consume[n]) for n in consume)
+          + f"; order per run {', '.join(c_orders)}"
+          + ("" if "kcat" in consume else "; kcat: not installed (apt-get install -y kcat)"))
+    return {"produce_s": produce, "consume_s": consume, "produce_order": p_orders, "consume_order": c_orders,
+            "confluent_over_kafka_perf_produce": ratio, "size": size, "count": count}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer runs and smaller volumes (CI)")
@@ -179,31 +297,13 @@ def main() -> None:
               + (f"  [{verdict} target < {TARGET_READY_S:.0f} s]" if verdict else ""))
 
     volumes = {1024: 20_000 if args.quick else 200_000, 8 * 1024 * 1024: 12 if args.quick else 60}
-    with LocalKafka() as broker:
-        admin = TopicAdmin(broker.client_config)
+    print(f"throughput unit: MB = 1e6 bytes everywhere (Kafka's tools print MiB as 'MB'; converted here from "
+          f"their records/s); load average before {load_text()}")
+    broker = LocalKafka()
+    with broker, tempfile.TemporaryDirectory(prefix="donki-bench-") as tmp:
         for size, count in volumes.items():
-            label = "1kB" if size == 1024 else "8MB"
-            produce_s, consume_s, perf = [], [], []
-            for run in range(runs):
-                topic = f"bench_raw_{label}_{run}"
-                admin.create([TopicSpec(topic, 1)])
-                produce_s.append(raw_produce(broker.client_config, topic, size, count))
-                consume_s.append(raw_consume(broker.client_config, topic, count))
-                admin.delete([topic])
-                perf_topic = f"bench_perf_{label}_{run}"
-                admin.create([TopicSpec(perf_topic, 1)])
-                perf.append(kafka_producer_perf(broker, perf_topic, size, count))
-                admin.delete([perf_topic])
-            mb = size * count / 1e6
-            p_mbs = statistics.median(mb / s for s in produce_s)
-            c_mbs = statistics.median(mb / s for s in consume_s)
-            k_mbs = statistics.median(perf)
-            results[f"raw_{label}"] = {"produce_MBps": p_mbs, "consume_MBps": c_mbs, "kafka_perf_MBps": k_mbs,
-                                       "produce_msgps": p_mbs * 1e6 / size, "consume_msgps": c_mbs * 1e6 / size}
-            print(f"raw confluent-kafka {label}: produce {p_mbs:8.1f} MB/s ({p_mbs * 1e6 / size:9.0f} msg/s), "
-                  f"consume {c_mbs:8.1f} MB/s ({c_mbs * 1e6 / size:9.0f} msg/s); "
-                  f"Kafka ProducerPerformance {k_mbs:8.1f} MB/s; confluent-kafka/Kafka-perf produce ratio "
-                  f"{p_mbs / k_mbs:.2f}  (median of {runs})")
+            results[f"raw_{size_label(size)}"] = throughput_pass(broker, Path(tmp), size, count, runs)
+    print(f"load average after {load_text()}")
     results["container_vs_local"] = container_vs_local(runs, volumes)
     print("JSON " + json.dumps(results))
 

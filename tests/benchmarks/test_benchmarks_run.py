@@ -15,8 +15,10 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 EXPECTED = {
-    "kafka_broker.py": ["start nodes=1: ready", "start nodes=3: ready", "raw confluent-kafka 1kB:",
-                        "raw confluent-kafka 8MB:", "Kafka ProducerPerformance", "container vs local:"],
+    "kafka_broker.py": ["start nodes=1: ready", "start nodes=3: ready", "raw confluent-kafka 1kB (",
+                        "raw confluent-kafka 8MB (", "Kafka ProducerPerformance", "(prebuilt payloads)",
+                        "| ConsumerPerformance", "kcat", "A/B order per run", "load average before",
+                        "container vs local:"],
     "orchestra.py": ["raw pyzmq 1 player", "donki 6 players / 3 levels", "ratio donki/raw pyzmq"],
     "streams.py": ["(a) ev44 generator+serialiser", "(b) producer path, ev44 8 MB", "(b) producer path, f144 1 kB",
                    "(c) highest events/pulse sustained at 14 Hz"],
@@ -26,6 +28,11 @@ EXPECTED = {
                          "ess-pulse at 80% of its rate, 1 runs of 20 triggers checked against 14 Hz: 1 of 1 failed"],
     "filewriter.py": ["recorder:", "writer:", "writer/recorder throughput ratio:", "writer keeps real time:"],
     "soak.py": ["RSS every", "run window:", "harness processes flat within"],
+    "replay_timing.py": ["replay timing   1000 Hz", "replay timing     14 Hz", "  at delivery: interval error p50",
+                         "  at the send: interval error p99", "ack round trip p50",
+                         "target p99 interval error at delivery < 1 ms:", "order per run", "load average before"],
+    "peer_plugins.py": ["function-scoped broker fixtures", "pytest-donki         pytest start to first acked produce",
+                        "pytest-kafka-broker", "order per run", "load average before"],
     "plugin_overhead.py": ["(a) fixture overhead (setup + teardown) per test",
                            "(b) pytest --donki-scenario=e-mixed incl. broker start"],
 }

@@ -182,3 +182,16 @@ def test_live_replay_keeps_kafka_timestamp_equal_to_the_data_time(donki_kafka, d
     assert not findings and timed == 12, [f.message for f in findings]
     shifted = [int(decode_payload(r.value).reference_time[0]) for r in got]
     assert [t % 10**6 for t in shifted[:6]] == [t % 10**6 for t in times]  # sub-ms part untouched
+
+
+def test_a_paced_replay_times_every_message_at_delivery(donki_kafka, donki_topics, tmp_path):
+    write(tmp_path / "r.h5", [KafkaRecord("t", 0, i, T0_MS + 20 * i, 1, None, b"x") for i in range(25)])
+    topic = donki_topics.create("t")
+    report = Replayer(tmp_path / "r.h5", donki_kafka.client_config, topic_map={"t": topic}).run()
+    assert report.delivered == 25 and report.delivery is not None and report.delivery.messages == 25
+    # an acknowledgement comes after its send: delivery is later than the send, and not by seconds
+    assert report.delivery.late_p50 >= report.timing.late_p50 and report.delivery.late_max >= 0
+    assert report.delivery.late_p50 < 0.25  # generous: a shared, loaded machine
+    assert "at delivery: interval error p50" in report.line()
+    fast = Replayer(tmp_path / "r.h5", donki_kafka.client_config, topic_map={"t": topic}, speed=None).run()
+    assert fast.delivered == 25 and fast.delivery is None  # as fast as possible: nothing to time

@@ -7,6 +7,11 @@ before the target and spins the rest: ``time.sleep`` alone overshoots by ~50-100
 for milliseconds looks CPU-bound to the scheduler and, on a loaded machine shared with
 the broker and librdkafka's threads, is preempted for a whole time slice (measured:
 p99 interval error 3-9 ms at 1 kHz with a 2 ms spin, under 1 ms with 0.2 ms).
+
+A ``serve(timeout_s)`` callable (a producer's ``poll``) can be given to a wait: the
+wait then serves it instead of sleeping, in blocking polls while the target is far and
+in steps of ``SERVE_STEP_S`` near it, so delivery reports are handled when they arrive
+rather than at the next send (their time is what a replay's delivery timing measures).
 """
 
 from __future__ import annotations
@@ -17,9 +22,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Pacer", "TimingError", "DEFAULT_SPIN_S", "DEFAULT_CATCH_UP_S", "fine_timer_slack"]
+__all__ = ["Pacer", "TimingError", "DEFAULT_SPIN_S", "DEFAULT_CATCH_UP_S", "SERVE_STEP_S", "fine_timer_slack"]
 
 DEFAULT_SPIN_S = 0.0002
+#: Near the target, serve(0) and a sleep this long alternate (a blocking poll waits whole ms only).
+SERVE_STEP_S = 0.0001
+_BLOCKING_POLL_MARGIN_S = 0.0015
 #: A send this late (the process was stalled) moves the schedule instead of causing a burst.
 DEFAULT_CATCH_UP_S = 0.005
 _PR_SET_TIMERSLACK = 29
@@ -65,25 +73,42 @@ class Pacer:
         """The offset (from ``t0``) a message scheduled at ``offset_s`` is now due at."""
         return offset_s + self.shift_s
 
-    def wait(self, offset_s: float, idle: Callable[[float], None] | None = None) -> float:
+    def wait(self, offset_s: float, idle: Callable[[float], None] | None = None,
+             serve: Callable[[float], object] | None = None) -> float:
         """Return at ``t0 + offset_s`` (or at once if that has passed); returns the actual time.
 
         ``idle(deadline)`` is called first when there is time to spare; it must return
-        before ``deadline`` (monotonic), e.g. :meth:`RecordFeed.fill_until`.
+        before ``deadline`` (monotonic), e.g. :meth:`RecordFeed.fill_until`. ``serve(timeout_s)``
+        is called instead of sleeping (see the module's docstring).
         """
         target = self.t0 + self.shift_s + offset_s
         if idle is not None and target - time.monotonic() > self.spin_s:
             idle(target - self.spin_s)
-        remaining = target - time.monotonic()
-        if remaining > self.spin_s:
-            time.sleep(remaining - self.spin_s)
+        if serve is None:
+            remaining = target - time.monotonic()
+            if remaining > self.spin_s:
+                time.sleep(remaining - self.spin_s)
+        else:
+            _serve_until(target - self.spin_s, serve)
         now = time.monotonic()
         while now < target:
+            if serve is not None:
+                serve(0)
             now = time.monotonic()
         if self.catch_up_s is not None and now - target > self.catch_up_s:
             self.shift_s += now - target
             self.resyncs += 1
         return now
+
+
+def _serve_until(deadline: float, serve: Callable[[float], object]) -> None:
+    """Call ``serve`` until ``deadline`` (monotonic): blocking while far from it, in short steps near it."""
+    while (left := deadline - time.monotonic()) > 0:
+        if left > _BLOCKING_POLL_MARGIN_S:
+            serve(left - _BLOCKING_POLL_MARGIN_S + 0.001)  # whole ms: returns by deadline - 0.5 ms at the latest
+        else:
+            serve(0)
+            time.sleep(min(SERVE_STEP_S, left))
 
 
 @dataclass(frozen=True)

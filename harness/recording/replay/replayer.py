@@ -5,12 +5,16 @@ topic it is remapped to), in recording order, with its exact payload, key and he
 and its recorded Kafka timestamp; the idempotent producer keeps per-partition order
 across retries. Timing: as recorded (``speed=1``), scaled (``speed=2`` is twice as
 fast), or as fast as possible (``speed=None``); each message is sent at its absolute
-offset from the start on the monotonic clock, and the report says how closely.
+offset from the start on the monotonic clock, and the report says how closely: at the
+send (``timing``) and at delivery (``delivery``: when the broker's acknowledgement was
+handled, the producer being served while the replay waits).
 """
 
 from __future__ import annotations
 
 import gc
+import math
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -38,6 +42,11 @@ STOP_JOIN_S = 60.0
 PACED_BLOCK_ROWS = 128
 FAST_BLOCK_ROWS = 4096
 POLL_EVERY = 512  # flat out, serve the producer's events every this many messages
+#: Paced: the producer's statistics say when the idempotent producer has its id. Until then it holds
+#: every message back (a fresh broker's coordinator takes up to a second), so the clock starts after.
+READY_STATS_MS = 20
+READY_TIMEOUT_S = 15.0
+_ID_ASSIGNED = re.compile(r'"idemp_state":\s*"Assigned"')
 TopicMap = Mapping[str, str] | Callable[[str], str] | None
 
 MIN_SPEED = 1e-3  # a thousand times slower than recorded: a one-second recording takes 17 minutes
@@ -57,7 +66,8 @@ class ReplayReport(Throughput):
     elapsed_s: float = 0.0
     speed: float | None = 1.0
     clock: str = "timestamp"
-    timing: TimingError | None = None
+    timing: TimingError | None = None  # at the send (the produce call)
+    delivery: TimingError | None = None  # at delivery (the broker's acknowledgement handled)
     clamped_gaps: int = 0
     resyncs: int = 0  # stalls after which the schedule was moved rather than caught up in a burst
     resync_s: float = 0.0  # how far the schedule moved in total
@@ -70,7 +80,9 @@ class ReplayReport(Throughput):
                 f"{self.bytes / 1e6:.1f} MB in {self.elapsed_s:.2f} s ({self.msg_per_s:.0f} msg/s, "
                 f"{self.mb_per_s:.1f} MB/s), {self.loops} loop(s), {pace}")
         if self.timing and self.speed is not None:
-            text += f"; {self.timing.line()}"
+            text += f"; at the send: {self.timing.line()}"
+        if self.delivery and self.speed is not None:
+            text += f"; at delivery: {self.delivery.line()}"
             if self.resyncs:
                 text += f"; {self.resyncs} stall(s) moved the schedule by {self.resync_s * 1e3:.1f} ms"
         return text
@@ -120,13 +132,27 @@ class _Run:
     scheduled: list[float] = field(default_factory=list)
     due: list[float] = field(default_factory=list)
     actual: list[float] = field(default_factory=list)
+    delivered: list[float] = field(default_factory=list)  # per paced message; nan until its report arrives
 
-    def wait(self, offset_s: float, feed: RecordFeed) -> None:
+    def wait(self, offset_s: float, feed: RecordFeed, producer: Any) -> None:
         if not self.scheduled:
             self.pacer.restart()  # the clock starts at the first message, not at the first read
         self.scheduled.append(offset_s)
         self.due.append(self.pacer.target(offset_s))
-        self.actual.append(self.pacer.wait(offset_s, feed.fill_until) - self.pacer.t0)
+        self.actual.append(self.pacer.wait(offset_s, feed.fill_until, producer.poll) - self.pacer.t0)
+        self.delivered.append(math.nan)
+
+    def on_delivery(self, index: int) -> Callable[[Any, Any], None]:
+        """A delivery callback that notes when message ``index``'s report was handled."""
+        def delivered(error: Any, message: Any) -> None:
+            self.delivered[index] = time.monotonic() - self.pacer.t0
+        return delivered
+
+    def delivery_timing(self) -> TimingError | None:
+        """Delivery times against the schedule, over the messages that were delivered."""
+        kept = [i for i, t in enumerate(self.delivered) if not math.isnan(t)]
+        return TimingError.measure([self.scheduled[i] for i in kept], [self.delivered[i] for i in kept],
+                                   [self.due[i] for i in kept])
 
 
 class Replayer:
@@ -216,9 +242,12 @@ class Replayer:
         self.catch_up_s = catch_up_s
         self.check_topics = check_topics
         paced = {"linger.ms": 0} if self.speed is not None else {}
-        # one Python callback per failed message only: per-message callbacks halve the fast path
-        reports = {"delivery.report.only.error": True, "on_delivery": self._failed}
-        self._producer_config = {**paced, **reports, **(producer_overrides or {})}
+        # flat out, one Python callback per failed message only (per-message callbacks halve the fast
+        # path); paced, every message reports its delivery, whose time the report measures
+        reports = {"delivery.report.only.error": self.speed is None, "on_delivery": self._failed}
+        ready = {"statistics.interval.ms": READY_STATS_MS, "stats_cb": self._note_ready} if self.speed else {}
+        self._producer_config = {**paced, **reports, **ready, **(producer_overrides or {})}
+        self._ready = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -261,10 +290,13 @@ class Replayer:
         """Send everything selected (``loops`` times) and wait for delivery; returns the report."""
         try:
             producer = self._producer()
+            run = None
             try:
-                self._send_all(producer)
+                run = self._send_all(producer)
             finally:
                 self._flush(producer)
+            if run.paced:  # after the flush: the last acknowledgements arrive during it
+                self.report.delivery = run.delivery_timing()
         finally:
             if self._owns:
                 self.recording.close()
@@ -282,8 +314,28 @@ class Replayer:
         producer = make_producer(self.client_config, **self._producer_config)
         if self.check_topics:
             self._check_targets(producer)
+        if self.speed is not None:
+            self._wait_ready(producer)
         self.report.topics = {src: dst for (src, _), (dst, _) in self.targets().items()}
         return producer
+
+    def _note_ready(self, stats: str) -> None:
+        """Statistics callback: notes when the producer may send (a substring test, no JSON parse per call)."""
+        if not self._ready.is_set() and (_ID_ASSIGNED.search(stats) or '"idemp_state"' not in stats):
+            self._ready.set()
+
+    def _wait_ready(self, producer: Any) -> None:
+        """Before a paced replay's clock starts: wait until the producer holds no message back.
+
+        It needs its idempotent producer id, and the leaders of the target topics: a topic's
+        first produce would otherwise wait for that topic's metadata (measured: the first
+        messages of a 1 kHz replay acknowledged 200 ms late, in one bunch).
+        """
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        for topic in sorted({target for target, _ in self.targets().values()}):
+            producer.list_topics(topic, timeout=READY_TIMEOUT_S)
+        while not self._ready.is_set() and time.monotonic() < deadline:
+            producer.poll(READY_STATS_MS / 1e3)
 
     def _time_of(self, record: KafkaRecord) -> int:
         """The record's time on the replay clock, in integer ns (floats lose ns at epoch scale)."""
@@ -301,7 +353,7 @@ class Replayer:
             yield loop
             loop += 1
 
-    def _send_all(self, producer: Any) -> None:
+    def _send_all(self, producer: Any) -> _Run:
         run = _Run(Retimer(self.shift_timestamps), Pacer(self.spin_s, self.catch_up_s), self.speed is not None)
         t_start = time.monotonic()
         if run.paced:
@@ -319,6 +371,7 @@ class Replayer:
         if run.paced:
             self.report.timing = TimingError.measure(run.scheduled, run.actual, run.due)
             self.report.resyncs, self.report.resync_s = run.pacer.resyncs, run.pacer.shift_s
+        return run
 
     def _send_loop(self, producer: Any, run: _Run) -> bool:
         """One pass over the selection; false if stopped or there was nothing to send."""
@@ -340,8 +393,9 @@ class Replayer:
                 first_t = t if count == 1 else first_t
                 last_t = t
             if schedule is not None:
-                run.wait(run.loop_offset_s + schedule.offset(t), feed)
-            self._produce(producer, record, *run.retimer.apply(record, run.loop_shift_ns))
+                run.wait(run.loop_offset_s + schedule.offset(t), feed, producer)
+            self._produce(producer, record, *run.retimer.apply(record, run.loop_shift_ns),
+                          run.on_delivery(len(run.delivered) - 1) if schedule is not None else None)
         if count == 0:
             return False
         # the next loop starts one mean interval after this one's last message
@@ -353,34 +407,46 @@ class Replayer:
         return True
 
     def _produce(self, producer: Any, record: KafkaRecord, payload: bytes,
-                 headers: tuple[tuple[str, bytes | None], ...], timestamp: int | None) -> None:
+                 headers: tuple[tuple[str, bytes | None], ...], timestamp: int | None,
+                 delivered: Callable[[Any, Any], None] | None = None) -> None:
         topic = self._topics.get(record.topic)
         if topic is None:
             topic = self._topics[record.topic] = self.map_topic(record.topic)
         stamp = 0 if timestamp is None else timestamp  # 0: the producer stamps the time of sending
         listed = list(headers) if headers else None
+        extra = {} if delivered is None else {"on_delivery": self._paced_report(delivered)}
         try:
-            producer.produce(topic, payload, record.key, partition=record.partition, timestamp=stamp, headers=listed)
+            producer.produce(topic, payload, record.key, partition=record.partition, timestamp=stamp, headers=listed,
+                             **extra)
         except BufferError:  # the producer queue is full: let it drain
-            self._produce_when_room(producer, (topic, payload, record.key, record.partition, stamp, listed))
+            self._produce_when_room(producer, (topic, payload, record.key, record.partition, stamp, listed), extra)
         report = self.report
         report.messages += 1
         report.bytes += len(payload)
         if self.speed is not None or report.messages % POLL_EVERY == 0:
             producer.poll(0)
 
-    def _produce_when_room(self, producer: Any, args: tuple[Any, ...]) -> None:
+    def _produce_when_room(self, producer: Any, args: tuple[Any, ...], extra: dict[str, Any]) -> None:
         topic, payload, key, partition, stamp, headers = args
         deadline = time.monotonic() + self.flush_timeout_s
         while True:
             producer.poll(QUEUE_FULL_WAIT_S)
             try:
-                producer.produce(topic, payload, key, partition=partition, timestamp=stamp, headers=headers)
+                producer.produce(topic, payload, key, partition=partition, timestamp=stamp, headers=headers, **extra)
                 return
             except BufferError:
                 if time.monotonic() > deadline:
                     raise RecordingError(
                         f"replay: the producer queue stayed full for {self.flush_timeout_s:.0f} s") from None
+
+    def _paced_report(self, delivered: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+        """A paced message's callback: its delivery time, and failures counted as for every message."""
+        def report(error: Any, message: Any) -> None:
+            if error is None:
+                delivered(error, message)
+            else:
+                self._failed(error, message)
+        return report
 
     def _failed(self, error: Any, message: Any) -> None:
         """Delivery report callback; with ``delivery.report.only.error`` only failures arrive."""

@@ -47,6 +47,19 @@ def test_the_total_is_split_over_the_banks_and_validated():
         with_events_per_pulse(load_scenario("a-scalar"), 10)
 
 
+def test_every_stream_decodes_as_its_schema(donki_kafka, donki_topics, tmp_path):
+    scenario = load_scenario("ess-instrument").ci().with_length(triggers=3)
+    outcome = run(RunRequest(SizedScenario.as_given(scenario), donki_kafka, workdir=tmp_path, namespace=donki_topics,
+                             checks=ChecksConfig.parse({"golden": False, "rates": False})))
+    assert outcome.summary.complete
+    with open_recording(outcome.recording) as recording:
+        schemas = collections.Counter(r.value[4:8].decode() for r in recording.records())
+        for record in recording.records():
+            DESERIALISERS[record.value[4:8].decode()](record.value)
+    # 3 pulses x 4 banks x 1 message, 3 monitor histograms, 3 + 1 log values, run start and stop
+    assert schemas == {"ev44": 12, "da00": 3, "f144": 4, "pl72": 1, "6s4t": 1}
+
+
 def test_a_short_run_passes_the_checks_with_efu_shaped_messages(donki_kafka, donki_topics, tmp_path):
     total = 60_000  # 15,000 per bank: a full message of 12,400 events and one of 2,600 per pulse
     scenario = with_events_per_pulse(load_scenario("ess-instrument").ci(), total).with_length(triggers=14)
@@ -80,16 +93,3 @@ def test_a_short_run_passes_the_checks_with_efu_shaped_messages(donki_kafka, don
             low = banks[source].params["pixel_offset"]
             rows, cols = banks[source].params["detector_shape"]
             assert all(low <= m.pixel_id.min() and m.pixel_id.max() < low + rows * cols for m in messages)
-
-
-def test_every_stream_decodes_as_its_schema(donki_kafka, donki_topics, tmp_path):
-    scenario = load_scenario("ess-instrument").ci().with_length(triggers=3)
-    outcome = run(RunRequest(SizedScenario.as_given(scenario), donki_kafka, workdir=tmp_path, namespace=donki_topics,
-                             checks=ChecksConfig.parse({"golden": False, "rates": False})))
-    assert outcome.summary.complete
-    with open_recording(outcome.recording) as recording:
-        schemas = collections.Counter(r.value[4:8].decode() for r in recording.records())
-        for record in recording.records():
-            DESERIALISERS[record.value[4:8].decode()](record.value)
-    # 3 pulses x 4 banks x 1 message, 3 monitor histograms, 3 + 1 log values, run start and stop
-    assert schemas == {"ev44": 12, "da00": 3, "f144": 4, "pl72": 1, "6s4t": 1}

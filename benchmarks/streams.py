@@ -229,16 +229,22 @@ def _failed_run(name: str, events: int, pulses: int, error: Exception, cpu: Any)
 
 
 def cpu_line(outcome: dict[str, Any]) -> str:
-    """Where the cores went in a run: CPU seconds per group over the run's data time, in cores."""
+    """Where the cores went in a run: CPU ms per pulse by group, and the cores that is at 14 Hz.
+
+    Per pulse rather than per second, so a run slowed by other load still shows what a pulse
+    costs; the recorder's close (writing the NeXus views) is included.
+    """
     per: dict[str, float] = {}
     for group, seconds in outcome["cpu_s"].items():
         key = "players: detector banks" if group.startswith("player bank") or group == "player ess-events" else (
             "players: others" if group.startswith("player ") else group)
         per[key] = per.get(key, 0.0) + seconds
-    duration = outcome["pulses"] / ESS_RATE_HZ
-    parts = ", ".join(f"{g} {s / duration:.2f}" for g, s in sorted(per.items(), key=lambda kv: -kv[1])[:7])
-    total = sum(per.values()) / duration
-    return f"cores used per second of data (whole run, recorder close included): {total:.2f} = {parts}"
+    pulses = max(1, outcome["pulses"])
+    parts = ", ".join(f"{g} {1e3 * s / pulses:.1f}" for g, s in sorted(per.items(), key=lambda kv: -kv[1])
+                      if 1e3 * s / pulses >= 0.5)
+    total_ms = 1e3 * sum(per.values()) / pulses
+    return (f"CPU per pulse {total_ms:.0f} ms (= {total_ms * ESS_RATE_HZ / 1e3:.2f} cores at 14 Hz, of "
+            f"{os.cpu_count()}): {parts}")
 
 
 def sustained(outcome: dict[str, Any]) -> bool:

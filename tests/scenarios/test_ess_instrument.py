@@ -12,6 +12,7 @@ from streaming_data_types import DESERIALISERS
 
 from harness.checks.config import ChecksConfig
 from harness.errors import ScenarioError
+from harness.orchestra.ack import AckAfter
 from harness.recording.reader.reader import open_recording
 from harness.runs import RunRequest, SizedScenario, run
 from harness.scenarios import detector_banks, events_per_pulse, load_scenario, with_events_per_pulse
@@ -28,6 +29,8 @@ def test_the_scenario_is_an_instrument_of_banks_monitor_and_logs():
     assert scenario.rate_hz == 14.0 and len(banks) == 4 and events_per_pulse(scenario) == 1_000_000
     assert len({b.topic for b in banks}) == 4, "one topic per bank"
     assert all(b.params["batching"] == "efu" and b.params["max_events"] == EFU_MAX_EVENTS for b in banks)
+    assert all(b.ack is AckAfter.SEND for b in banks), "an EFU does not wait for the broker"
+    assert scenario.player("run-control").ack is AckAfter.DELIVERY, "the run start is confirmed before data"
     kinds = {p.stream for p in scenario.players}
     assert {"run-control", "ess-events", "c-spectrum", "a-scalar"} <= kinds
     first_pixels = sorted((b.params["pixel_offset"], b.params["detector_shape"]) for b in banks)

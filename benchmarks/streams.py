@@ -24,27 +24,29 @@ per pulse of the broker, the players, the recorder's threads), which is what say
 the two cores go.
 
 Where the cores go (2026-11-29, 1e6 events/pulse with the recorder, the 2-core machine
-shared with other work at load average 11-21; py-spy --native and perf on the processes):
+shared with other work at load average 4-21; py-spy --native and perf on the processes):
 
-* ``ess-pulse``: 70-119 ms of CPU per pulse, 1.0-1.7 cores at 14 Hz. The broker 22-55 ms
+* ``ess-pulse``: 65-119 ms of CPU per pulse, 0.9-1.7 cores at 14 Hz. The broker 22-55 ms
   (perf: 44 % kernel, copying socket data and page cache, 24 % JIT code, 24 % libjvm); the
   player 21-22 ms (44 % numpy's gather from the event pool, ``PyArray_TakeFrom``, 16 %
   memcpy, 10 % zlib's crc32 of the ``donki.crc32`` header, 4 % librdkafka); the recorder
   thread 10-18 ms and its writer 4-5 ms (perf of the process: 71 % kernel, page faults and
   page-cache copies, 14 % memmove, 3 % HDF5). Buffer copies in the player are not the cost:
   an 8 MB copy takes ~0.3 ms, the crc32 ~1.9 ms.
-* ``ess-instrument``: 168-258 ms per pulse, 2.4-3.6 cores at 14 Hz, so it cannot be
-  sustained on two cores with the broker and the recorder on them. The four banks cost
-  75-120 ms together, four times ess-pulse's one player for the same events: 84 messages a
-  pulse instead of one, and four processes' fixed costs. Before ev44 templates the
-  FlatBuffers builder took ~200 us of Python per 12,400-event message (a bank pulse 17-33
-  ms, now 3-11 ms). Acking after delivery, 55 % of a bank player's CPU was librdkafka's
-  broker thread (poll and clock_gettime syscalls: ``linger.ms = 1`` wakes it every
-  millisecond while a pulse's messages await ``acks=all``), hence the banks ack after send.
-  The four small players (run control, monitor, two logs) cost ~4 ms per trigger each, the
-  director and acks of eight players ~16 ms: per-player fixed costs, not data.
-
-    python benchmarks/streams.py [--quick] [--bootstrap HOST:PORT] [--runs N] [--realtime-runs N]
+* ``ess-instrument``: 129-258 ms per pulse depending on the load, 1.8-3.6 cores at 14 Hz.
+  The four banks cost 50-120 ms together, two to four times ess-pulse's one player for
+  the same events: 84 messages a pulse instead of one, and four processes' fixed costs.
+  Before ev44 templates the FlatBuffers builder took ~200 us of Python per 12,400-event
+  message (a bank pulse 17-33 ms, now 3-11 ms). Acking after delivery, 55 % of a bank
+  player's CPU was librdkafka's broker thread (poll and clock_gettime syscalls:
+  ``linger.ms = 1`` wakes it every millisecond while a pulse's messages await
+  ``acks=all``), hence the banks ack after send. The four small players (run control,
+  monitor, two logs) cost ~2-4 ms per trigger each, the director and acks of eight players
+  ~12-16 ms: per-player fixed costs, not data. The search shows the same: at load 7-9 the
+  achieved rate hardly depended on the size (12.9-13.3 Hz at 1e6 and at 5e5 events/pulse,
+  13.4-13.7 at 3.75e5, 14.0 at 2.5e5), so the per-trigger round of eight player processes
+  (each scheduled, generating, handing over and acking within its level) limits before
+  the bytes do; ess-pulse at 1e6 was sustained in the same search (2 of 2 runs of 10 s).
 """
 
 from __future__ import annotations

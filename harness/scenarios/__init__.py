@@ -15,6 +15,7 @@ from harness.kinds import (
     stream_kinds,
 )
 from harness.scenarios.goldens import packaged_goldens_dir
+from harness.scenarios.instrument import detector_banks, events_per_pulse, with_events_per_pulse
 from harness.scenarios.loader import builtin_names, builtin_scenarios, load_scenario, loads_scenario
 from harness.scenarios.model import Scenario
 from harness.scenarios.players import ACK_AFTER, ACK_POLICIES, CLOCKS, AckSettings, Expectations, PlayerSpec
@@ -33,10 +34,13 @@ __all__ = [
     "StreamKind",
     "builtin_names",
     "builtin_scenarios",
+    "detector_banks",
+    "events_per_pulse",
     "get_stream_kind",
     "load_scenario",
     "loads_scenario",
     "packaged_goldens_dir",
     "register_stream_kind",
     "stream_kinds",
+    "with_events_per_pulse",
 ]

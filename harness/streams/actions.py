@@ -28,6 +28,7 @@ from harness.streams.runcontrol import RunControlGenerator
 __all__ = [
     "PLAYER_KEY",
     "CLOCKS",
+    "MAX_TRIGGERS_IN_FLIGHT",
     "PlayerSettings",
     "StreamAction",
     "RunControlAction",
@@ -39,6 +40,11 @@ __all__ = [
 #: reserved key of an action's params: settings of the player rather than of the stream
 PLAYER_KEY = "player"
 CLOCKS = ("wall", "nominal")
+#: triggers a player acking after send may have handed to Kafka unconfirmed: generating and
+#: serialising pulse n overlaps the delivery of pulses n-1 and n-2, never of an unbounded backlog
+MAX_TRIGGERS_IN_FLIGHT = 3
+#: how long a trigger waits for room among the triggers in flight before it goes on regardless
+IN_FLIGHT_WAIT_S = 10.0
 TEARDOWN_FLUSH_S = 30.0
 CONTROL_DELIVERY_S = 30.0
 WARM_UP_S = 5.0
@@ -118,7 +124,9 @@ class StreamAction:
     trigger's counts once Kafka confirmed (or failed) each of its messages, or the
     deadline passed. Ack after send: the result's ``delivered`` and ``failed`` count the
     reports that arrived since the previous ack (of any trigger, as Kafka confirms them
-    later), so the acks of a run sum up to what Kafka confirmed while it ran.
+    later), so the acks of a run sum up to what Kafka confirmed while it ran; at most
+    :data:`MAX_TRIGGERS_IN_FLIGHT` triggers are unconfirmed when a trigger starts (it
+    waits for the oldest first), so the pipeline overlaps pulses without a hidden backlog.
     """
 
     def __init__(self, generator: StreamGenerator, publisher: StreamPublisher, settings: PlayerSettings) -> None:
@@ -144,6 +152,8 @@ class StreamAction:
 
     def __call__(self, trigger: int) -> ActionResult:
         self.settings.faults.before_trigger(trigger)
+        if self.settings.ack is AckAfter.SEND:
+            self.publisher.wait_in_flight(MAX_TRIGGERS_IN_FLIGHT, IN_FLIGHT_WAIT_S)
         messages = self.generator.messages(trigger, self.data_time_ns(trigger))
         return self._reported(self.publisher.publish(trigger, messages))
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from harness.streams.base import StreamGenerator, StreamMessage
 from harness.streams.serialise import serialise_ev44_fast
+from harness.streams.templates import Ev44Template, ev44_template
 
 __all__ = ["EventGenerator", "ESS_PULSE_HZ", "ESS_FRAME_NS", "DISTRIBUTIONS", "BATCHING"]
 
@@ -35,6 +36,11 @@ MIN_POOL_BITS = 14
 POOL_PER_EVENT = 16
 JITTER_BITS = 12  # 32 - MAX_POOL_BITS: index and jitter bits never overlap
 JITTER_NS = 1 << JITTER_BITS
+#: messages up to this many events are patched into a template of their size (EFU-sized
+#: messages: the builder's per-message Python work would dominate); larger ones are built
+TEMPLATE_MAX_EVENTS = 200_000
+#: templates kept per generator: the full message size and the rests of pulses
+TEMPLATES_KEPT = 8
 
 
 def pool_bits(events_per_pulse: int) -> int:
@@ -70,6 +76,7 @@ class EventGenerator(StreamGenerator):
         self.max_events = int(max_events)
         self.frame_ns = int(frame_ns)
         self.message_id = 0
+        self.templates: dict[int, Ev44Template] = {}
         self.pool: tuple[np.ndarray, np.ndarray] | None = None
         if distribution == "peaked":
             self.pool = self._draw_pool(int(peaks), float(peak_fraction))
@@ -136,7 +143,19 @@ class EventGenerator(StreamGenerator):
         return [self._message(pulse_ns, tof[s:s + step], pixels[s:s + step]) for s in starts]
 
     def _message(self, pulse_ns: int, tof: np.ndarray, pixels: np.ndarray) -> StreamMessage:
-        payload = serialise_ev44_fast(self.source_name, self.message_id, np.array([pulse_ns], dtype=np.int64),
-                                      np.zeros(1, dtype=np.int32), tof, pixels)
+        reference_time, reference_index = np.array([pulse_ns], dtype=np.int64), np.zeros(1, dtype=np.int32)
+        if len(tof) <= TEMPLATE_MAX_EVENTS:
+            payload = self._template(len(tof)).render(self.message_id, reference_time, reference_index, tof, pixels)
+        else:
+            payload = serialise_ev44_fast(self.source_name, self.message_id, reference_time, reference_index, tof,
+                                          pixels)
         self.message_id += 1
         return StreamMessage(payload, pulse_ns, self.schema, self.source_name.encode())
+
+    def _template(self, events: int) -> Ev44Template:
+        template = self.templates.get(events)
+        if template is None:
+            if len(self.templates) >= TEMPLATES_KEPT:
+                self.templates.clear()
+            template = self.templates[events] = ev44_template(self.source_name, 1, events)
+        return template

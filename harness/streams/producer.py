@@ -190,6 +190,28 @@ class StreamPublisher:
         self._retire_done()
         return tally
 
+    def wait_in_flight(self, limit: int, timeout_s: float) -> int:
+        """Block until fewer than ``limit`` triggers await Kafka's confirmation, or ``timeout_s``.
+
+        Returns how many triggers are still in flight. A player acking after send calls it
+        before each trigger, so generating pulse ``n`` overlaps the delivery of at most
+        ``limit - 1`` earlier ones, and librdkafka's queue never holds an unbounded backlog
+        that a drain at the end of the run would hide. Raises
+        :class:`~harness.errors.BrokerLostError` when the cluster is lost meanwhile.
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            self._retire_done()
+            in_flight = len(self._tallies)  # retired: every tally left has messages pending
+            remaining = deadline - time.monotonic()
+            if in_flight < limit or remaining <= 0 or self._producer is None:
+                return in_flight
+            delivered = self.total().delivered
+            self._producer.poll(min(remaining, _POLL_SLICE_S))
+            if self.total().delivered > delivered:
+                self.watch.saw_broker()
+            self.watch.check()
+
     def poll(self) -> None:
         """Serve delivery reports that have arrived (non-blocking)."""
         if self._producer is not None:

@@ -9,6 +9,8 @@ assert byte equality with ``serialise_ev44`` for many shapes; decoding uses the 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -39,8 +41,8 @@ def serialise_ev44_fast(source_name: str, message_id: int, reference_time: Array
     source = builder.CreateString(source_name)
     ref_time = builder.CreateNumpyVector(reference_time)
     ref_index = builder.CreateNumpyVector(reference_time_index)
-    tof = builder.CreateNumpyVector(time_of_flight)
-    pixels = builder.CreateNumpyVector(pixel_id)
+    tof = _put_vector(builder, time_of_flight)
+    pixels = _put_vector(builder, pixel_id)
 
     message.Event44MessageStart(builder)
     message.Event44MessageAddReferenceTime(builder, ref_time)
@@ -51,4 +53,20 @@ def serialise_ev44_fast(source_name: str, message_id: int, reference_time: Array
     message.Event44MessageAddSourceName(builder, source)
     root = message.Event44MessageEnd(builder)
     builder.Finish(root, file_identifier=b"ev44")
+    # the one copy left: confluent-kafka's produce() takes bytes only (not a view of the builder)
     return bytes(memoryview(builder.Bytes)[builder.Head():])
+
+
+def _put_vector(builder: Any, values: np.ndarray) -> int:
+    """``builder.CreateNumpyVector(values)`` for a little-endian int32 array, without its copy.
+
+    The library copies the array into a bytes object (``tobytes``) and that into the
+    builder; this writes the array into the builder's buffer once (8 MB less to copy for
+    a 1e6-event pulse, twice: time of flight and pixel ids). Same layout, same bytes.
+    """
+    builder.StartVector(values.itemsize, values.size, values.dtype.alignment)
+    builder.head = builder.head - values.nbytes
+    np.frombuffer(builder.Bytes, dtype="<i4", count=values.size, offset=builder.head)[:] = values
+    builder.vectorNumElems = values.size
+    end: int = builder.EndVector()
+    return end

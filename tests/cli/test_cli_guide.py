@@ -43,8 +43,8 @@ def test_a_misspelt_scenario_name_is_one_line_with_a_suggestion(run):
     assert done.returncode == 2
     assert error_lines(done) == [
         ("donki run: error: no scenario 'e-mixd': it is neither a file nor a built-in scenario; did you mean "
-        "'e-mixed'? built-ins: a-scalar, all-streams, b-image, c-spectrum, d-array3d, e-mixed, ess-pulse, "
-         "file-writing")]
+        "'e-mixed'? built-ins: a-scalar, all-streams, b-image, c-spectrum, d-array3d, e-mixed, ess-instrument, "
+         "ess-pulse, file-writing")]
 
 
 def test_a_closed_pipe_ends_quietly():

@@ -26,7 +26,8 @@ from harness.scenarios import (
 )
 from harness.scenarios.players import derive_seed
 
-BUILTINS = ["a-scalar", "all-streams", "b-image", "c-spectrum", "d-array3d", "e-mixed", "ess-pulse", "file-writing"]
+BUILTINS = ["a-scalar", "all-streams", "b-image", "c-spectrum", "d-array3d", "e-mixed", "ess-instrument", "ess-pulse",
+            "file-writing"]
 
 MINIMAL = """
 [scenario]

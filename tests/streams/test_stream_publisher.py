@@ -11,7 +11,7 @@ from harness.errors import ScenarioError
 from harness.headers import crc32_hex
 from harness.scenarios import get_stream_kind
 from harness.streams import ScalarGenerator, StreamPublisher
-from harness.streams.actions import PLAYER_KEY, PlayerSettings, StreamAction
+from harness.streams.actions import MAX_TRIGGERS_IN_FLIGHT, PLAYER_KEY, PlayerSettings, StreamAction
 from harness.streams.readback import read_topic, topic_message_count
 
 T0 = 1_600_000_000_000_000_000
@@ -143,3 +143,28 @@ def test_send_mode_acks_report_each_confirmation_once(donki_kafka, donki_topics)
     assert 20 <= confirmed <= 25 and all(r.failed == 0 for r in results)
     assert player.publisher.take_reports() == (25 - confirmed, 0, "")  # the rest arrived at teardown
     assert topic_message_count(donki_kafka.client_config, topic) == 25
+
+
+def test_send_mode_keeps_a_bounded_number_of_triggers_in_flight(donki_kafka, donki_topics):
+    topic = donki_topics.create("donki_detector")
+    player = action("ess-events", {"events_per_pulse": 200_000}, topic, donki_kafka.bootstrap_servers,
+                    player={"rate_hz": 14.0, "ack": "send"})
+    player.setup()
+    in_flight = []
+    for trigger in range(1, 9):
+        player(trigger)  # waits for room first, then hands the pulse over
+        in_flight.append(len([t for t in range(1, trigger + 1) if player.publisher.tally(t).pending]))
+    player.teardown()
+    assert max(in_flight) <= MAX_TRIGGERS_IN_FLIGHT
+    assert player.publisher.total().delivered == 8 and topic_message_count(donki_kafka.client_config, topic) == 8
+
+
+def test_wait_in_flight_returns_once_the_oldest_are_confirmed(donki_kafka, donki_topics):
+    topic = donki_topics.create("donki_sample_env")
+    generator = ScalarGenerator(seed=1, rate_hz=10.0, per_trigger=50)
+    publisher = StreamPublisher(donki_kafka.client_config, topic, "a-scalar")
+    for trigger in (1, 2, 3, 4):
+        publisher.publish(trigger, generator.messages(trigger, T0 + trigger * 100_000_000))
+    assert publisher.wait_in_flight(2, 30.0) < 2
+    assert publisher.wait_in_flight(1, 30.0) == 0 and publisher.total().delivered == 200
+    publisher.close()

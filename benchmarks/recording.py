@@ -242,7 +242,7 @@ def bench_throughput(client: dict, admin: TopicAdmin, sizes: Sizes, runs: int, w
 # Each contestant is a fresh process, timed from its start to its exit: the recorder's start-up,
 # imports, file creation, close (and views) count, as they do for a user of `donki record`.
 
-#: The bare peer: a confluent-kafka consumer process with the recorder's consumer settings,
+#: The bare peer: a confluent-kafka consumer process with the recorder's librdkafka settings,
 #: a consume(batch) loop that only counts bytes, exiting once ``count`` messages were read.
 BARE_CONSUMER = """
 import json, sys
@@ -313,6 +313,11 @@ def process_env(workdir: Path) -> dict[str, str]:
     return env
 
 
+def bare_settings() -> dict[str, object]:
+    """The recorder's librdkafka settings (without its logger object and group id), for the bare consumer."""
+    return {k: v for k, v in consumer_config({}, **CONSUMER_SETTINGS).items() if k not in ("logger", "group.id")}
+
+
 def contestants(bootstrap: str, topic: str, size: int, count: int, workdir: Path) -> list[Contestant]:
     """The recorder (without and with views), the bare consumer and kcat (if installed) on ``topic``."""
     import json
@@ -335,7 +340,7 @@ def contestants(bootstrap: str, topic: str, size: int, count: int, workdir: Path
     found = [Contestant("recorder --no-views", recorder(False), expect_recorded),
              Contestant("recorder with views", recorder(True), expect_recorded),
              Contestant("bare consumer", [sys.executable, "-c", BARE_CONSUMER, bootstrap, topic, str(count),
-                                          json.dumps(CONSUMER_SETTINGS)], expect_bytes)]
+                                          json.dumps(bare_settings())], expect_bytes)]
     kcat = shutil.which("kcat") or shutil.which("kafkacat")
     if kcat is not None:
         found.append(Contestant("kcat", [kcat, "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-c",

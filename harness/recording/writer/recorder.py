@@ -105,6 +105,9 @@ class Recorder:
         Write large messages to HDF5 in a second thread, during the consumer's waits for
         data (default; small ones are written by the consuming thread either way); false
         writes everything in the consuming thread.
+    check_broker
+        Probe the broker in :meth:`open` (default), for a clear error when none answers;
+        false when the caller has just done so (``donki record`` does, with its own hint).
     """
 
     def __init__(
@@ -131,6 +134,7 @@ class Recorder:
         connect_timeout_s: float = CONNECT_TIMEOUT_S,
         consumer_overrides: Mapping[str, Any] | None = None,
         write_behind: bool = True,
+        check_broker: bool = True,
     ) -> None:
         self.path = validate.new_file("recording", path, make_parents=True)  # the writer makes the directory
         _check_numbers(max_messages, duration_s, flush_interval_s, max_buffer_bytes, report_interval_s,
@@ -148,6 +152,7 @@ class Recorder:
         self._on_record, self._progress, self._report_s = on_record, progress, report_interval_s
         self._connect_timeout_s = connect_timeout_s
         self.write_behind = write_behind
+        self._check_broker = check_broker
         self._overrides = {**CONSUMER_SETTINGS, **(consumer_overrides or {})}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -168,11 +173,12 @@ class Recorder:
         from harness.kafka.readiness import probe
 
         bootstrap = self.client_config.get("bootstrap.servers", "")
-        security = {k: v for k, v in self.client_config.items() if k != "bootstrap.servers"}
-        health = probe(bootstrap, security, self._connect_timeout_s)
-        if not health.ok:
-            raise BrokerUnreachableError(f"no Kafka broker answered at {bootstrap!r} ({health.detail}); start one "
-                                         f"(`donki kafka start`) or fix the bootstrap address")
+        if self._check_broker:
+            security = {k: v for k, v in self.client_config.items() if k != "bootstrap.servers"}
+            health = probe(bootstrap, security, self._connect_timeout_s)
+            if not health.ok:
+                raise BrokerUnreachableError(f"no Kafka broker answered at {bootstrap!r} ({health.detail}); start "
+                                             f"one (`donki kafka start`) or fix the bootstrap address")
         self._consumer = make_consumer(self.client_config, **self._overrides)
         try:
             partitions = self._partitions()

@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint install system-deps browser clean kafka-image test-container
+.PHONY: demo test lint install system-deps browser bench-deps clean kafka-image test-container
 
 # the main job: the e-mixed scenario as a test on the embedded broker, with its summary
 demo: install
@@ -35,6 +35,12 @@ system-deps:
 	@command -v java >/dev/null && command -v mvn >/dev/null || { \
 	  echo "installing Java 17 and Maven with apt-get"; \
 	  apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless maven; }
+
+# kcat is a peer in benchmarks/recording.py (skipped there without it); installed with apt-get only where missing.
+bench-deps:
+	@command -v kcat >/dev/null || { \
+	  echo "installing kcat with apt-get"; \
+	  apt-get update -qq && apt-get install -y -qq kcat; }
 
 # Chromium opens the pytest-html report in a test; installed with apt-get only where it is missing.
 browser:

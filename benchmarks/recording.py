@@ -2,8 +2,13 @@
 
 Prints, in one run against one broker (a local KRaft broker unless --bootstrap):
 
-1. recorder MB/s and msg/s as a ratio to a raw confluent-kafka consumer that only
-   counts bytes, for 8 MB and 1 kB messages (targets: >= 0.8 and >= 0.5);
+1. the recorder (``donki record``) as a whole process, start to file closed, without and
+   with views, against a bare consumer process (confluent-kafka, the recorder's librdkafka
+   settings, a consume(batch) loop that only counts bytes) and against kcat (if installed:
+   ``make bench-deps``), 1 kB and 8 MB messages: rates, CPU seconds and per-round ratios,
+   medians with min-max, the rotated order of each round and the load average (targets:
+   1 kB >= 0.7 of the bare consumer and >= 0.6 of kcat, 8 MB >= 0.9 of the bare consumer);
+   ``--only recorder-loop`` gives the in-process figure (recording loop vs consumer loop);
 2. replay timing error, p50/p99 of |actual - recorded| inter-message interval, at
    1 kHz and 14 Hz (target p99 < 1 ms), next to a naive ``time.sleep(interval)`` pacer;
 3. replay throughput as fast as possible vs a raw producer sending the same bytes.

@@ -42,7 +42,7 @@ browser:
 	  echo "installing Chromium with apt-get (the HTML report test opens the page in it)"; \
 	  apt-get update -qq && apt-get install -y -qq chromium || echo "no Chromium: the HTML report test fails in CI (CI=true) and skips elsewhere"; }
 
-# kcat is a consume peer in benchmarks/kafka_broker.py (run --quick by the tests); apt-get only where missing.
+# kcat is a peer in the broker, recording and streams benchmarks (run --quick by the tests); apt-get only where missing.
 kcat:
 	@command -v kcat >/dev/null || { \
 	  echo "installing kcat with apt-get (a consume peer of the Kafka broker benchmark)"; \

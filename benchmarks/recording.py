@@ -2,8 +2,13 @@
 
 Prints, in one run against one broker (a local KRaft broker unless --bootstrap):
 
-1. recorder MB/s and msg/s as a ratio to a raw confluent-kafka consumer that only
-   counts bytes, for 8 MB and 1 kB messages (targets: >= 0.8 and >= 0.5);
+1. the recorder (``donki record``) as a whole process, start to file closed, without and
+   with views, against a bare consumer process (confluent-kafka, the recorder's librdkafka
+   settings, a consume(batch) loop that only counts bytes) and against kcat (if installed:
+   ``make kcat``), 1 kB and 8 MB messages: rates, CPU seconds and per-round ratios,
+   medians with min-max, the rotated order of each round and the load average (targets:
+   1 kB >= 0.7 of the bare consumer and >= 0.6 of kcat, 8 MB >= 0.9 of the bare consumer);
+   ``--only recorder-loop`` gives the in-process figure (recording loop vs consumer loop);
 2. replay timing error, p50/p99 of |actual - recorded| inter-message interval, at
    1 kHz and 14 Hz (target p99 < 1 ms), next to a naive ``time.sleep(interval)`` pacer;
 3. replay throughput as fast as possible vs a raw producer sending the same bytes.
@@ -125,7 +130,7 @@ def bench_recorder(client: dict, admin: TopicAdmin, sizes: Sizes, runs: int, wor
         admin.delete([topic])
         raw_mb, rec_mb = raw_b / MB / raw_t, rec_b / MB / rec_t
         target = 0.8 if size > MB else 0.5
-        lines.append(f"recorder {label:>5}: {rec_mb:8.1f} MB/s {count / rec_t:9.0f} msg/s | raw consumer "
+        lines.append(f"recorder loop {label:>5}: {rec_mb:8.1f} MB/s {count / rec_t:9.0f} msg/s | raw consumer "
                      f"{raw_mb:8.1f} MB/s {count / raw_t:9.0f} msg/s | ratio {rec_mb / raw_mb:.2f} "
                      f"(target >= {target})")
         log(lines[-1])
@@ -241,7 +246,188 @@ def bench_throughput(client: dict, admin: TopicAdmin, sizes: Sizes, runs: int, w
     return lines
 
 
-PARTS = {"recorder": bench_recorder, "timing": bench_timing, "throughput": bench_throughput}
+# -- the recorder as a whole process vs a bare consumer process vs kcat ---------------------
+#
+# Each contestant is a fresh process, timed from its start to its exit: the recorder's start-up,
+# imports, file creation, close (and views) count, as they do for a user of `donki record`.
+
+#: The bare peer: a confluent-kafka consumer process with the recorder's librdkafka settings,
+#: a consume(batch) loop that only counts bytes, exiting once ``count`` messages were read.
+BARE_CONSUMER = """
+import json, sys
+from confluent_kafka import Consumer, TopicPartition
+bootstrap, topic, count, settings = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4])
+consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-bare", "enable.auto.commit": False,
+                     **settings})
+consumer.assign([TopicPartition(topic, 0, 0)])
+seen = total = 0
+while seen < count:
+    for message in consumer.consume(num_messages=1000, timeout=0.1):
+        if message.error() is None:
+            total += len(message.value())
+            seen += 1
+consumer.close()
+print(total)
+"""
+#: (label, size, count) of the whole-process cases
+PROCESS_CASES_FULL = (("1 kB", 1024, 300_000), ("8 MB", 8 * MB, 48))
+PROCESS_CASES_QUICK = (("1 kB", 1024, 50_000), ("8 MB", 8 * MB, 12))
+#: Targets as a fraction of each peer's rate (1 kB: bare, kcat; 8 MB: bare).
+PROCESS_TARGETS = {"1 kB": {"bare consumer": 0.7, "kcat": 0.6}, "8 MB": {"bare consumer": 0.9}}
+
+
+@dataclass(frozen=True)
+class ProcessRun:
+    """One timed process: wall seconds from start to exit, CPU seconds (user + system, all threads)."""
+
+    wall_s: float
+    cpu_s: float
+
+
+@dataclass(frozen=True)
+class Contestant:
+    """A command line that reads ``count`` messages of a topic, and the check of its output."""
+
+    name: str
+    argv: list[str]
+    check: Callable[[str], None]
+
+
+def timed_process(argv: list[str], env: dict[str, str], check: Callable[[str], None]) -> ProcessRun:
+    """Run ``argv`` to its end; ``check`` gets its stdout and raises if the run did not do its job."""
+    import os
+    import subprocess
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv[:4])} ... failed ({proc.returncode}): {err.read().decode()[-2000:]}")
+        check(out.read().decode())
+    return ProcessRun(wall, usage.ru_utime + usage.ru_stime)
+
+
+def process_env(workdir: Path) -> dict[str, str]:
+    """The environment of the timed processes: byte code cached (in ``workdir``), as an installed donki has it."""
+    import os
+
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(workdir / "pycache")
+    return env
+
+
+def bare_settings() -> dict[str, object]:
+    """The recorder's librdkafka settings (without its logger object and group id), for the bare consumer."""
+    return {k: v for k, v in consumer_config({}, **CONSUMER_SETTINGS).items() if k not in ("logger", "group.id")}
+
+
+def contestants(bootstrap: str, topic: str, size: int, count: int, workdir: Path) -> list[Contestant]:
+    """The recorder (without and with views), the bare consumer and kcat (if installed) on ``topic``."""
+    import json
+    import shutil
+
+    def expect_bytes(out: str) -> None:
+        if int(out.split()[-1]) != size * count:
+            raise RuntimeError(f"the bare consumer read {out.split()[-1]} bytes, expected {size * count}")
+
+    def expect_recorded(out: str) -> None:
+        stats = json.loads(out)
+        if stats["messages"] != count:
+            raise RuntimeError(f"the recorder wrote {stats['messages']} messages, expected {count}")
+
+    def recorder(views: bool) -> list[str]:
+        path = workdir / f"rec-{'views' if views else 'raw'}.h5"
+        return [sys.executable, "-m", "harness", "record", "--bootstrap", bootstrap, "-t", topic, "-o", str(path),
+                "--force", "--until-end", "--quiet", "--json", *([] if views else ["--no-views"])]
+
+    found = [Contestant("recorder --no-views", recorder(False), expect_recorded),
+             Contestant("recorder with views", recorder(True), expect_recorded),
+             Contestant("bare consumer", [sys.executable, "-c", BARE_CONSUMER, bootstrap, topic, str(count),
+                                          json.dumps(bare_settings())], expect_bytes)]
+    kcat = shutil.which("kcat") or shutil.which("kafkacat")
+    if kcat is not None:
+        found.append(Contestant("kcat", [kcat, "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-c",
+                                         str(count), "-e", "-q", "-f", "%S\\n"], lambda out: None))
+    return found
+
+
+def rounds_of(players: list[Contestant], runs: int, env: dict[str, str]) -> tuple[dict[str, list[ProcessRun]],
+                                                                                  list[str]]:
+    """``runs`` rounds, each running every contestant once, the order rotated round by round."""
+    results: dict[str, list[ProcessRun]] = {p.name: [] for p in players}
+    orders = []
+    for run in range(runs):
+        shift = run % len(players)
+        order = players[shift:] + players[:shift]
+        orders.append(" > ".join(p.name for p in order))
+        for player in order:
+            results[player.name].append(timed_process(player.argv, env, player.check))
+    return results, orders
+
+
+def spread(values: list[float], fmt_: str = ".2f") -> str:
+    """``median (min-max)``."""
+    return f"{statistics.median(values):{fmt_}} ({min(values):{fmt_}}-{max(values):{fmt_}})"
+
+
+def process_lines(label: str, size: int, count: int, results: dict[str, list[ProcessRun]], orders: list[str],
+                  loads: tuple[list[float], list[float]]) -> list[str]:
+    """The figures of one case: rates, CPU seconds and per-round ratios to each peer with the targets."""
+    lines = [f"recorder {label:>5}: whole process, {count} messages, {len(orders)} rounds; median (min-max)"]
+    for name, runs in results.items():
+        rate = (f"{spread([size * count / MB / r.wall_s for r in runs], '.0f')} MB/s" if size >= MB else
+                f"{spread([count / r.wall_s / 1e3 for r in runs], '.0f')} k msg/s")
+        lines.append(f"  {name:<20} {rate}, wall "
+                     f"{spread([r.wall_s for r in runs])} s, cpu {spread([r.cpu_s for r in runs])} s")
+    for recorder in (n for n in results if n.startswith("recorder")):
+        for peer, target in PROCESS_TARGETS[label].items():
+            if peer not in results:
+                lines.append(f"  {recorder} / {peer}: skipped ({peer} not installed)")
+                continue
+            # ratios of rates within each round: the two ran back to back, under the same load
+            ratios = [p.wall_s / r.wall_s for r, p in zip(results[recorder], results[peer], strict=True)]
+            verdict = "met in every run" if min(ratios) >= target else (
+                "met in the median, not in every run" if statistics.median(ratios) >= target else "not met")
+            lines.append(f"  {recorder} / {peer}: ratio {spread(ratios)} (target >= {target}: {verdict})")
+    lines.append("  orders: " + "; ".join(f"round {i + 1}: {o}" for i, o in enumerate(orders)))
+    before, after = loads
+    lines.append(f"  load average (1/5/15 min) before {'/'.join(f'{x:.1f}' for x in before)}, after "
+                 f"{'/'.join(f'{x:.1f}' for x in after)}")
+    return lines
+
+
+def bench_recorder_process(client: dict, admin: TopicAdmin, sizes: Sizes, runs: int, workdir: Path) -> list[str]:
+    """The recorder (``donki record``) vs a bare consumer and kcat, as whole processes."""
+    import os
+
+    cases = PROCESS_CASES_QUICK if sizes is QUICK else PROCESS_CASES_FULL
+    env = process_env(workdir)
+    lines = []
+    for label, size, count in cases:
+        topic = f"bench_proc_{size}_{uuid.uuid4().hex[:6]}"
+        admin.create([TopicSpec(topic, 1)])
+        log(f"filling {topic}: {count} x {label}")
+        fill_topic(client, topic, size, count)
+        players = contestants(client["bootstrap.servers"], topic, size, count, workdir)
+        rounds_of(players, 1, env)  # warm-up, not counted: byte code cached, the topic in the page cache
+        before = list(os.getloadavg())
+        results, orders = rounds_of(players, runs, env)
+        case = process_lines(label, size, count, results, orders, (before, list(os.getloadavg())))
+        admin.delete([topic])
+        for line in case:
+            log(line)
+        lines += case
+    return lines
+
+
+PARTS = {"recorder": bench_recorder_process, "recorder-loop": bench_recorder, "timing": bench_timing,
+         "throughput": bench_throughput}
 
 
 def run(client: dict, sizes: Sizes, runs: int, parts: list[str]) -> list[str]:

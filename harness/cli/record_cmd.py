@@ -93,7 +93,7 @@ def _record(args: argparse.Namespace) -> int:
     recorder = Recorder(args.output, args.topic, config, start=args.start, until_end=args.until_end,
                         max_messages=args.count, duration_s=args.duration, flush_interval_s=args.flush_interval,
                         overwrite=args.force, views=not args.no_views, progress=latest,
-                        metadata={"command": " ".join(sys.argv)})
+                        metadata={"command": " ".join(sys.argv)}, check_broker=False)
     require_reachable(config["bootstrap.servers"], config)  # after the options are known to be good
     if args.wait_for_topic is not None:
         wait_for_topics(config, args.topic, args.wait_for_topic)

@@ -11,10 +11,9 @@ from harness.kafka.container import ContainerKafka, docker_available
 from harness.kafka.external import ExternalKafka, security_from_env
 from harness.kafka.local import LocalKafka
 from harness.kafka.provider import Broker
+from harness.kafka.settings import PROVIDERS
 
 __all__ = ["PROVIDERS", "make_broker", "chosen_provider"]
-
-PROVIDERS = ("auto", "local", "container", "external")
 
 
 def chosen_provider(kind: str, bootstrap: str | None) -> str:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from harness.config import Setting, register_setting
-from harness.kafka.factory import PROVIDERS
 
-__all__ = ["KAFKA", "BOOTSTRAP", "KAFKA_NODES"]
+__all__ = ["KAFKA", "BOOTSTRAP", "KAFKA_NODES", "PROVIDERS"]
+
+#: The broker providers (defined here, not in the factory: reading the settings must not
+#: import every provider's module)
+PROVIDERS = ("auto", "local", "container", "external")
 
 KAFKA = register_setting(Setting("kafka", "Kafka broker provider: " + "|".join(PROVIDERS), "auto", PROVIDERS))
 BOOTSTRAP = register_setting(Setting("bootstrap", "Bootstrap address HOST:PORT[,HOST:PORT] of an existing Kafka "

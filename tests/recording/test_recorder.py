@@ -204,3 +204,17 @@ def test_offsets_with_gaps_are_recorded_as_the_broker_gave_them(donki_kafka, don
     # each commit marker takes one offset after its transaction's four messages
     assert [r.offset for r in got] == [0, 1, 2, 3, 5, 6, 7, 8, 10, 11, 12, 13]
     assert [r.value for r in got] == [f"txn {t} message {i}".encode() for t in range(3) for i in range(4)]
+
+
+def test_older_objects_are_frozen_for_the_collector_only_while_recording(donki_kafka, donki_topics, tmp_path):
+    import gc
+
+    topic = donki_topics.create("loki_detector")
+    produce_records(donki_kafka.client_config, mixed_records(topic, 5))
+    frozen_while_recording = []
+    recorder = Recorder(tmp_path / "r.h5", [topic], donki_kafka.client_config, until_end=True,
+                        on_record=lambda _record: frozen_while_recording.append(gc.get_freeze_count()))
+    assert gc.get_freeze_count() == 0
+    assert recorder.run().messages == 5
+    assert len(frozen_while_recording) == 5 and min(frozen_while_recording) > 0
+    assert gc.get_freeze_count() == 0  # a cycle among the older objects is collected again

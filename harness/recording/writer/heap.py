@@ -5,6 +5,8 @@ Payloads go to one contiguous ``uint8`` dataset. Writing each finished chunk wit
 times the speed of a slice assignment for 8 MB messages). The last, partial chunk is
 kept in memory (at most one chunk) and written padded at each flush, then rewritten
 once it fills up, so the file always holds every byte appended before the last flush.
+That chunk is one buffer, allocated once and refilled: a buffer grown anew for every
+chunk cost a page fault per 4 kB of payload (fresh memory from the kernel each time).
 """
 
 from __future__ import annotations
@@ -28,10 +30,10 @@ class ByteHeap:
         self._chunk = int(dataset.chunks[0])
         self._size = int(dataset.shape[0])
         self._tail_start = self._size - self._size % self._chunk
-        if self._size % self._chunk:
-            self._tail = bytearray(dataset[self._tail_start:self._size].tobytes())
-        else:
-            self._tail = bytearray()
+        self._open = bytearray(self._chunk)  # the open (last, partial) chunk; its first _fill bytes are data
+        self._fill = self._size - self._tail_start
+        if self._fill:
+            self._open[:self._fill] = dataset[self._tail_start:self._size].tobytes()
         self._extent = self._size
 
     @property
@@ -41,32 +43,31 @@ class ByteHeap:
 
     def append(self, data: bytes | bytearray | memoryview) -> int:
         """Append ``data``; returns its start position in the heap."""
-        start = self._size
-        if len(self._tail) + len(data) < self._chunk:  # the common case: it fits in the open chunk
-            self._tail += data
-            self._size = start + len(data)
+        start, fill, length = self._size, self._fill, len(data)
+        self._size = start + length
+        if fill + length < self._chunk:  # the common case: it fits in the open chunk
+            self._open[fill:fill + length] = data
+            self._fill = fill + length
             return start
         view = memoryview(data)
-        self._size += len(view)
-        if self._tail:
-            room = self._chunk - len(self._tail)
-            self._tail += view[:room]
+        if fill:
+            room = self._chunk - fill
+            self._open[fill:] = view[:room]
+            self._write_chunk(self._open)
             view = view[room:]
-            if len(self._tail) < self._chunk:
-                return start
-            self._write_chunk(self._tail)
-            self._tail = bytearray()
         full = len(view) - len(view) % self._chunk
         for pos in range(0, full, self._chunk):
             self._write_chunk(view[pos:pos + self._chunk])
-        self._tail = bytearray(view[full:])
+        self._fill = len(view) - full
+        self._open[:self._fill] = view[full:]
         return start
 
     def flush(self) -> None:
-        """Write the partial last chunk (padded) and set the extent; then h5py-flush."""
-        if self._tail:
+        """Write the partial last chunk (zero-padded) and set the extent; then h5py-flush."""
+        if self._fill:
             self._ensure_extent()
-            self._ds.id.write_direct_chunk((self._tail_start,), bytes(self._tail).ljust(self._chunk, b"\0"))
+            self._open[self._fill:] = bytes(self._chunk - self._fill)
+            self._ds.id.write_direct_chunk((self._tail_start,), self._open)
         elif self._extent != self._size:
             self._ensure_extent()
         self._ds.flush()

@@ -10,9 +10,11 @@ data (:mod:`harness.recording.writer.pipeline`); and reports lag and throughput.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,14 +35,27 @@ __all__ = ["Recorder", "RecorderStats", "CONSUMER_SETTINGS"]
 CONNECT_TIMEOUT_S = 15.0
 POLL_S = 0.1
 BATCH = 1000
-#: librdkafka's prefetch queue per recorder: bounds memory, still several 8 MB messages deep.
-QUEUE_KBYTES = 256 * 1024
+#: librdkafka's prefetch queue per recorder: bounds memory, still eight 8 MB messages deep.
+#: A deeper queue (256 MB, before) only lets a recorder that is behind hold more fetched
+#: buffers, each in fresh memory (measured, 600k 1 kB messages in-process: page faults
+#: 43-89k -> 31-34k, system time 0.53-0.73 s -> 0.43-0.45 s; 8 MB: 0.51-0.55 -> 0.43 s).
+QUEUE_KBYTES = 64 * 1024
 #: The recorder's consumer settings, on top of the shared ones (which shorten
 #: ``fetch.queue.backoff.ms``). librdkafka stops fetching whenever its queue holds
 #: ``queued.min.messages`` (default 100 000): a consumer that writes between polls then finds
 #: the queue empty and waits (measured: 1 kB messages at 157k msg/s with the defaults, 290k
 #: with these, for a 2 ms pause per 1000).
-CONSUMER_SETTINGS = {"queued.max.messages.kbytes": QUEUE_KBYTES, "queued.min.messages": 1_000_000}
+#: The shared settings also let one fetch return up to 300 MB per partition (ESS's largest
+#: messages), and librdkafka allocates each response whole: a recorder that falls behind
+#: then gets every byte in freshly mapped memory (measured: one page fault per 3.5 kB
+#: recorded, 1 kB messages). librdkafka's own sizes (1 MiB per partition, 50 MiB a fetch)
+#: keep the buffers reusable (faults halved); a larger message still arrives whole, as the
+#: broker returns a first batch above these limits (KIP-74) and
+#: ``receive.message.max.bytes`` stays large.
+FETCH_PARTITION_BYTES = 1 << 20
+FETCH_BYTES = 50 << 20
+CONSUMER_SETTINGS = {"queued.max.messages.kbytes": QUEUE_KBYTES, "queued.min.messages": 1_000_000,
+                     "max.partition.fetch.bytes": FETCH_PARTITION_BYTES, "fetch.max.bytes": FETCH_BYTES}
 STOP_JOIN_S = 60.0
 #: Messages whose average size is below this are written by the consuming thread, larger
 #: ones by the write-behind thread (their HDF5 writes then overlap the next fetch).
@@ -93,6 +108,9 @@ class Recorder:
         Write large messages to HDF5 in a second thread, during the consumer's waits for
         data (default; small ones are written by the consuming thread either way); false
         writes everything in the consuming thread.
+    check_broker
+        Probe the broker in :meth:`open` (default), for a clear error when none answers;
+        false when the caller has just done so (``donki record`` does, with its own hint).
     """
 
     def __init__(
@@ -119,6 +137,7 @@ class Recorder:
         connect_timeout_s: float = CONNECT_TIMEOUT_S,
         consumer_overrides: Mapping[str, Any] | None = None,
         write_behind: bool = True,
+        check_broker: bool = True,
     ) -> None:
         self.path = validate.new_file("recording", path, make_parents=True)  # the writer makes the directory
         _check_numbers(max_messages, duration_s, flush_interval_s, max_buffer_bytes, report_interval_s,
@@ -136,6 +155,7 @@ class Recorder:
         self._on_record, self._progress, self._report_s = on_record, progress, report_interval_s
         self._connect_timeout_s = connect_timeout_s
         self.write_behind = write_behind
+        self._check_broker = check_broker
         self._overrides = {**CONSUMER_SETTINGS, **(consumer_overrides or {})}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -156,11 +176,12 @@ class Recorder:
         from harness.kafka.readiness import probe
 
         bootstrap = self.client_config.get("bootstrap.servers", "")
-        security = {k: v for k, v in self.client_config.items() if k != "bootstrap.servers"}
-        health = probe(bootstrap, security, self._connect_timeout_s)
-        if not health.ok:
-            raise BrokerUnreachableError(f"no Kafka broker answered at {bootstrap!r} ({health.detail}); start one "
-                                         f"(`donki kafka start`) or fix the bootstrap address")
+        if self._check_broker:
+            security = {k: v for k, v in self.client_config.items() if k != "bootstrap.servers"}
+            health = probe(bootstrap, security, self._connect_timeout_s)
+            if not health.ok:
+                raise BrokerUnreachableError(f"no Kafka broker answered at {bootstrap!r} ({health.detail}); start "
+                                             f"one (`donki kafka start`) or fix the bootstrap address")
         self._consumer = make_consumer(self.client_config, **self._overrides)
         try:
             partitions = self._partitions()
@@ -216,7 +237,8 @@ class Recorder:
         pipeline = self._pipeline = WriteBehind(self._write, self._open_writer().maybe_flush,
                                                 name=f"donki-writer-{self.path.name}", threaded=self.write_behind)
         try:
-            reason = self._loop(pipeline, t0, wall0)
+            with _older_objects_frozen():
+                reason = self._loop(pipeline, t0, wall0)
             pipeline.close()
         except BaseException as exc:
             reason = f"error: {type(exc).__name__}: {exc}"
@@ -439,6 +461,23 @@ class Recorder:
 
     def __exit__(self, *exc_info: Any) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def _older_objects_frozen() -> Iterator[None]:
+    """While recording, Python's cyclic collector leaves out the objects that existed before.
+
+    Each consumed batch allocates a thousand collector-tracked ``Message`` objects, so
+    collections run often, and each full one walked every object of the process (numpy's,
+    h5py's and confluent-kafka's included): measured 15 % of the recorder's CPU time on
+    1 kB messages. A recording's own objects form no cycles. Unfrozen at the end, so a
+    cycle among the older objects is still collected, only later.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _check_numbers(max_messages: int | None, duration_s: float | None, flush_interval_s: float,

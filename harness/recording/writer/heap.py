@@ -5,6 +5,8 @@ Payloads go to one contiguous ``uint8`` dataset. Writing each finished chunk wit
 times the speed of a slice assignment for 8 MB messages). The last, partial chunk is
 kept in memory (at most one chunk) and written padded at each flush, then rewritten
 once it fills up, so the file always holds every byte appended before the last flush.
+A dataset of another fixed-size numeric type (the NeXus views' event columns) is filled
+the same way, with sizes and positions counted in bytes and its elements' bytes appended.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ __all__ = ["ByteHeap"]
 
 
 class ByteHeap:
-    """Append bytes to a chunked, resizable 1-D ``uint8`` h5py dataset.
+    """Append bytes to a chunked, resizable 1-D ``uint8`` (or other fixed-size numeric) h5py dataset.
 
     Parameters
     ----------
@@ -25,11 +27,12 @@ class ByteHeap:
 
     def __init__(self, dataset: Any) -> None:
         self._ds = dataset
-        self._chunk = int(dataset.chunks[0])
-        self._size = int(dataset.shape[0])
+        self._item = int(dataset.dtype.itemsize)
+        self._chunk = int(dataset.chunks[0]) * self._item
+        self._size = int(dataset.shape[0]) * self._item
         self._tail_start = self._size - self._size % self._chunk
         if self._size % self._chunk:
-            self._tail = bytearray(dataset[self._tail_start:self._size].tobytes())
+            self._tail = bytearray(dataset[self._tail_start // self._item:].tobytes())
         else:
             self._tail = bytearray()
         self._extent = self._size
@@ -66,18 +69,19 @@ class ByteHeap:
         """Write the partial last chunk (padded) and set the extent; then h5py-flush."""
         if self._tail:
             self._ensure_extent()
-            self._ds.id.write_direct_chunk((self._tail_start,), bytes(self._tail).ljust(self._chunk, b"\0"))
+            self._ds.id.write_direct_chunk((self._tail_start // self._item,),
+                                           bytes(self._tail).ljust(self._chunk, b"\0"))
         elif self._extent != self._size:
             self._ensure_extent()
         self._ds.flush()
 
     def _write_chunk(self, chunk: bytes | bytearray | memoryview) -> None:
         self._ensure_extent()
-        self._ds.id.write_direct_chunk((self._tail_start,), chunk)
+        self._ds.id.write_direct_chunk((self._tail_start // self._item,), chunk)
         self._tail_start += self._chunk
 
     def _ensure_extent(self) -> None:
         # a chunk may only be written inside the dataset's extent
         if self._extent != self._size:
-            self._ds.resize((self._size,))
+            self._ds.resize((self._size // self._item,))
             self._extent = self._size

@@ -117,6 +117,9 @@ class ViewBuilder:
         return [view for view in self._views.values() if view is not None]
 
     def _rebind(self, h5: Any) -> None:
+        """Continue in ``h5``: the same file, re-opened after a :meth:`flush` (or the same handle)."""
+        if h5 is self._h5:
+            return
         self._h5 = h5
         for view in self._made():
             view.rebind(h5)
@@ -128,7 +131,8 @@ class ViewBuilder:
 
     def finish(self, h5: Any, metadata: Mapping[str, Any], units: Mapping[str, str],
                detectors: Mapping[str, np.ndarray]) -> dict[str, int]:
-        """Write the rest and the end-of-run attributes into ``h5`` (the file re-opened to close it).
+        """Write the rest and the end-of-run attributes into ``h5`` (the same handle, or the file
+        re-opened after a :meth:`flush` to close it).
 
         Returns the number of messages that went into each view group.
         """

@@ -68,6 +68,9 @@ DEFAULT_MAX_BUFFER_ROWS = 65536
 #: Recordings with fewer payload bytes are compacted when closed (see harness.recording.writer.compact).
 COMPACT_BELOW_BYTES = 32 << 20
 _TRIGGER_HEADER = "donki.trigger"
+#: How long re-opening the file (for a new source's views) waits for readers that hold it.
+REOPEN_WAIT_S = 30.0
+REOPEN_RETRY_S = 0.005
 #: Up to this many bytes of a batch are joined and appended at once (small messages).
 BATCH_JOIN_BYTES = 4 << 20
 
@@ -230,16 +233,29 @@ class RecordingWriter:
 
         Everything appended is flushed first, so a crash in between loses nothing of the raw log.
         """
-        import h5py
-
         self.flush()
         self._h5.close()
-        self._h5 = h5py.File(self.path, "r+", libver="latest")
+        self._h5 = self._reopen()
         try:
             create(self._h5)
         finally:
             self._h5.swmr_mode = True
             self._bind_heaps()
+
+    def _reopen(self) -> Any:
+        """The file re-opened for writing; waits while a reader holds it (one that opened it while it was
+        closed, as a file no writer has open, keeps HDF5's lock until it closes it)."""
+        import h5py
+
+        deadline = time.monotonic() + REOPEN_WAIT_S
+        while True:
+            try:
+                return h5py.File(self.path, "r+", libver="latest")
+            except OSError as exc:
+                if "lock" not in str(exc) or time.monotonic() >= deadline:
+                    raise RecordingError(f"recording {self.path}: cannot re-open it to add a new source's views "
+                                         f"({exc}); a process that opened it without SWMR holds it") from None
+                time.sleep(REOPEN_RETRY_S)
 
     def topic_index(self, topic: str) -> int:
         """The position of ``topic`` in ``raw/topics`` (added if new)."""

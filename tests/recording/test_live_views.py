@@ -66,7 +66,7 @@ def assert_views_hold_the_decoded_messages(path) -> None:
         assert set(instrument) == set(expected)
         for source, columns in expected.items():
             group = instrument[source]
-            group = group["events"] if "events" in group else group
+            group = group.get("events", group)
             for name, values in columns.items():
                 np.testing.assert_array_equal(group[name][:], values, err_msg=f"{source}/{name}")
 
@@ -164,7 +164,7 @@ def test_a_killed_recorder_leaves_raw_messages_that_recover_into_full_views(donk
         got = list(recording.records())
     assert len(got) >= flushed + 20
     by_topic = {topic: [r for r in got if r.topic == topic] for topic in (events, logs)}
-    for topic, records in by_topic.items():
+    for records in by_topic.values():
         assert [r.offset for r in records] == list(range(len(records)))
     assert [r.value for r in by_topic[events][:10]] == [r.value for r in sent if r.topic == events]
     recovered = recover(path)

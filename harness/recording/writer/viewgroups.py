@@ -30,8 +30,13 @@ DEFAULT_CUE_INTERVAL = 100_000_000
 F144_CUE_INTERVAL = 1000
 #: Elements buffered per dataset before they are written (a 1e6-event pulse is written at once).
 APPEND_EVERY = 1 << 20
-#: A view dataset's chunk holds up to this many rows and at most CHUNK_ELEMENTS elements.
-CHUNK_ROWS = 1 << 16
+#: Rows per chunk: events (1 MiB of int32: a 1e6-event pulse is four chunk writes), pulses (an
+#: hour at 14 Hz), log values (a small log stays small on disk) and cues (rare).
+EVENT_CHUNK_ROWS = 1 << 18
+PULSE_CHUNK_ROWS = 1 << 16
+LOG_CHUNK_ROWS = 1 << 12
+CUE_CHUNK_ROWS = 1 << 10
+#: At most this many elements per chunk (the rows of a 2-D log value are arrays).
 CHUNK_ELEMENTS = 1 << 20
 
 
@@ -40,9 +45,9 @@ def link_name(text: str) -> str:
     return re.sub(r"[/\x00]", "_", text).lstrip(".") or "unnamed"
 
 
-def _extensible(group: Any, name: str, dtype: Any, shape_tail: tuple[int, ...] = (), units: str | None = None,
-                start: bool = False) -> Any:
-    rows = min(CHUNK_ROWS, max(1, CHUNK_ELEMENTS // max(1, int(np.prod(shape_tail or (1,))))))
+def _extensible(group: Any, name: str, dtype: Any, chunk_rows: int, shape_tail: tuple[int, ...] = (),
+                units: str | None = None, start: bool = False) -> Any:
+    rows = min(chunk_rows, max(1, CHUNK_ELEMENTS // max(1, int(np.prod(shape_tail or (1,))))))
     ds = group.create_dataset(name, (0, *shape_tail), maxshape=(None, *shape_tail), dtype=dtype,
                               chunks=(rows, *shape_tail))
     if start:
@@ -144,12 +149,14 @@ class EventData(_Group):
         group.attrs.update({"NX_class": "NXevent_data", "topic": topic, "source_name": source})
         self.group, self.path = group, group.name
         self.source = source
-        self.offset = _column(_extensible(group, "event_time_offset", "i4", units="ns"))
-        self.event_id = _column(_extensible(group, "event_id", "i4"))
-        self.time_zero = _column(_extensible(group, "event_time_zero", "u8", units="ns", start=True))
-        self.index = _column(_extensible(group, "event_index", "i8"))
-        self.cue_index = _column(_extensible(group, "cue_index", "i8"))
-        self.cue_time = _column(_extensible(group, "cue_timestamp_zero", "i8", units="ns", start=True))
+        self.offset = _column(_extensible(group, "event_time_offset", "i4", EVENT_CHUNK_ROWS, units="ns"))
+        self.event_id = _column(_extensible(group, "event_id", "i4", EVENT_CHUNK_ROWS))
+        self.time_zero = _column(_extensible(group, "event_time_zero", "u8", PULSE_CHUNK_ROWS, units="ns",
+                                                start=True))
+        self.index = _column(_extensible(group, "event_index", "i8", PULSE_CHUNK_ROWS))
+        self.cue_index = _column(_extensible(group, "cue_index", "i8", CUE_CHUNK_ROWS))
+        self.cue_time = _column(_extensible(group, "cue_timestamp_zero", "i8", CUE_CHUNK_ROWS, units="ns",
+                                               start=True))
         self.columns = (self.offset, self.event_id, self.time_zero, self.index, self.cue_index, self.cue_time)
         self.cue_interval = cue_interval
         self.events = 0
@@ -189,10 +196,12 @@ class Log(_Group):
         group.attrs.update({"NX_class": "NXlog", "topic": topic, "source_name": source})
         self.group, self.path = group, group.name
         self.source = source
-        self.time = _column(_extensible(group, "time", "u8", units="ns", start=True))
-        self.value = _column(_extensible(group, "value", dtype, () if width is None else (width,)))
-        self.cue_index = _column(_extensible(group, "cue_index", "i8"))
-        self.cue_time = _column(_extensible(group, "cue_timestamp_zero", "i8", units="ns", start=True))
+        self.time = _column(_extensible(group, "time", "u8", LOG_CHUNK_ROWS, units="ns", start=True))
+        self.value = _column(_extensible(group, "value", dtype, LOG_CHUNK_ROWS,
+                                          () if width is None else (width,)))
+        self.cue_index = _column(_extensible(group, "cue_index", "i8", CUE_CHUNK_ROWS))
+        self.cue_time = _column(_extensible(group, "cue_timestamp_zero", "i8", CUE_CHUNK_ROWS, units="ns",
+                                               start=True))
         self.columns = (self.time, self.value, self.cue_index, self.cue_time)
         self.width = width
         self.count = 0

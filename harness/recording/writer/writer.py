@@ -493,7 +493,10 @@ class RecordingWriter:
         views: bool = True,
         units: Mapping[str, str] | None = None,
     ) -> Path:
-        """Flush, then store the journal, scenario, end metadata and NeXus views.
+        """Flush, then store the journal, scenario, end metadata and finish the NeXus views.
+
+        ``views=False`` removes the views built while recording; ``views=True`` on a writer
+        made without them builds them from the raw log now.
 
         Returns the path of the finished recording. Safe to call twice.
         """

@@ -121,15 +121,21 @@ def raw_consume(client: dict, topic: str, count: int) -> tuple[float, int]:
 
 def record(client: dict, topic: str, count: int, workdir: Path, views: bool = True) -> tuple[float, int]:
     """The recorder as ``donki record --until-end`` runs it (views on unless ``views`` is false)."""
+    elapsed, size, _ = record_with_cpu(client, topic, count, workdir, views)
+    return elapsed, size
+
+
+def record_with_cpu(client: dict, topic: str, count: int, workdir: Path, views: bool) -> tuple[float, int, float]:
+    """:func:`record`, also returning the CPU seconds of this process while the recorder ran."""
     path = workdir / f"bench-{uuid.uuid4().hex[:6]}.h5"
     recorder = Recorder(path, [topic], client, until_end=True, views=views)
     recorder.open()
-    t0 = time.perf_counter()
+    cpu0, t0 = cpu_s(), time.perf_counter()
     stats = recorder.run()
-    elapsed = time.perf_counter() - t0  # includes the final flush and close
+    elapsed, cpu = time.perf_counter() - t0, cpu_s() - cpu0  # includes the final flush and close
     path.unlink()
     assert stats.messages == count, stats
-    return elapsed, stats.bytes
+    return elapsed, stats.bytes, cpu
 
 
 def median_pair(runs: int, first: Callable[[], tuple[float, int]], second: Callable[[], tuple[float, int]]):
@@ -203,9 +209,8 @@ def bench_views_cost(client: dict, admin: TopicAdmin, sizes: Sizes, runs: int, w
         orders.append("/".join(order))
         took = {}
         for name in order:
-            cpu0 = cpu_s()
-            took[name] = record(client, topic, count, workdir, views=name == "views")[0]
-            cpu[name].append(cpu_s() - cpu0)
+            took[name], _, used = record_with_cpu(client, topic, count, workdir, views=name == "views")
+            cpu[name].append(used)
         views.append(took["views"])
         plain.append(took["no-views"])
         ratios.append(took["views"] / took["no-views"])

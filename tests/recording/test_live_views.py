@@ -169,3 +169,23 @@ def test_a_killed_recorder_leaves_raw_messages_that_recover_into_full_views(donk
     assert [r.value for r in by_topic[events][:10]] == [r.value for r in sent if r.topic == events]
     recovered = recover(path)
     assert_views_hold_the_decoded_messages(recovered)
+
+
+def test_small_messages_are_decoded_in_the_recorders_spare_time_and_all_by_the_close(tmp_path):
+    from harness.recording.writer.liveviews import ViewBuilder, make_entry
+
+    payloads = [f144("motor:y", np.int32(i), T0_MS * 10**6 + i) for i in range(20_000)]
+    with h5py.File(tmp_path / "v.h5", "w") as h5:
+        make_entry(h5)
+        builder = ViewBuilder(h5)
+        builder.add(["f144"] * len(payloads), ["loki_motion"] * len(payloads), payloads)
+        builder.catch_up()  # had hardly any time: a step, not a flood's worth of decoding (about 0.5 s)
+        assert 0 < builder.pending < len(payloads)
+        builder.drain()
+        assert builder.pending == 0
+        counts = builder.finish(h5, {"started": 1.7e9}, {"motor:y": "mm"}, {})
+        log = h5["entry/instrument/motor:y"]
+        assert counts == {log.name: len(payloads)}
+        np.testing.assert_array_equal(log["value"][:], np.arange(len(payloads), dtype=np.int32))
+        np.testing.assert_array_equal(log["time"][:], T0_MS * 10**6 + np.arange(len(payloads)))
+        assert log["value"].attrs["units"] == "mm" and float(log["maximum_value"][()]) == len(payloads) - 1

@@ -5,6 +5,14 @@ the payload is decoded (zero-copy numpy views of the FlatBuffer) and appended to
 source's resizable view datasets, so closing the recording only finalises counts and
 attributes instead of decoding the whole raw log (1 GB of ev44: seconds at close).
 
+Decoding costs per message (tens of microseconds in the Python FlatBuffers reader), which
+for a flood of small f144/ev44 messages is far more than recording them. So payloads are
+queued and decoded in order by :meth:`ViewBuilder.catch_up`, which takes at most
+``CATCH_UP_SHARE`` of the time the recorder spent since its last call (so a flood is
+recorded at two thirds of its speed at worst, and the views get all the time the recorder
+waits for data); :meth:`ViewBuilder.drain` decodes the rest at close. The queue is
+bounded: beyond ``MAX_PENDING_*`` the recorder waits for the views.
+
 A new source needs new groups and datasets, which an HDF5 SWMR writer must not create:
 ``reshape`` runs the creation with the file re-opened normally (see
 :meth:`harness.recording.writer.writer.RecordingWriter`), after which every view re-binds
@@ -14,6 +22,8 @@ recovery reads, and it rebuilds the views.
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -29,6 +39,13 @@ __all__ = ["ViewBuilder", "VIEW_SCHEMAS", "make_entry"]
 
 #: Payload schemas that have a NeXus view.
 VIEW_SCHEMAS = (b"ev44", b"f144")
+#: Views may fall this far behind the raw log before the recorder waits for them.
+MAX_PENDING_BYTES = 256 << 20
+MAX_PENDING_MESSAGES = 1 << 20
+#: Decoding time allowed per second the recorder spent otherwise, while views are behind.
+CATCH_UP_SHARE = 0.5
+#: Messages decoded between two looks at the clock.
+DRAIN_STEP = 16
 
 View = EventData | Log
 #: Runs its argument with the file open for creating objects; the argument gets that file.
@@ -64,13 +81,46 @@ class ViewBuilder:
         self._cue_interval = cue_interval
         self._views: dict[tuple[str, str, str], View | None] = {}
         self._names: set[str] = set()
+        self._pending: deque[tuple[str, str, bytes]] = deque()
+        self._pending_bytes = 0
+        self._caught_up = time.monotonic()
         self.skipped = 0
 
+    @property
+    def pending(self) -> int:
+        """Messages queued and not yet in the views."""
+        return len(self._pending)
+
     def add(self, schemas: list[str], topics: list[str], payloads: list[bytes]) -> None:
-        """Decode ``payloads`` (each of a schema in :data:`VIEW_SCHEMAS`) and append them to their views."""
+        """Queue ``payloads`` (each of a schema in :data:`VIEW_SCHEMAS`) for their views, in order."""
+        self._pending.extend(zip(schemas, topics, payloads, strict=True))
+        self._pending_bytes += sum(map(len, payloads))
+
+    def catch_up(self) -> None:
+        """Decode queued payloads for a share of the time the caller worked since the last call (and past
+        the queue's bounds)."""
+        started = time.monotonic()
+        self.drain(CATCH_UP_SHARE * (started - self._caught_up))
+        self._caught_up = time.monotonic()
+
+    def drain(self, budget_s: float | None = None) -> None:
+        """Decode queued payloads in order: all of them, or until ``budget_s`` is spent and the queue
+        is within its bounds (at least one step either way)."""
+        deadline = None if budget_s is None else time.monotonic() + budget_s
+        pending = self._pending
+        while pending:
+            step = [pending.popleft() for _ in range(min(DRAIN_STEP, len(pending)))]
+            self._pending_bytes -= sum(len(payload) for _, _, payload in step)
+            self._decode(step)
+            if (deadline is not None and time.monotonic() >= deadline and self._pending_bytes <= MAX_PENDING_BYTES
+                    and len(pending) <= MAX_PENDING_MESSAGES):
+                return
+
+    def _decode(self, items: list[tuple[str, str, bytes]]) -> None:
+        """Decode payloads and append them to their views (creating the views of new sources)."""
         decoded: list[tuple[tuple[str, str, str], Any]] = []
         new: dict[tuple[str, str, str], tuple[bytes, Any]] = {}
-        for schema, topic, payload in zip(schemas, topics, payloads, strict=True):
+        for schema, topic, payload in items:
             try:  # a view is a convenience: a bad payload stays in the raw log and is counted here
                 data = decode_payload(payload, f"a message on {topic}")
             except RecordingError:
@@ -125,7 +175,7 @@ class ViewBuilder:
             view.rebind(h5)
 
     def flush(self) -> None:
-        """Write what the views buffer and make their new sizes visible to SWMR readers."""
+        """Write what the views buffer and make their new sizes visible to SWMR readers (the queue waits)."""
         for view in self._made():
             view.flush()
 
@@ -138,6 +188,8 @@ class ViewBuilder:
         """
         import h5py
 
+        if self._pending:
+            raise RecordingError(f"{len(self._pending)} messages are not in the views yet; drain() before finish()")
         self._rebind(h5)
         entry = h5[fmt.ENTRY]
         text = h5py.string_dtype()

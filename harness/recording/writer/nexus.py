@@ -44,6 +44,7 @@ def write_views(h5: Any, path: str, *, units: Mapping[str, str] | None = None,
     for first in range(0, len(rows), REBUILD_ROWS):
         records = list(recording.records(rows[first:first + REBUILD_ROWS]))
         builder.add([r.schema for r in records], [r.topic for r in records], [r.value for r in records])
+        builder.drain()
     return builder.finish(h5, recording.metadata, {**scenario_units, **(units or {})}, detectors)
 
 

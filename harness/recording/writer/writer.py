@@ -353,6 +353,7 @@ class RecordingWriter:
         rows = np.flatnonzero(np.isin(schemas, VIEW_SCHEMAS)).tolist()
         if rows:
             self._views.add([schemas[i].decode() for i in rows], [topics[i] for i in rows], [values[i] for i in rows])
+            self._views.catch_up()
 
     def _batch_payloads(self, batch: np.ndarray, values: list[_Bytes], lengths: np.ndarray) -> None:
         starts = np.zeros(len(lengths), dtype=np.int64)
@@ -432,6 +433,7 @@ class RecordingWriter:
                            timestamp_type, received, schema, trigger))
         if self._views is not None and schema in VIEW_SCHEMAS:
             self._views.add([schema.decode()], [topic], [value])
+            self._views.catch_up()
         self._counted(1, size)
 
     def _rows_to_batch(self) -> None:
@@ -448,8 +450,11 @@ class RecordingWriter:
                 or time.monotonic() >= self._next_flush):
             self.flush()
 
+    @_io_errors("flushing")
     def maybe_flush(self) -> bool:
-        """Flush if the flush interval has passed (call when idle); true if it flushed."""
+        """Let the views catch up; flush if the flush interval has passed (call when idle); true if it flushed."""
+        if self._views is not None and self._views.pending:
+            self._views.catch_up()
         if time.monotonic() >= self._next_flush:
             self.flush()
             return True
@@ -504,6 +509,8 @@ class RecordingWriter:
             return self.path
         import h5py
 
+        if self._views is not None and views:
+            self._views.drain()
         self.flush()
         self._closed = True
         self._h5.close()

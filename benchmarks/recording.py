@@ -153,7 +153,7 @@ def bench_recorder(client: dict, admin: TopicAdmin, sizes: Sizes, runs: int, wor
     for label, size, count, payloads in (("8 MB", 8 * MB, sizes.big_count, None),
                                          ("1 kB", 1024, sizes.small_count, None),
                                          ("ev44", len(pulses[0]), sizes.big_count, pulses)):
-        topic = f"bench_rec_{label[:4].strip()}_{uuid.uuid4().hex[:6]}"
+        topic = f"bench_rec_{label.replace(' ', '')}_{uuid.uuid4().hex[:6]}"
         admin.create([TopicSpec(topic, 1)])
         log(f"filling {topic}: {count} x {label}")
         fill_topic(client, topic, size, count, payloads)

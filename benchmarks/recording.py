@@ -9,11 +9,20 @@ Prints, in one run against one broker (a local KRaft broker unless --bootstrap):
    medians with min-max, the rotated order of each round and the load average (targets:
    1 kB >= 0.7 of the bare consumer and >= 0.6 of kcat, 8 MB >= 0.9 of the bare consumer);
    ``--only recorder-loop`` gives the in-process figure (recording loop vs consumer loop);
+1b. the recorder in process: MB/s and msg/s as a ratio to a raw confluent-kafka consumer that only
+   counts bytes, for 8 MB and 1 kB random payloads and 8 MB ev44 (1e6 events), the
+   recorder as ``donki record`` runs it by default: views on (targets: >= 0.8 and >= 0.5);
+1c. the NeXus views' cost: the recorder with views over ``--no-views`` on ~1 GB of ev44
+   (target <= 1.2 in every run), kcat writing the same payloads to a file as the peer,
+   and the close latency at ess-pulse rates (14 Hz x 1e6 events): how long after the
+   producer's last message the recording file is closed, views on and off (target < 1 s
+   in every run);
 2. replay timing error, p50/p99 of |actual - recorded| inter-message interval, at
    1 kHz and 14 Hz (target p99 < 1 ms), next to a naive ``time.sleep(interval)`` pacer;
 3. replay throughput as fast as possible vs a raw producer sending the same bytes.
 
-Every figure is the median of ``--runs`` runs. ``--quick`` is the CI size.
+Every figure is the median of ``--runs`` runs, A/B order alternated, with the spread
+(min-max) and the load average where the part prints them. ``--quick`` is the CI size.
 
     python benchmarks/recording.py [--quick] [--runs N] [--bootstrap HOST:PORT]
 """
@@ -22,7 +31,11 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
+import resource
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -49,23 +62,39 @@ class Sizes:
     small_count: int  # 1 kB messages
     khz_messages: int  # replay timing at 1 kHz
     hz14_messages: int  # replay timing at 14 Hz
+    ev44_count: int  # 1e6-event ev44 messages (8 MB) for the views' cost
+    pulse_s: float  # seconds of an ess-pulse stream for the close latency
 
 
-FULL = Sizes(big_count=48, small_count=300_000, khz_messages=5000, hz14_messages=140)
-QUICK = Sizes(big_count=12, small_count=50_000, khz_messages=1500, hz14_messages=42)
+FULL = Sizes(big_count=48, small_count=300_000, khz_messages=5000, hz14_messages=140, ev44_count=128, pulse_s=10.0)
+QUICK = Sizes(big_count=12, small_count=50_000, khz_messages=1500, hz14_messages=42, ev44_count=16, pulse_s=2.0)
+EVENTS_PER_PULSE = 1_000_000
+PULSE_HZ = 14.0
+VIEWS_TARGET = 1.2
+CLOSE_TARGET_S = 1.0
 
 
 def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def fill_topic(client: dict, topic: str, size: int, count: int) -> None:
+def ev44_pulses(count: int = 4) -> list[bytes]:
+    """``count`` distinct ess-pulse ev44 payloads: 1e6 events each (8 MB), 71 ms apart."""
+    from streaming_data_types import serialise_ev44
+
+    rng = np.random.default_rng(2)
+    return [serialise_ev44("bench_detector", i, [1_700_000_000_000_000_000 + i * 71_428_571], [0],
+                           rng.integers(0, 71_000_000, EVENTS_PER_PULSE, dtype=np.int32),
+                           rng.integers(1, 1 << 20, EVENTS_PER_PULSE, dtype=np.int32)) for i in range(count)]
+
+
+def fill_topic(client: dict, topic: str, size: int, count: int, payloads: list[bytes] | None = None) -> None:
     producer = make_producer(client)
-    payload = np.random.default_rng(0).bytes(size)
+    payloads = payloads or [np.random.default_rng(0).bytes(size)]
     for i in range(count):
         while True:
             try:
-                producer.produce(topic, payload, timestamp=1_700_000_000_000 + i)
+                producer.produce(topic, payloads[i % len(payloads)], timestamp=1_700_000_000_000 + i)
                 break
             except BufferError:
                 producer.poll(0.05)
@@ -97,16 +126,23 @@ def raw_consume(client: dict, topic: str, count: int) -> tuple[float, int]:
     return elapsed, total
 
 
-def record(client: dict, topic: str, count: int, workdir: Path) -> tuple[float, int]:
+def record(client: dict, topic: str, count: int, workdir: Path, views: bool = True) -> tuple[float, int]:
+    """The recorder as ``donki record --until-end`` runs it (views on unless ``views`` is false)."""
+    elapsed, size, _ = record_with_cpu(client, topic, count, workdir, views)
+    return elapsed, size
+
+
+def record_with_cpu(client: dict, topic: str, count: int, workdir: Path, views: bool) -> tuple[float, int, float]:
+    """:func:`record`, also returning the CPU seconds of this process while the recorder ran."""
     path = workdir / f"bench-{uuid.uuid4().hex[:6]}.h5"
-    recorder = Recorder(path, [topic], client, until_end=True, views=False)
+    recorder = Recorder(path, [topic], client, until_end=True, views=views)
     recorder.open()
-    t0 = time.perf_counter()
+    cpu0, t0 = cpu_s(), time.perf_counter()
     stats = recorder.run()
-    elapsed = time.perf_counter() - t0  # includes the final flush and close
+    elapsed, cpu = time.perf_counter() - t0, cpu_s() - cpu0  # includes the final flush and close
     path.unlink()
     assert stats.messages == count, stats
-    return elapsed, stats.bytes
+    return elapsed, stats.bytes, cpu
 
 
 def median_pair(runs: int, first: Callable[[], tuple[float, int]], second: Callable[[], tuple[float, int]]):
@@ -120,11 +156,14 @@ def median_pair(runs: int, first: Callable[[], tuple[float, int]], second: Calla
 
 def bench_recorder(client: dict, admin: TopicAdmin, sizes: Sizes, runs: int, workdir: Path) -> list[str]:
     lines = []
-    for label, size, count in (("8 MB", 8 * MB, sizes.big_count), ("1 kB", 1024, sizes.small_count)):
-        topic = f"bench_rec_{size}_{uuid.uuid4().hex[:6]}"
+    pulses = ev44_pulses()
+    for label, size, count, payloads in (("8 MB", 8 * MB, sizes.big_count, None),
+                                         ("1 kB", 1024, sizes.small_count, None),
+                                         ("ev44", len(pulses[0]), sizes.big_count, pulses)):
+        topic = f"bench_rec_{label.replace(' ', '')}_{uuid.uuid4().hex[:6]}"
         admin.create([TopicSpec(topic, 1)])
         log(f"filling {topic}: {count} x {label}")
-        fill_topic(client, topic, size, count)
+        fill_topic(client, topic, size, count, payloads)
         raw_t, raw_b, rec_t, rec_b = median_pair(runs, functools.partial(raw_consume, client, topic, count),
                                                  functools.partial(record, client, topic, count, workdir))
         admin.delete([topic])
@@ -133,6 +172,122 @@ def bench_recorder(client: dict, admin: TopicAdmin, sizes: Sizes, runs: int, wor
         lines.append(f"recorder loop {label:>5}: {rec_mb:8.1f} MB/s {count / rec_t:9.0f} msg/s | raw consumer "
                      f"{raw_mb:8.1f} MB/s {count / raw_t:9.0f} msg/s | ratio {rec_mb / raw_mb:.2f} "
                      f"(target >= {target})")
+        log(lines[-1])
+    return lines
+
+
+def spread(values: list[float], unit: str = "s", digits: int = 2) -> str:
+    """Median with min-max, as the benchmark pages print them."""
+    unit = f" {unit}" if unit else ""
+    return f"{statistics.median(values):.{digits}f}{unit} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
+def cpu_s(who: int = resource.RUSAGE_SELF) -> float:
+    """CPU seconds (user + system) of this process's threads (or of its waited-for children)."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def kcat_consume(bootstrap: str, topic: str, count: int, workdir: Path) -> float:
+    """kcat writing ``count`` payloads of ``topic`` to a file: the peer of a recorder without HDF5 layout."""
+    out = workdir / "kcat.bin"
+    t0 = time.perf_counter()
+    with out.open("wb") as sink:
+        subprocess.run(["kcat", "-b", bootstrap, "-C", "-t", topic, "-p", "0", "-o", "beginning", "-c", str(count),
+                        "-e", "-q", "-f", "%s"], stdout=sink, check=True, timeout=600)
+    elapsed = time.perf_counter() - t0
+    out.unlink()
+    return elapsed
+
+
+def bench_views_cost(client: dict, admin: TopicAdmin, sizes: Sizes, runs: int, workdir: Path) -> list[str]:
+    """Recorder with views / --no-views on ~1 GB of ev44, A/B alternated, kcat beside them."""
+    topic = f"bench_views_{uuid.uuid4().hex[:6]}"
+    admin.create([TopicSpec(topic, 1)])
+    pulses = ev44_pulses()
+    count = sizes.ev44_count
+    log(f"filling {topic}: {count} x ev44 1e6 events ({count * len(pulses[0]) / 1e9:.2f} GB)")
+    fill_topic(client, topic, len(pulses[0]), count, pulses)
+    kcat = shutil.which("kcat")
+    views, plain, peer, ratios, orders = [], [], [], [], []
+    cpu: dict[str, list[float]] = {"views": [], "no-views": [], "kcat": []}
+    for run in range(runs):
+        order = ("views", "no-views") if run % 2 == 0 else ("no-views", "views")
+        orders.append("/".join(order))
+        took = {}
+        for name in order:
+            took[name], _, used = record_with_cpu(client, topic, count, workdir, views=name == "views")
+            cpu[name].append(used)
+        views.append(took["views"])
+        plain.append(took["no-views"])
+        ratios.append(took["views"] / took["no-views"])
+        if kcat:
+            cpu0 = cpu_s(resource.RUSAGE_CHILDREN)
+            peer.append(kcat_consume(client["bootstrap.servers"], topic, count, workdir))
+            cpu["kcat"].append(cpu_s(resource.RUSAGE_CHILDREN) - cpu0)
+    admin.delete([topic])
+    load = os.getloadavg()
+    gb = count * len(pulses[0]) / 1e9
+    verdict = "met in every run" if max(ratios) <= VIEWS_TARGET else (
+        "met in the median, not in every run" if statistics.median(ratios) <= VIEWS_TARGET else "not met")
+    kcat_text = (f"kcat to a file {spread(peer)}, CPU {spread(cpu['kcat'])}" if peer
+                 else "kcat not installed (apt-get install -y kcat)")
+    cpu_ratios = [a / b for a, b in zip(cpu["views"], cpu["no-views"], strict=True)]
+    lines = [f"views cost, {count} x ev44 1e6 events ({gb:.2f} GB), {runs} runs, orders {', '.join(orders)}: "
+             f"views {spread(views)}, CPU {spread(cpu['views'])} | --no-views {spread(plain)}, CPU "
+             f"{spread(cpu['no-views'])} | {kcat_text} | ratio views/no-views {spread(ratios, '')} (target <= "
+             f"{VIEWS_TARGET}: {verdict}), CPU ratio {spread(cpu_ratios, '')} | load {load[0]:.1f} {load[1]:.1f}"]
+    log(lines[-1])
+    return lines
+
+
+def pulse_stream_close(client: dict, admin: TopicAdmin, sizes: Sizes, workdir: Path, views: bool,
+                       pulses: list[bytes]) -> tuple[float, float]:
+    """ess-pulse (14 Hz x 1e6 events) into a running recorder; seconds from the producer's last
+    message to all of them recorded, and to the file closed."""
+    topic = f"bench_pulse_{uuid.uuid4().hex[:6]}"
+    admin.create([TopicSpec(topic, 1)])
+    count = int(sizes.pulse_s * PULSE_HZ)
+    path = workdir / f"pulse-{uuid.uuid4().hex[:6]}.h5"
+    recorder = Recorder(path, [topic], client, start="earliest", views=views).start()
+    producer = make_producer(client, **{"linger.ms": 0})
+    t0 = time.monotonic()
+    for i in range(count):
+        time.sleep(max(0.0, t0 + i / PULSE_HZ - time.monotonic()))
+        producer.produce(topic, pulses[i % len(pulses)], timestamp=int(time.time() * 1000))
+        producer.poll(0)
+    if producer.flush(120) != 0:
+        raise RuntimeError(f"producing {topic} did not finish")
+    ended = time.perf_counter()
+    recorder.wait_for(count, 120)
+    recorded = time.perf_counter()
+    stats = recorder.stop()
+    closed = time.perf_counter()
+    admin.delete([topic])
+    path.unlink()
+    assert stats.messages == count, stats
+    return recorded - ended, closed - ended
+
+
+def bench_close_latency(client: dict, admin: TopicAdmin, sizes: Sizes, runs: int, workdir: Path) -> list[str]:
+    pulses = ev44_pulses()
+    found: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+    orders = []
+    for run in range(runs):
+        order = (True, False) if run % 2 == 0 else (False, True)
+        orders.append("/".join("views" if v else "no-views" for v in order))
+        for views in order:
+            found[views].append(pulse_stream_close(client, admin, sizes, workdir, views, pulses))
+    load = os.getloadavg()
+    lines = []
+    for views in (True, False):
+        closes = [c for _, c in found[views]]
+        verdict = "met in every run" if max(closes) < CLOSE_TARGET_S else "not met in every run"
+        lines.append(f"close latency {'views' if views else 'no-views':>8}, ess-pulse {sizes.pulse_s:g} s at "
+                     f"{PULSE_HZ:g} Hz x 1e6 events, {runs} runs, orders {', '.join(orders)}: all recorded "
+                     f"{spread([r for r, _ in found[views]])} and file closed {spread(closes)} after the last "
+                     f"message (target < {CLOSE_TARGET_S:g} s: {verdict}); the close itself (stop() after all "
+                     f"were recorded) {spread([c - r for r, c in found[views]])} | load {load[0]:.1f} {load[1]:.1f}")
         log(lines[-1])
     return lines
 
@@ -371,8 +526,8 @@ def rounds_of(players: list[Contestant], runs: int, env: dict[str, str]) -> tupl
     return results, orders
 
 
-def spread(values: list[float], fmt_: str = ".2f") -> str:
-    """``median (min-max)``."""
+def span(values: list[float], fmt_: str = ".2f") -> str:
+    """``median (min-max)``, without a unit."""
     return f"{statistics.median(values):{fmt_}} ({min(values):{fmt_}}-{max(values):{fmt_}})"
 
 
@@ -381,10 +536,10 @@ def process_lines(label: str, size: int, count: int, results: dict[str, list[Pro
     """The figures of one case: rates, CPU seconds and per-round ratios to each peer with the targets."""
     lines = [f"recorder {label:>5}: whole process, {count} messages, {len(orders)} rounds; median (min-max)"]
     for name, runs in results.items():
-        rate = (f"{spread([size * count / MB / r.wall_s for r in runs], '.0f')} MB/s" if size >= MB else
-                f"{spread([count / r.wall_s / 1e3 for r in runs], '.0f')} k msg/s")
+        rate = (f"{span([size * count / MB / r.wall_s for r in runs], '.0f')} MB/s" if size >= MB else
+                f"{span([count / r.wall_s / 1e3 for r in runs], '.0f')} k msg/s")
         lines.append(f"  {name:<20} {rate}, wall "
-                     f"{spread([r.wall_s for r in runs])} s, cpu {spread([r.cpu_s for r in runs])} s")
+                     f"{span([r.wall_s for r in runs])} s, cpu {span([r.cpu_s for r in runs])} s")
     for recorder in (n for n in results if n.startswith("recorder")):
         for peer, target in PROCESS_TARGETS[label].items():
             if peer not in results:
@@ -394,7 +549,7 @@ def process_lines(label: str, size: int, count: int, results: dict[str, list[Pro
             ratios = [p.wall_s / r.wall_s for r, p in zip(results[recorder], results[peer], strict=True)]
             verdict = "met in every run" if min(ratios) >= target else (
                 "met in the median, not in every run" if statistics.median(ratios) >= target else "not met")
-            lines.append(f"  {recorder} / {peer}: ratio {spread(ratios)} (target >= {target}: {verdict})")
+            lines.append(f"  {recorder} / {peer}: ratio {span(ratios)} (target >= {target}: {verdict})")
     lines.append("  orders: " + "; ".join(f"round {i + 1}: {o}" for i, o in enumerate(orders)))
     before, after = loads
     lines.append(f"  load average (1/5/15 min) before {'/'.join(f'{x:.1f}' for x in before)}, after "
@@ -426,8 +581,8 @@ def bench_recorder_process(client: dict, admin: TopicAdmin, sizes: Sizes, runs: 
     return lines
 
 
-PARTS = {"recorder": bench_recorder_process, "recorder-loop": bench_recorder, "timing": bench_timing,
-         "throughput": bench_throughput}
+PARTS = {"recorder": bench_recorder_process, "recorder-loop": bench_recorder, "views": bench_views_cost,
+         "close": bench_close_latency, "timing": bench_timing, "throughput": bench_throughput}
 
 
 def run(client: dict, sizes: Sizes, runs: int, parts: list[str]) -> list[str]:

@@ -27,7 +27,7 @@ def write_records(path: str | Path, records: Iterable[KafkaRecord], *, rename: C
                   journal: Any = None, scenario: Any = None, metadata: Mapping[str, Any] | None = None,
                   overwrite: bool = False, stop_reason: str = "copied", views: bool = True) -> Path:
     """A new complete recording holding ``records`` (topics renamed by ``rename``)."""
-    with RecordingWriter(path, metadata=metadata, overwrite=overwrite) as writer:
+    with RecordingWriter(path, metadata=metadata, overwrite=overwrite, views=views) as writer:
         for record in records:
             topic = rename(record.topic) if rename else record.topic
             writer.append_fields(topic, record.partition, record.offset, record.timestamp_type, record.timestamp_ms,

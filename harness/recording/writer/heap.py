@@ -7,6 +7,8 @@ kept in memory (at most one chunk) and written padded at each flush, then rewrit
 once it fills up, so the file always holds every byte appended before the last flush.
 That chunk is one buffer, allocated once and refilled: a buffer grown anew for every
 chunk cost a page fault per 4 kB of payload (fresh memory from the kernel each time).
+A dataset of another fixed-size numeric type (the NeXus views' event columns) is filled
+the same way, with sizes and positions counted in bytes and its elements' bytes appended.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ __all__ = ["ByteHeap"]
 
 
 class ByteHeap:
-    """Append bytes to a chunked, resizable 1-D ``uint8`` h5py dataset.
+    """Append bytes to a chunked, resizable 1-D ``uint8`` (or other fixed-size numeric) h5py dataset.
 
     Parameters
     ----------
@@ -27,13 +29,14 @@ class ByteHeap:
 
     def __init__(self, dataset: Any) -> None:
         self._ds = dataset
-        self._chunk = int(dataset.chunks[0])
-        self._size = int(dataset.shape[0])
+        self._item = int(dataset.dtype.itemsize)
+        self._chunk = int(dataset.chunks[0]) * self._item
+        self._size = int(dataset.shape[0]) * self._item
         self._tail_start = self._size - self._size % self._chunk
         self._open = bytearray(self._chunk)  # the open (last, partial) chunk; its first _fill bytes are data
         self._fill = self._size - self._tail_start
         if self._fill:
-            self._open[:self._fill] = dataset[self._tail_start:self._size].tobytes()
+            self._open[:self._fill] = dataset[self._tail_start // self._item:].tobytes()
         self._extent = self._size
 
     @property
@@ -67,18 +70,18 @@ class ByteHeap:
         if self._fill:
             self._ensure_extent()
             self._open[self._fill:] = bytes(self._chunk - self._fill)
-            self._ds.id.write_direct_chunk((self._tail_start,), self._open)
+            self._ds.id.write_direct_chunk((self._tail_start // self._item,), self._open)
         elif self._extent != self._size:
             self._ensure_extent()
         self._ds.flush()
 
     def _write_chunk(self, chunk: bytes | bytearray | memoryview) -> None:
         self._ensure_extent()
-        self._ds.id.write_direct_chunk((self._tail_start,), chunk)
+        self._ds.id.write_direct_chunk((self._tail_start // self._item,), chunk)
         self._tail_start += self._chunk
 
     def _ensure_extent(self) -> None:
         # a chunk may only be written inside the dataset's extent
         if self._extent != self._size:
-            self._ds.resize((self._size,))
+            self._ds.resize((self._size // self._item,))
             self._extent = self._size

@@ -103,7 +103,9 @@ class Recorder:
     progress
         Called with :class:`RecorderStats` every ``report_interval_s``.
     journal, scenario, metadata, units, views
-        Stored when the recording is closed (may also be set as attributes before).
+        Stored when the recording is closed (may also be set as attributes before). The
+        views are built while recording (``views`` as it is at :meth:`open`); closing
+        finalises them.
     write_behind
         Write large messages to HDF5 in a second thread, during the consumer's waits for
         data (default; small ones are written by the consuming thread either way); false
@@ -189,7 +191,7 @@ class Recorder:
             self._end_offsets = self._high_watermarks(partitions) if self.until_end else {}
             self._consumer.assign(self._assigned)
             self._writer = RecordingWriter(self.path, topics=self.topics, metadata=self._run_metadata(bootstrap),
-                                           **self._writer_options)
+                                           views=self.views, **self._writer_options)
         except BaseException:
             self._consumer.close()
             raise

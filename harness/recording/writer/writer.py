@@ -4,8 +4,11 @@ While recording, the file is open in HDF5 SWMR mode (single writer, multiple rea
 every flush leaves it consistent on disk, so ``donki inspect`` can read a live
 recording and a SIGKILLed recorder leaves a readable file holding every message up to
 its last flush. Heaps are flushed before the index that points into them, so an index
-row never refers to bytes that are not on disk. Closing re-opens the file normally and
-adds the journal, the scenario, the end-of-run metadata and the NeXus views.
+row never refers to bytes that are not on disk. The NeXus views are built as messages
+are appended (:mod:`harness.recording.writer.liveviews`); the file is briefly re-opened
+normally when a new source needs its view groups created (SWMR writers must not create
+objects). Closing re-opens the file normally and adds the journal, the scenario, the
+end-of-run metadata and the views' final counts and attributes.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from harness.recording.headercodec import encode_headers
 from harness.recording.meta import encode_meta, host_info, iso_time, software_versions
 from harness.recording.sidecar import scenario_text, write_journal, write_scenario
 from harness.recording.writer.heap import ByteHeap
+from harness.recording.writer.liveviews import VIEW_SCHEMAS, ViewBuilder, make_entry
 from harness.records import KafkaRecord
 
 __all__ = ["RecordingWriter", "DEFAULT_FLUSH_INTERVAL_S", "DEFAULT_MAX_BUFFER_BYTES", "DEFAULT_MAX_BUFFER_ROWS"]
@@ -64,6 +68,9 @@ DEFAULT_MAX_BUFFER_ROWS = 65536
 #: Recordings with fewer payload bytes are compacted when closed (see harness.recording.writer.compact).
 COMPACT_BELOW_BYTES = 32 << 20
 _TRIGGER_HEADER = "donki.trigger"
+#: How long re-opening the file (for a new source's views) waits for readers that hold it.
+REOPEN_WAIT_S = 30.0
+REOPEN_RETRY_S = 0.005
 #: Up to this many bytes of a batch are joined and appended at once (small messages).
 BATCH_JOIN_BYTES = 4 << 20
 
@@ -130,6 +137,9 @@ class RecordingWriter:
         Values stored in ``/meta`` (broker, start position, test id, ...).
     flush_interval_s, max_buffer_bytes, max_buffer_rows
         A flush happens when any of these is reached: a crash loses at most that much.
+    views
+        Build the NeXus views while appending (default); without, :meth:`close` builds
+        them from the raw log if asked to.
     """
 
     def __init__(
@@ -142,6 +152,7 @@ class RecordingWriter:
         flush_interval_s: float = DEFAULT_FLUSH_INTERVAL_S,
         max_buffer_bytes: int = DEFAULT_MAX_BUFFER_BYTES,
         max_buffer_rows: int = DEFAULT_MAX_BUFFER_ROWS,
+        views: bool = True,
     ) -> None:
         self.path = Path(path)
         self._flush_interval_s = flush_interval_s
@@ -159,8 +170,12 @@ class RecordingWriter:
         self._next_flush = time.monotonic() + flush_interval_s
         self._h5 = self._create(overwrite)
         self._topic_ids: dict[str, int] = {}
+        self._views: ViewBuilder | None = None
         try:
             self._layout(topics, metadata or {})
+            if views:
+                make_entry(self._h5)
+                self._views = ViewBuilder(self._h5, reshape=self._reshape)
             self._h5.swmr_mode = True
         except BaseException:
             self._h5.close()
@@ -203,11 +218,44 @@ class RecordingWriter:
         values = {"started": self._started, "started_iso": iso_time(self._started), "complete": False,
                   "software": software_versions(), **host_info(), **metadata}
         meta.attrs.update(encode_meta(values))
+        self._bind_heaps()
+        for topic in topics:
+            self._topic_id(topic)
+
+    def _bind_heaps(self) -> None:
+        h5 = self._h5
         self._payload = ByteHeap(h5[fmt.PAYLOAD])
         self._keys = ByteHeap(h5[fmt.KEYS])
         self._headers = ByteHeap(h5[fmt.HEADERS])
-        for topic in topics:
-            self._topic_id(topic)
+
+    def _reshape(self, create: Callable[[Any], None]) -> None:
+        """Run ``create(h5)`` with the file re-opened out of SWMR mode (which forbids new objects).
+
+        Everything appended is flushed first, so a crash in between loses nothing of the raw log.
+        """
+        self.flush()
+        self._h5.close()
+        self._h5 = self._reopen()
+        try:
+            create(self._h5)
+        finally:
+            self._h5.swmr_mode = True
+            self._bind_heaps()
+
+    def _reopen(self) -> Any:
+        """The file re-opened for writing; waits while a reader holds it (one that opened it while it was
+        closed, as a file no writer has open, keeps HDF5's lock until it closes it)."""
+        import h5py
+
+        deadline = time.monotonic() + REOPEN_WAIT_S
+        while True:
+            try:
+                return h5py.File(self.path, "r+", libver="latest")
+            except OSError as exc:
+                if "lock" not in str(exc) or time.monotonic() >= deadline:
+                    raise RecordingError(f"recording {self.path}: cannot re-open it to add a new source's views "
+                                         f"({exc}); a process that opened it without SWMR holds it") from None
+                time.sleep(REOPEN_RETRY_S)
 
     def topic_index(self, topic: str) -> int:
         """The position of ``topic`` in ``raw/topics`` (added if new)."""
@@ -275,10 +323,11 @@ class RecordingWriter:
         lengths = np.fromiter(map(len, values), np.int64, count)
         batch = np.zeros(count, dtype=fmt.INDEX_DTYPE)
         self._batch_payloads(batch, values, lengths)
-        del values
         self._batch_keys(batch, [m.key() for m in messages])
         self._batch_headers(batch, [m.headers() for m in messages])
         topics, partitions = [m.topic() for m in messages], [m.partition() for m in messages]
+        self._add_to_views(batch["schema"], topics, values)
+        del values
         one_topic = topics.count(topics[0]) == count
         batch["topic"] = self._topic_id(topics[0]) if one_topic else self._topic_ids_of(topics)
         first, last = messages[0].offset(), messages[-1].offset()
@@ -297,6 +346,14 @@ class RecordingWriter:
         self._pending_rows += count
         self._counted(count, int(lengths.sum()))
         return batch
+
+    def _add_to_views(self, schemas: np.ndarray, topics: list[str], values: list[_Bytes]) -> None:
+        if self._views is None:
+            return
+        rows = np.flatnonzero(np.isin(schemas, VIEW_SCHEMAS)).tolist()
+        if rows:
+            self._views.add([schemas[i].decode() for i in rows], [topics[i] for i in rows], [values[i] for i in rows])
+            self._views.catch_up()
 
     def _batch_payloads(self, batch: np.ndarray, values: list[_Bytes], lengths: np.ndarray) -> None:
         starts = np.zeros(len(lengths), dtype=np.int64)
@@ -374,6 +431,9 @@ class RecordingWriter:
         schema = ident if size >= 8 and ident.isalnum() else b""
         self._rows.append((pstart, size, kstart, klen, hstart, hlen, tid, partition, offset, timestamp_ms,
                            timestamp_type, received, schema, trigger))
+        if self._views is not None and schema in VIEW_SCHEMAS:
+            self._views.add([schema.decode()], [topic], [value])
+            self._views.catch_up()
         self._counted(1, size)
 
     def _rows_to_batch(self) -> None:
@@ -390,8 +450,11 @@ class RecordingWriter:
                 or time.monotonic() >= self._next_flush):
             self.flush()
 
+    @_io_errors("flushing")
     def maybe_flush(self) -> bool:
-        """Flush if the flush interval has passed (call when idle); true if it flushed."""
+        """Let the views catch up; flush if the flush interval has passed (call when idle); true if it flushed."""
+        if self._views is not None and self._views.pending:
+            self._views.catch_up()
         if time.monotonic() >= self._next_flush:
             self.flush()
             return True
@@ -417,6 +480,8 @@ class RecordingWriter:
             index.resize((start + len(rows),))
             index[start:] = rows
         self._h5[fmt.INDEX].flush()
+        if self._views is not None:
+            self._views.flush()
         self._unflushed_bytes = 0
         self._flushes += 1
 
@@ -433,7 +498,10 @@ class RecordingWriter:
         views: bool = True,
         units: Mapping[str, str] | None = None,
     ) -> Path:
-        """Flush, then store the journal, scenario, end metadata and NeXus views.
+        """Flush, then store the journal, scenario, end metadata and finish the NeXus views.
+
+        ``views=False`` removes the views built while recording; ``views=True`` on a writer
+        made without them builds them from the raw log now.
 
         Returns the path of the finished recording. Safe to call twice.
         """
@@ -441,6 +509,8 @@ class RecordingWriter:
             return self.path
         import h5py
 
+        if self._views is not None and views:
+            self._views.drain()
         self.flush()
         self._closed = True
         self._h5.close()
@@ -452,10 +522,9 @@ class RecordingWriter:
             h5[fmt.META].attrs.update(encode_meta(values))
             write_journal(h5, journal)
             write_scenario(h5, scenario_text(scenario))
-            if views:
-                from harness.recording.writer.nexus import write_views
+            from harness.recording.writer.nexus import finish_views
 
-                write_views(h5, str(self.path), units=units)
+            finish_views(h5, str(self.path), self._views, wanted=views, units=units)
         if self._bytes < COMPACT_BELOW_BYTES:
             from harness.recording.writer.compact import compact
 

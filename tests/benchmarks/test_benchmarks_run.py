@@ -17,7 +17,8 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 EXPECTED = {
     "kafka_broker.py": ["start nodes=1: ready", "start nodes=3: ready", "raw confluent-kafka 1kB:",
                         "raw confluent-kafka 8MB:", "Kafka ProducerPerformance", "container vs local:"],
-    "orchestra.py": ["raw pyzmq 1 player", "donki 6 players / 3 levels", "ratio donki/raw pyzmq"],
+    "orchestra.py": ["raw pyzmq 1 player", "donki 8 players / 1 level", "donki 6 players / 3 levels",
+                     "ratio donki/raw pyzmq", "CPU per trigger donki/raw"],
     "streams.py": ["(a) ev44 generator+serialiser", "(b) producer path, ev44 8 MB", "(b) producer path, f144 1 kB",
                    "(c) highest events/pulse sustained at 14 Hz"],
     "recording.py": ["recorder  8 MB:", "recorder  1 kB:", "replay timing   1000 Hz", "replay timing     14 Hz",

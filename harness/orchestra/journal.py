@@ -15,7 +15,6 @@ import operator
 import tempfile
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import IO, Any
@@ -100,49 +99,46 @@ class JournalEvent:
 
 _FIELD_NAMES = tuple(f.name for f in fields(JournalEvent))
 _OPTIONAL_FIELDS = frozenset(_FIELD_NAMES[4:])
-_DEFAULTS = {f.name: f.default for f in fields(JournalEvent)[4:] if f.name != "counts"}
+_KINDS = {kind.value: kind for kind in EventKind}
 _values = operator.attrgetter(*_FIELD_NAMES)
 
+#: How the journal holds an event until it is read: a tuple of the fields in declaration order,
+#: with the kind's text. Building no object per event is most of a record's cost saved, and
+#: the tuple is what the spill file stores (marshal: this process alone writes and reads it).
+Row = tuple[int, str, float, float, Any, Any, Any, Any, Any, dict[str, int], str]
 
-def _spill_row(event: JournalEvent) -> tuple[Any, ...]:
-    """The event's field values in declaration order, with the kind as plain text (marshal's types)."""
+
+def _row_of(event: JournalEvent) -> Row:
     values = _values(event)
     return (values[0], event.kind.value, *values[2:])
 
 
-def _stamped(seq: int, kind: EventKind, extra: dict[str, Any]) -> JournalEvent:
-    """A new event stamped now, built without the frozen dataclass's ``__init__``.
-
-    That ``__init__`` sets each of the eleven fields through ``object.__setattr__``; the
-    director journals two to three events per trigger and player, so it fills the
-    instance's ``__dict__`` in one step instead. Unknown fields are refused as ``__init__`` would.
-    """
-    if not _OPTIONAL_FIELDS.issuperset(extra):
-        raise TypeError(f"JournalEvent has no field(s) {sorted(set(extra) - _OPTIONAL_FIELDS)}")
-    data = {"seq": seq, "kind": kind, "time": time.time(), "mono": time.monotonic(), **_DEFAULTS, **extra}
-    if "counts" not in extra:
-        data["counts"] = {}
+def _event_of(row: Row | list[Any]) -> JournalEvent:
+    """The event of a row, built without the frozen dataclass's ``__init__`` (which sets each of
+    the eleven fields through ``object.__setattr__``)."""
     event = object.__new__(JournalEvent)
-    event.__dict__.update(data)
+    data = event.__dict__
+    data.update(zip(_FIELD_NAMES, row, strict=True))
+    data["kind"] = _KINDS[row[1]]
     return event
 
 
-def _from_values(values: list[Any]) -> JournalEvent:
-    seq, kind, wall, mono, trigger, level, player, attempt, latency_s, counts, detail = values
-    return JournalEvent(seq, EventKind(kind), wall, mono, trigger, level, player, attempt, latency_s,
-                        dict(counts), detail)
+def _plain(rows: list[Row]) -> bytes:
+    try:
+        return marshal.dumps(rows)
+    except ValueError:  # a field of a subclass type (an int enum, say): stored as its plain JSON value
+        return marshal.dumps([tuple(json.loads(json.dumps(value)) for value in row) for row in rows])
 
 
 class Journal:
     """Append-only, thread-safe sequence of :class:`JournalEvent` whose memory stays bounded.
 
-    At all-streams rates a run journals thousands of events per second (~0.33 MB/s as
-    objects). Only the newest ``window`` events stay in memory; older ones are written,
-    in batches (compact rows, see :meth:`_spill_oldest`) to a spill file (an unnamed temporary file unless
-    ``spill_dir`` is given; deleted with the journal) and read back, in order, by
-    iteration. Iterate (``for event in journal``) to stream over a long run;
-    :attr:`events` and :meth:`to_rows` build the whole list. :meth:`kind_counts` keeps
-    per-kind totals without reading anything back.
+    At all-streams rates a run journals thousands of events per second. Only the newest
+    ``window`` events stay in memory, as compact rows; older ones are written, in batches,
+    to a spill file (an unnamed temporary file unless ``spill_dir`` is given; deleted with
+    the journal) and read back, in order, by iteration. Iterate (``for event in journal``)
+    to stream over a long run; :attr:`events` and :meth:`to_rows` build the whole list.
+    :meth:`kind_counts` keeps per-kind totals without reading anything back.
     """
 
     def __init__(self, events: Iterable[JournalEvent] = (), *, window: int = MEMORY_WINDOW,
@@ -154,24 +150,38 @@ class Journal:
     def _reset(self, events: Iterable[JournalEvent], window: int, spill_dir: str | None) -> None:
         self._window = window
         self._spill_dir = spill_dir
-        self._recent: list[JournalEvent] = []
+        self._recent: list[Row] = []
         self._spill: IO[bytes] | None = None
         self._spilled = 0
-        self._kinds: Counter[EventKind] = Counter()
+        self._kinds: dict[str, int] = {}
         self._lock = threading.Lock()
         self._listeners: list[Callable[[JournalEvent], None]] = []
         for event in events:
-            self._append(event)
+            self._append(_row_of(event))
 
     def record(self, kind: EventKind, **fields: Any) -> JournalEvent:
         """Append an event stamped now; returns it."""
+        if not _OPTIONAL_FIELDS.issuperset(fields):
+            raise TypeError(f"JournalEvent has no field(s) {sorted(set(fields) - _OPTIONAL_FIELDS)}")
+        get = fields.get
+        row = self.append(kind if type(kind) is EventKind else EventKind(kind), get("trigger"), get("level"),
+                          get("player"), get("attempt"), get("latency_s"), get("counts"), get("detail", ""))
+        return _event_of(row)
+
+    def append(self, kind: EventKind, trigger: int | None = None, level: int | None = None,
+               player: str | None = None, attempt: int | None = None, latency_s: float | None = None,
+               counts: dict[str, int] | None = None, detail: str = "") -> Row:
+        """:meth:`record` for the director's per-trigger path: positional, and returns the row
+        (no :class:`JournalEvent` is built until the event is read or a listener wants it)."""
         with self._lock:
-            kind = kind if type(kind) is EventKind else EventKind(kind)
-            event = _stamped(self._spilled + len(self._recent), kind, fields)
-            self._append(event)
-            for listener in self._listeners:
-                listener(event)
-            return event
+            row: Row = (self._spilled + len(self._recent), kind._value_, time.time(), time.monotonic(), trigger,
+                        level, player, attempt, latency_s, {} if counts is None else counts, detail)
+            self._append(row)
+            if self._listeners:
+                event = _event_of(row)
+                for listener in self._listeners:
+                    listener(event)
+            return row
 
     def subscribe(self, listener: Callable[[JournalEvent], None]) -> Callable[[], None]:
         """Call ``listener(event)`` for every event recorded from now on; returns the unsubscribe.
@@ -189,9 +199,10 @@ class Journal:
 
         return unsubscribe
 
-    def _append(self, event: JournalEvent) -> None:
-        self._recent.append(event)
-        self._kinds[event.kind] += 1
+    def _append(self, row: Row) -> None:
+        self._recent.append(row)
+        kinds = self._kinds
+        kinds[row[1]] = kinds.get(row[1], 0) + 1
         if len(self._recent) >= 2 * self._window:
             self._spill_oldest(len(self._recent) - self._window)
 
@@ -200,15 +211,10 @@ class Journal:
             self._spill = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as the journal; close() deletes it
                 "w+b", prefix="donki-journal-", suffix=".spill", dir=self._spill_dir)
         old, self._recent = self._recent[:count], self._recent[count:]
-        # one marshal record per batch, an event a tuple of plain values: JSON spent most of its time
-        # in float repr (a fifth of the director's loop). marshal is safe here: this process alone
-        # writes and reads the file, and only ever plain values (never code), whatever a peer sent
-        rows = list(map(_spill_row, old))
-        try:
-            data = marshal.dumps(rows)
-        except ValueError:  # a field of a subclass type (an int enum, say): stored as its plain JSON value
-            data = marshal.dumps([tuple(json.loads(json.dumps(value)) for value in row) for row in rows])
-        self._spill.write(data)
+        # one marshal record per batch of rows: JSON spent most of its time in float repr (a fifth
+        # of the director's loop). marshal is safe here: this process alone writes and reads the
+        # file, and only ever plain values (never code), whatever a peer sent
+        self._spill.write(_plain(old))
         self._spilled += count
 
     @property
@@ -224,7 +230,7 @@ class Journal:
     def kind_counts(self) -> dict[EventKind, int]:
         """Events per kind so far, without reading the spill file."""
         with self._lock:
-            return dict(self._kinds)
+            return {_KINDS[value]: count for value, count in self._kinds.items()}
 
     def of_kind(self, *kinds: EventKind) -> list[JournalEvent]:
         return [e for e in self if e.kind in kinds]
@@ -240,8 +246,8 @@ class Journal:
                 while spilled > 0:
                     batch = marshal.load(spill)[:spilled]
                     spilled -= len(batch)
-                    yield from map(_from_values, batch)
-        yield from recent
+                    yield from map(_event_of, batch)
+        yield from map(_event_of, recent)
 
     def __len__(self) -> int:
         with self._lock:

@@ -280,12 +280,12 @@ class TriggerScheduler:
         self._level = level
         self._level_tally = {"acked": 0, "nacked": 0, "missed": 0}
         deadline = now + self.plan.ack_timeout_s
-        record, out = self.journal.record, []
+        append, out, sent = self.journal.append, [], EventKind.TRIGGER_SENT
         for name in names:
             pair = _Pair(trigger, name, level, now, deadline)
             self._pending[name] = pair
             self._remember(pair)
-            record(EventKind.TRIGGER_SENT, trigger=trigger, level=level, player=name, attempt=1)
+            append(sent, trigger, level, name, 1)
             out.append(SendTrigger(name, trigger, 1))
         return out
 
@@ -318,9 +318,8 @@ class TriggerScheduler:
         pair.answered.add(attempt)
         pair.status = _ACKED if kind is EventKind.ACK else _NACKED
         del self._pending[player]
-        self.journal.record(kind, trigger=trigger, level=pair.level, player=player, attempt=attempt,
-                            latency_s=now - pair.first_sent, counts=counts if type(counts) is dict else dict(counts),
-                            detail=error)
+        self.journal.append(kind, trigger, pair.level, player, attempt, now - pair.first_sent,
+                            counts if type(counts) is dict else dict(counts), error)
         self._count(pair.status)
         if kind is EventKind.NACK and self.plan.policy is AckPolicy.FAIL:
             self.abort(f"player {player!r} failed trigger {trigger} (nack)", now)
@@ -372,7 +371,7 @@ class TriggerScheduler:
         if trigger is None:
             raise RuntimeError(f"run {self.run_id}: a level was resolved with no trigger in progress")
         tally = self._level_tally
-        self.journal.record(EventKind.LEVEL_DONE, trigger=trigger, level=self._level,
+        self.journal.append(EventKind.LEVEL_DONE, trigger, self._level,
                             detail=f'{{"acked": {tally["acked"]}, "nacked": {tally["nacked"]}, '
                                    f'"missed": {tally["missed"]}}}')
         out = self._next_level(trigger, now)

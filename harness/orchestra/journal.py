@@ -15,6 +15,7 @@ import operator
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import IO, Any
@@ -101,6 +102,7 @@ _FIELD_NAMES = tuple(f.name for f in fields(JournalEvent))
 _OPTIONAL_FIELDS = frozenset(_FIELD_NAMES[4:])
 _KINDS = {kind.value: kind for kind in EventKind}
 _values = operator.attrgetter(*_FIELD_NAMES)
+_KIND_TEXT = operator.itemgetter(1)
 
 #: How the journal holds an event until it is read: a tuple of the fields in declaration order,
 #: with the kind's text. Building no object per event is most of a record's cost saved, and
@@ -153,7 +155,8 @@ class Journal:
         self._recent: list[Row] = []
         self._spill: IO[bytes] | None = None
         self._spilled = 0
-        self._kinds: dict[str, int] = {}
+        self._spill_at = 2 * window
+        self._spilled_kinds: Counter[str] = Counter()  # kinds of the spilled events, by text
         self._lock = threading.Lock()
         self._listeners: list[Callable[[JournalEvent], None]] = []
         for event in events:
@@ -174,9 +177,12 @@ class Journal:
         """:meth:`record` for the director's per-trigger path: positional, and returns the row
         (no :class:`JournalEvent` is built until the event is read or a listener wants it)."""
         with self._lock:
-            row: Row = (self._spilled + len(self._recent), kind._value_, time.time(), time.monotonic(), trigger,
+            recent = self._recent
+            row: Row = (self._spilled + len(recent), kind._value_, time.time(), time.monotonic(), trigger,
                         level, player, attempt, latency_s, {} if counts is None else counts, detail)
-            self._append(row)
+            recent.append(row)  # _append, inlined: this runs two to three times per trigger and player
+            if len(recent) >= self._spill_at:
+                self._spill_oldest(len(recent) - self._window)
             if self._listeners:
                 event = _event_of(row)
                 for listener in self._listeners:
@@ -201,9 +207,7 @@ class Journal:
 
     def _append(self, row: Row) -> None:
         self._recent.append(row)
-        kinds = self._kinds
-        kinds[row[1]] = kinds.get(row[1], 0) + 1
-        if len(self._recent) >= 2 * self._window:
+        if len(self._recent) >= self._spill_at:
             self._spill_oldest(len(self._recent) - self._window)
 
     def _spill_oldest(self, count: int) -> None:
@@ -211,6 +215,7 @@ class Journal:
             self._spill = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as the journal; close() deletes it
                 "w+b", prefix="donki-journal-", suffix=".spill", dir=self._spill_dir)
         old, self._recent = self._recent[:count], self._recent[count:]
+        self._spilled_kinds.update(map(_KIND_TEXT, old))  # counted per batch, not per event
         # one marshal record per batch of rows: JSON spent most of its time in float repr (a fifth
         # of the director's loop). marshal is safe here: this process alone writes and reads the
         # file, and only ever plain values (never code), whatever a peer sent
@@ -230,7 +235,8 @@ class Journal:
     def kind_counts(self) -> dict[EventKind, int]:
         """Events per kind so far, without reading the spill file."""
         with self._lock:
-            return {_KINDS[value]: count for value, count in self._kinds.items()}
+            counts = self._spilled_kinds + Counter(map(_KIND_TEXT, self._recent))
+        return {_KINDS[value]: count for value, count in counts.items()}
 
     def of_kind(self, *kinds: EventKind) -> list[JournalEvent]:
         return [e for e in self if e.kind in kinds]
@@ -259,7 +265,7 @@ class Journal:
             if self._spill is not None:
                 self._spill.close()
             self._spill, self._spilled, self._recent = None, 0, []
-            self._kinds.clear()
+            self._spilled_kinds.clear()
 
     def __getstate__(self) -> dict[str, Any]:  # crosses processes (xdist, RunFailed) as rows
         return {"rows": self.to_rows(), "window": self._window}

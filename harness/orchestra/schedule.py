@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import json
+import operator
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -76,6 +77,7 @@ class ScheduleResult:
 
 
 _PENDING, _ACKED, _NACKED, _MISSED = "pending", "acked", "nacked", "missed"
+_DEADLINE = operator.attrgetter("deadline")
 
 
 class _Pair:
@@ -178,7 +180,8 @@ class TriggerScheduler:
         if self.state is not RunState.RUNNING:
             return None
         if self._pending:
-            return min(p.deadline for p in self._pending.values())
+            earliest: float = min(map(_DEADLINE, self._pending.values()))
+            return earliest
         return self._next_time if self._trigger is None else None
 
     # -- control ------------------------------------------------------------------------
@@ -281,12 +284,12 @@ class TriggerScheduler:
         self._level_tally = {"acked": 0, "nacked": 0, "missed": 0}
         deadline = now + self.plan.ack_timeout_s
         append, out, sent = self.journal.append, [], EventKind.TRIGGER_SENT
+        pending, remember = self._pending, self._remember
         for name in names:
-            pair = _Pair(trigger, name, level, now, deadline)
-            self._pending[name] = pair
-            self._remember(pair)
+            pending[name] = pair = _Pair(trigger, name, level, now, deadline)
+            remember(pair)
             append(sent, trigger, level, name, 1)
-            out.append(SendTrigger(name, trigger, 1))
+            out.append(tuple.__new__(SendTrigger, (name, trigger, 1)))  # the NamedTuple's __new__ is Python code
         return out
 
     def _remember(self, pair: _Pair) -> None:

@@ -24,6 +24,9 @@ __all__ = ["EventKind", "JournalEvent", "Journal", "MEMORY_WINDOW"]
 
 #: events a journal keeps in memory; older ones go to its spill file
 MEMORY_WINDOW = 4096
+#: events written to the spill file at a time: small batches keep each write's pause short (it
+#: happens in the director's loop, between two messages); 4096 at once stalled the loop for ms
+SPILL_BATCH = 512
 
 
 class EventKind(str, enum.Enum):
@@ -155,7 +158,7 @@ class Journal:
         self._recent: list[Row] = []
         self._spill: IO[bytes] | None = None
         self._spilled = 0
-        self._spill_at = 2 * window
+        self._spill_at = window + min(window, SPILL_BATCH)
         self._spilled_kinds: Counter[str] = Counter()  # kinds of the spilled events, by text
         self._lock = threading.Lock()
         self._listeners: list[Callable[[JournalEvent], None]] = []

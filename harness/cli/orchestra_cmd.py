@@ -103,6 +103,11 @@ def _register_player(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
                    help="ack when sent, or after Kafka confirmed delivery (default: %(default)s)")
     p.add_argument("--hello-timeout", type=v.arg_duration(3600.0), default=10.0, metavar="S",
                    help="wait for the welcome")
+    p.add_argument("--heartbeat", type=v.arg_duration(60.0), default=0.5, metavar="S",
+                   help="the director's --heartbeat (default: 0.5): with --liveness, sizes the connection's "
+                        "ZMTP timeout so that a partition the director rides out does not drop it")
+    p.add_argument("--liveness", type=v.arg_int(1, 1000), default=DEFAULT_LIVENESS,
+                   help="the director's --liveness (default: %(default)s)")
     p.add_argument("--curve-secret", type=Path, default=None, metavar="FILE", help="player's NAME.key_secret")
     p.add_argument("--curve-server-key", type=Path, default=None, metavar="FILE", help="director's NAME.key")
     p.set_defaults(func=_player)
@@ -156,7 +161,8 @@ def player_config(args: argparse.Namespace) -> PlayerConfig:
                         priority=args.priority, divisor=args.divisor, streams=tuple(args.stream_name),
                         ack_mode=args.ack, bootstrap=args.bootstrap or os.environ.get("DONKI_BOOTSTRAP") or None,
                         topic=args.topic, seed=args.seed, hello_timeout_s=args.hello_timeout,
-                        curve=CurveClient(*keys) if keys else None)
+                        curve=CurveClient(*keys) if keys else None, heartbeat_s=args.heartbeat,
+                        liveness=args.liveness)
 
 
 def _player(args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ from harness.errors import ConfigError, PlayerError, PlayerFailed, RunError, Run
 from harness.orchestra.director_loop import DEFAULT_MAX_PLAYERS, DirectorLoop
 from harness.orchestra.failures import FailureLog, raise_failures
 from harness.orchestra.journal import EventKind, Journal
+from harness.orchestra.liveness import DEFAULT_HEARTBEAT_S, DEFAULT_LIVENESS
 from harness.orchestra.plan import RunPlan
 from harness.orchestra.protocol import MAX_MESSAGE_BYTES, Message, MsgType
 from harness.orchestra.registry import PlayerInfo, PlayerState, Registry
@@ -34,9 +35,6 @@ __all__ = ["Director", "RunHandle", "DEFAULT_HEARTBEAT_S", "DEFAULT_LIVENESS", "
 
 log = logging.getLogger("harness.orchestra.director")
 
-DEFAULT_HEARTBEAT_S = 0.5
-# heartbeats missed before a peer counts as gone (Paranoid Pirate); 3 s tolerates a loaded CI machine
-DEFAULT_LIVENESS = 6
 DEFAULT_REQUEST_TIMEOUT_S = 5.0
 CLOSE_TIMEOUT_S = 5.0
 RUN_DEADLINE_SLACK_S = 10.0

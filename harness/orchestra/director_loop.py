@@ -1,9 +1,12 @@
 """The director's I/O thread: the one thread that touches the ROUTER socket.
 
 Other threads talk to it through :meth:`DirectorLoop.call`, which queues a function to run
-in the loop and wakes its poller through a pipe; the function's result comes back in a
-:class:`~concurrent.futures.Future`. Nothing here sleeps: the poller waits until the next
-message, the next command or the earliest deadline (ack, heartbeat, request, next trigger).
+in the loop and wakes the loop with an empty message from an in-process DEALER connected to
+the same ROUTER (its routing id is random and never a player's); the function's result comes
+back in a :class:`~concurrent.futures.Future`. The loop thus waits on one socket, in a
+blocking receive with a timeout (a third of the CPU of poll-then-receive per message), until
+the next message, the next command or the earliest deadline (ack, heartbeat, request, next
+trigger). ZAP requests (CURVE) are answered in a thread of their own (:class:`ZapService`).
 """
 
 from __future__ import annotations
@@ -39,12 +42,13 @@ from harness.orchestra.protocol import (
 from harness.orchestra.registry import PlayerState, Registry
 from harness.orchestra.rejections import HelloGate, Rejections
 from harness.orchestra.schedule import ScheduleResult, SendTrigger, TriggerScheduler
+from harness.orchestra.security import ZapHandler, ZapService
 
 __all__ = ["DirectorLoop"]
 
 log = logging.getLogger("harness.orchestra.director")
 
-MAX_POLL_MS = 100  # upper bound of one poll, so close() and signals are seen promptly
+MAX_POLL_MS = 100  # upper bound of one wait, so close() and signals are seen promptly
 DEFAULT_MAX_PLAYERS = 64  # seats per director: hellos beyond are refused (a scenario has far fewer players)
 CLOSE_LINGER_MS = 200  # lets the goodbyes leave before the socket closes
 RUNS_REMEMBERED = 8  # late answers to older runs are journaled as wrong acks without detail
@@ -64,11 +68,19 @@ class DirectorLoop:
     """Owns the bound ROUTER ``socket`` once :meth:`serve` runs in its thread."""
 
     def __init__(self, socket: Any, registry: Registry, journal: Journal, failures: FailureLog, *,
-                 heartbeat_s: float, liveness: int, zap: Any = None,
+                 heartbeat_s: float, liveness: int, zap: ZapHandler | None = None,
                  max_players: int = DEFAULT_MAX_PLAYERS) -> None:
         import zmq
 
         self._sock = socket
+        # the wake-up line: bound and connected here, before the loop thread owns the ROUTER
+        self._wake_id = b"donki-wake/" + os.urandom(16).hex().encode()
+        wake_endpoint = f"inproc://donki-wake-{os.urandom(8).hex()}"
+        socket.bind(wake_endpoint)
+        self._waker = socket.context.socket(zmq.DEALER)
+        self._waker.linger = 0
+        self._waker.routing_id = self._wake_id
+        self._waker.connect(wake_endpoint)
         # plain ints: pyzmq flag enums cost an enum construction per send
         self._noblock, self._more_noblock = int(zmq.NOBLOCK), int(zmq.SNDMORE | zmq.NOBLOCK)
         self._zmq_error = zmq.ZMQError
@@ -77,12 +89,9 @@ class DirectorLoop:
         self._failures = failures
         self._heartbeat_s = heartbeat_s
         self._liveness = liveness
-        self._zap = zap
+        self._zap = None if zap is None else ZapService(zap, self._on_curve_refused)
         self._commands: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
-        self._wake_lock = threading.Lock()
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
+        self._wake_lock = threading.Lock()  # the waker is used by any thread, one at a time
         self._run: TriggerScheduler | None = None
         self._run_future: Future[ScheduleResult] | None = None
         self._runs: collections.OrderedDict[int, TriggerScheduler] = collections.OrderedDict()  # recent runs
@@ -107,21 +116,23 @@ class DirectorLoop:
     def call(self, fn: Callable[[], _T]) -> Future[_T]:
         """Run ``fn`` in the loop thread; its result or exception arrives in the future."""
         future: Future[_T] = Future()
-        with self._wake_lock:  # the pipe is closed under this lock: never write to a reused fd
+        with self._wake_lock:  # the waker is closed under this lock: never send on a closed socket
             if self._stopped:
                 future.set_exception(self._closed_error())
                 return future
             self._commands.put((fn, future))
             try:
-                os.write(self._wake_w, b"!")
-            except BlockingIOError:
-                pass  # the pipe is full, so the loop is already due to wake up
+                self._waker.send(b"", self._noblock)
+            except self._zmq_error:
+                pass  # its queue is full, so the loop is already due to wake up
         return future
 
     # -- loop thread --------------------------------------------------------------------
 
     def serve(self) -> None:
         """The thread body; returns after close, having closed the socket."""
+        if self._zap is not None:
+            self._zap.start()
         try:
             self._serve()
         except BaseException as exc:  # noqa: BLE001 - a bug here must reach the waiting test, not vanish
@@ -131,8 +142,7 @@ class DirectorLoop:
         finally:
             with self._wake_lock:
                 self._stopped = True
-                os.close(self._wake_r)
-                os.close(self._wake_w)
+                self._waker.close(0)
             self._drain_commands_after_stop()
             if self._zap is not None:
                 self._zap.close()
@@ -141,24 +151,22 @@ class DirectorLoop:
     def _serve(self) -> None:
         import zmq
 
-        poller = zmq.Poller()
-        sock, wake_r, zap = self._sock, self._wake_r, self._zap
-        poller.register(sock, zmq.POLLIN)
-        poller.register(wake_r, zmq.POLLIN)
-        if zap is not None:
-            poller.register(zap.socket, zmq.POLLIN)
-        recv, handle, poll, tick = sock.recv_multipart, self._handle, poller.poll, self._tick
-        timeout_ms = 0
+        sock, wake_id = self._sock, self._wake_id
+        recv, handle, tick, again, clock = sock.recv_multipart, self._handle, self._tick, zmq.Again, time.monotonic
+        timeout_ms, timeout_set = 0, None
         while not self._closing:
-            # one message per readable socket per poll: cheaper than draining until EAGAIN
-            for ready, _ in poll(timeout_ms):
-                if ready is sock:
-                    handle(recv())
-                elif ready == wake_r:
+            if timeout_ms != timeout_set:  # a socket option costs a call: set it only when it changes
+                sock.rcvtimeo = timeout_set = timeout_ms
+            try:
+                frames = recv()
+            except again:
+                pass  # the deadline came first
+            else:
+                if frames[0] == wake_id:
                     self._run_commands()
                 else:
-                    self._on_zap()
-            timeout_ms = tick(time.monotonic())
+                    handle(frames)
+            timeout_ms = tick(clock())
 
     def _tick(self, now: float) -> int:
         """Apply what is due now; returns how long the next poll may wait (ms)."""
@@ -179,11 +187,6 @@ class DirectorLoop:
         return max(0, min(MAX_POLL_MS, int((wake - now) * 1000.0 + 0.999)))
 
     def _run_commands(self) -> None:
-        try:
-            while os.read(self._wake_r, 4096):
-                pass
-        except BlockingIOError:
-            pass
         while True:
             try:
                 fn, future = self._commands.get_nowait()
@@ -319,11 +322,11 @@ class DirectorLoop:
     def _on_bye(self, name: str, msg: Message, now: float) -> None:
         self._player_gone(name, PlayerState.LEFT, msg.body["reason"], now)
 
-    def _on_zap(self) -> None:
-        allowed, key, address = self._zap.handle()
-        if not allowed:
-            self.rejections.add(EventKind.PLAYER_REJECTED, None, f"CURVE key {key or '?'} from {address or '?'} "
-                                "is not in the allowed keys directory", key="curve")
+    def _on_curve_refused(self, key: str, address: str) -> None:
+        """From the ZAP thread: journaled (rate-limited) in the loop thread."""
+        self.call(lambda: self.rejections.add(
+            EventKind.PLAYER_REJECTED, None, f"CURVE key {key or '?'} from {address or '?'} is not in the allowed "
+            "keys directory", key="curve"))
 
     # -- players and runs ---------------------------------------------------------------
 

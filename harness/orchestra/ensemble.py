@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import PlayerError, PlayerFailed
-from harness.orchestra.director import DEFAULT_HEARTBEAT_S, DEFAULT_LIVENESS, DEFAULT_MAX_PLAYERS, Director, RunHandle
+from harness.orchestra.director import DEFAULT_MAX_PLAYERS, Director, RunHandle
 from harness.orchestra.failures import FailureLog, raise_failures
 from harness.orchestra.journal import Journal
 from harness.orchestra.launcher import LaunchPrefix, PlayerHandle, PlayerPool
+from harness.orchestra.liveness import DEFAULT_HEARTBEAT_S, DEFAULT_LIVENESS
 from harness.orchestra.plan import RunPlan
 from harness.orchestra.player_config import PlayerConfig
 from harness.orchestra.registry import PlayerInfo
@@ -68,7 +69,8 @@ class Ensemble:
         self.director.start()
         if self.pool is None:
             self.pool = PlayerPool(self.director.endpoint, failures=self.failures, log_dir=self._log_dir,
-                                   curve=self._curve_client, launch_prefix=self._launch_prefix)
+                                   curve=self._curve_client, launch_prefix=self._launch_prefix,
+                                   heartbeat_s=self.director.heartbeat_s, liveness=self.director.liveness)
         return self
 
     def _pool(self) -> PlayerPool:

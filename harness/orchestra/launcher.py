@@ -182,8 +182,10 @@ class PlayerPool:
     """
 
     def __init__(self, endpoint: str, *, failures: FailureLog | None = None, log_dir: Path | None = None,
-                 curve: CurveClient | None = None, launch_prefix: LaunchPrefix | None = None) -> None:
+                 curve: CurveClient | None = None, launch_prefix: LaunchPrefix | None = None,
+                 heartbeat_s: float | None = None, liveness: int | None = None) -> None:
         self.endpoint = endpoint
+        self.heartbeat_s, self.liveness = heartbeat_s, liveness
         self.failures = failures if failures is not None else FailureLog()
         # a directory of our own making is removed on close (failures carry their log tails already)
         self._own_dir = log_dir is None
@@ -204,7 +206,7 @@ class PlayerPool:
         if action is not None and mode != "thread":
             raise ConfigError(f"player {spec.name!r}: an action object can only run in a thread; "
                               "for a process give an action kind and params")
-        config = spec.attached(self.endpoint, self.curve)
+        config = spec.attached(self.endpoint, self.curve, heartbeat_s=self.heartbeat_s, liveness=self.liveness)
         if mode == "process":
             prefix = list(self.launch_prefix(spec.name)) if self.launch_prefix is not None else []
             handle: PlayerHandle = ProcessPlayer(config, self.log_dir, prefix)

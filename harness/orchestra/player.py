@@ -22,6 +22,7 @@ from harness.orchestra import protocol
 from harness.orchestra.ack import AckAfter
 from harness.orchestra.action import ActionResult, DeliveryAction, PlayerAction
 from harness.orchestra.action_kinds import make_action
+from harness.orchestra.liveness import zmtp_timeout_ms
 from harness.orchestra.player_config import PlayerConfig
 from harness.orchestra.protocol import DIRECTOR, MAX_MESSAGE_BYTES, Message, MsgType, ack_frames, decode, encode
 from harness.orchestra.watchdog import DirectorWatch, configure_heartbeats
@@ -93,6 +94,7 @@ class Player:
         self._director_gone = False
         self._heartbeat_s = 1.0
         self._liveness = 3
+        self._zmtp_timeout_ms = 0  # of the connection, set when it is made
         self._handlers = {
             MsgType.TRIGGER: self._on_trigger_message, MsgType.HEARTBEAT: _ignore, MsgType.WELCOME: _ignore,
             MsgType.INFO: self._on_info, MsgType.START: self._on_start, MsgType.STOP: self._on_stop,
@@ -185,7 +187,7 @@ class Player:
         sock.linger = 0
         sock.sndhwm = sock.rcvhwm = 100_000
         sock.maxmsgsize = MAX_MESSAGE_BYTES
-        configure_heartbeats(sock)
+        self._zmtp_timeout_ms = configure_heartbeats(sock, cfg.heartbeat_s, cfg.liveness)
         # a unique routing id: a duplicate name is then a rejection, not a silent takeover
         sock.routing_id = f"{cfg.name}/{os.getpid()}/{os.urandom(4).hex()}".encode()
         if cfg.curve is not None:
@@ -216,6 +218,7 @@ class Player:
                 self._heartbeat_s, self._liveness = float(msg.body["heartbeat_s"]), msg.body["liveness"]
                 self.log.info("joined %s (heartbeat %g s, liveness %d)", cfg.director, self._heartbeat_s,
                               self._liveness)
+                self._check_zmtp_timeout()
                 return
             if msg is not None and msg.type is MsgType.REJECT:
                 raise PlayerFailed(cfg.name, f"was rejected by the director at {cfg.director}: {msg.body['reason']}")
@@ -224,6 +227,18 @@ class Player:
         raise PlayerFailed(cfg.name, f"got no welcome from {cfg.director} within {cfg.hello_timeout_s:g} s: "
                            "is the director running there? If it requires CURVE, is this player's public key "
                            "in its allowed keys directory?")
+
+    def _check_zmtp_timeout(self) -> None:
+        """Warn when the welcome's policy outlasts the connection's ZMTP timeout, and fix it for reconnects."""
+        needed = zmtp_timeout_ms(self._heartbeat_s, self._liveness)
+        if needed <= self._zmtp_timeout_ms:
+            return
+        self.log.warning("the director's heartbeat policy (%g s x %d) outlasts this connection's ZMTP timeout "
+                         "(%g s): a network partition longer than that drops the connection although the director "
+                         "would keep this player; start the player with the director's heartbeat and liveness "
+                         "(donki player --heartbeat/--liveness)", self._heartbeat_s, self._liveness,
+                         self._zmtp_timeout_ms / 1000)
+        self._sock.heartbeat_timeout = self._zmtp_timeout_ms = needed  # connections made from now on
 
     def _send_hello(self, hello: list[bytes]) -> None:
         import zmq

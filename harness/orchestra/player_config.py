@@ -11,6 +11,7 @@ from typing import Any
 
 from harness.errors import ConfigError
 from harness.orchestra.ack import AckAfter
+from harness.orchestra.liveness import DEFAULT_HEARTBEAT_S, DEFAULT_LIVENESS
 from harness.orchestra.protocol import PROTOCOL_VERSION
 from harness.orchestra.registry import NAME_PATTERN
 from harness.orchestra.security import CurveClient
@@ -47,6 +48,11 @@ class PlayerConfig:
         The director's endpoint, ``tcp://HOST:PORT`` (``None`` until attached).
     curve
         :class:`~harness.orchestra.security.CurveClient` when the director requires CURVE.
+    heartbeat_s, liveness
+        The director's heartbeat policy as known before joining (a pool attaches its
+        director's): it sizes the connection's ZMTP timeout, which must outlast the policy
+        (:func:`~harness.orchestra.liveness.zmtp_timeout_ms`). Once joined, the welcome's
+        values rule.
     """
 
     name: str
@@ -63,6 +69,8 @@ class PlayerConfig:
     hello_timeout_s: float = 10.0
     director: str | None = None
     curve: CurveClient | None = None
+    heartbeat_s: float = DEFAULT_HEARTBEAT_S
+    liveness: int = DEFAULT_LIVENESS
     protocol: int = PROTOCOL_VERSION  # only tests of version mismatch change it
 
     def __post_init__(self) -> None:
@@ -78,7 +86,8 @@ class PlayerConfig:
         _require(_is_int(self.divisor) and self.divisor >= 1, f"{who}: divisor {self.divisor!r} must be >= 1")
         object.__setattr__(self, "ack_mode", AckAfter.parse(self.ack_mode, who))
         _require(all(isinstance(s, str) and s for s in self.streams), f"{who}: streams must be non-empty names")
-        for name in ("delivery_timeout_s", "hello_timeout_s"):
+        _require(_is_int(self.liveness) and self.liveness >= 1, f"{who}: liveness {self.liveness!r} must be >= 1")
+        for name in ("delivery_timeout_s", "hello_timeout_s", "heartbeat_s"):
             value = getattr(self, name)
             _require(isinstance(value, (int, float)) and math.isfinite(value) and value > 0,
                      f"{who}: {name}={value!r} must be > 0")
@@ -87,9 +96,13 @@ class PlayerConfig:
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{who}: params must be JSON-serialisable: {exc}") from None
 
-    def attached(self, director: str, curve: CurveClient | None = None) -> PlayerConfig:
-        """This player joined to ``director`` (with ``curve`` keys when it requires CURVE)."""
-        return replace(self, director=director, curve=curve if curve is not None else self.curve)
+    def attached(self, director: str, curve: CurveClient | None = None, *, heartbeat_s: float | None = None,
+                 liveness: int | None = None) -> PlayerConfig:
+        """This player joined to ``director`` (with ``curve`` keys when it requires CURVE, and its
+        heartbeat policy when given)."""
+        return replace(self, director=director, curve=curve if curve is not None else self.curve,
+                       heartbeat_s=self.heartbeat_s if heartbeat_s is None else heartbeat_s,
+                       liveness=self.liveness if liveness is None else liveness)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import json
+import operator
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -76,6 +77,7 @@ class ScheduleResult:
 
 
 _PENDING, _ACKED, _NACKED, _MISSED = "pending", "acked", "nacked", "missed"
+_DEADLINE = operator.attrgetter("deadline")
 
 
 class _Pair:
@@ -178,7 +180,8 @@ class TriggerScheduler:
         if self.state is not RunState.RUNNING:
             return None
         if self._pending:
-            return min(p.deadline for p in self._pending.values())
+            earliest: float = min(map(_DEADLINE, self._pending.values()))
+            return earliest
         return self._next_time if self._trigger is None else None
 
     # -- control ------------------------------------------------------------------------
@@ -280,13 +283,13 @@ class TriggerScheduler:
         self._level = level
         self._level_tally = {"acked": 0, "nacked": 0, "missed": 0}
         deadline = now + self.plan.ack_timeout_s
-        record, out = self.journal.record, []
+        append, out, sent = self.journal.append, [], EventKind.TRIGGER_SENT
+        pending, remember = self._pending, self._remember
         for name in names:
-            pair = _Pair(trigger, name, level, now, deadline)
-            self._pending[name] = pair
-            self._remember(pair)
-            record(EventKind.TRIGGER_SENT, trigger=trigger, level=level, player=name, attempt=1)
-            out.append(SendTrigger(name, trigger, 1))
+            pending[name] = pair = _Pair(trigger, name, level, now, deadline)
+            remember(pair)
+            append(sent, trigger, level, name, 1)
+            out.append(tuple.__new__(SendTrigger, (name, trigger, 1)))  # the NamedTuple's __new__ is Python code
         return out
 
     def _remember(self, pair: _Pair) -> None:
@@ -318,9 +321,8 @@ class TriggerScheduler:
         pair.answered.add(attempt)
         pair.status = _ACKED if kind is EventKind.ACK else _NACKED
         del self._pending[player]
-        self.journal.record(kind, trigger=trigger, level=pair.level, player=player, attempt=attempt,
-                            latency_s=now - pair.first_sent, counts=counts if type(counts) is dict else dict(counts),
-                            detail=error)
+        self.journal.append(kind, trigger, pair.level, player, attempt, now - pair.first_sent,
+                            counts if type(counts) is dict else dict(counts), error)
         self._count(pair.status)
         if kind is EventKind.NACK and self.plan.policy is AckPolicy.FAIL:
             self.abort(f"player {player!r} failed trigger {trigger} (nack)", now)
@@ -372,7 +374,7 @@ class TriggerScheduler:
         if trigger is None:
             raise RuntimeError(f"run {self.run_id}: a level was resolved with no trigger in progress")
         tally = self._level_tally
-        self.journal.record(EventKind.LEVEL_DONE, trigger=trigger, level=self._level,
+        self.journal.append(EventKind.LEVEL_DONE, trigger, self._level,
                             detail=f'{{"acked": {tally["acked"]}, "nacked": {tally["nacked"]}, '
                                    f'"missed": {tally["missed"]}}}')
         out = self._next_level(trigger, now)

@@ -2,23 +2,28 @@
 
 Keys are ZeroMQ certificate files as written by :func:`zmq.auth.create_certificates`
 (``NAME.key`` holds the public key, ``NAME.key_secret`` both). The director answers ZAP
-requests itself, in its own I/O loop, against a directory of allowed public keys, so a
-refused key is journaled like any other rejected player.
+requests in a thread of its own (:class:`ZapService`, so that its I/O loop waits on its
+ROUTER alone) against a directory of allowed public keys, and hands each refusal to the
+loop, which journals it like any other rejected player.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
 
-__all__ = ["CurveServer", "CurveClient", "generate_keypair", "ZapHandler", "ZAP_ENDPOINT", "ZAP_DOMAIN"]
+__all__ = ["CurveServer", "CurveClient", "generate_keypair", "ZapHandler", "ZapService", "ZAP_ENDPOINT",
+           "ZAP_DOMAIN"]
 
 ZAP_ENDPOINT = "inproc://zeromq.zap.01"  # fixed by RFC 27/ZAP
 ZAP_VERSION = b"1.0"
 ZAP_DOMAIN = "donki"
+ZAP_POLL_MS = 100  # bounds how long closing the ZAP service waits for its thread
 
 
 def _load_pair(path: Path, what: str, need_secret: bool) -> tuple[bytes, bytes | None]:
@@ -120,3 +125,34 @@ class ZapHandler:
 
     def close(self) -> None:
         self.socket.close(0)
+
+
+class ZapService:
+    """Serves a :class:`ZapHandler` in a thread; ``on_refused(key, address)`` is called from it per refusal."""
+
+    def __init__(self, handler: ZapHandler, on_refused: Callable[[str, str], object]) -> None:
+        self.handler = handler
+        self._on_refused = on_refused
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> ZapService:
+        self._thread = threading.Thread(target=self._serve, name="donki-zap", daemon=True)
+        self._thread.start()
+        return self
+
+    def _serve(self) -> None:
+        socket = self.handler.socket
+        while not self._stop.is_set():
+            if socket.poll(ZAP_POLL_MS):
+                allowed, key, address = self.handler.handle()
+                if not allowed:
+                    self._on_refused(key, address)
+
+    def close(self) -> None:
+        """Stop the thread, then close the handler's socket (in this order: a socket is not shared)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5.0)
+            self._thread = None
+        self.handler.close()

@@ -3,8 +3,9 @@
 The player's I/O thread runs the action between messages; an action stuck in a call
 never returns to read heartbeats, so that thread cannot notice a director that died. This
 thread watches the DEALER socket's monitor events instead: libzmq answers and sends
-ZMTP heartbeats in its own I/O thread (:data:`ZMTP_HEARTBEAT_MS`), so a dead or
-unreachable director shows as a disconnect whatever the player's Python code is doing.
+ZMTP heartbeats in its own I/O thread (:data:`~harness.orchestra.liveness.ZMTP_HEARTBEAT_MS`,
+with the timeout the heartbeat policy gives), so a dead or unreachable director shows as a
+disconnect whatever the player's Python code is doing.
 A disconnect not healed within the limit, while the action is busy, calls ``on_gone``.
 """
 
@@ -16,17 +17,24 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["ZMTP_HEARTBEAT_MS", "ZMTP_HEARTBEAT_TIMEOUT_MS", "DirectorWatch", "configure_heartbeats"]
+from harness.orchestra.liveness import ZMTP_HEARTBEAT_MS, zmtp_timeout_ms
 
-ZMTP_HEARTBEAT_MS = 1000
-ZMTP_HEARTBEAT_TIMEOUT_MS = 5000  # no pong for this long: libzmq drops the connection (a partitioned director)
+__all__ = ["DirectorWatch", "configure_heartbeats"]
+
 POLL_MS = 100
 
 
-def configure_heartbeats(sock: Any) -> None:
-    """ZMTP heartbeats on ``sock`` (before connect), answered by libzmq even when Python is busy."""
+def configure_heartbeats(sock: Any, heartbeat_s: float, liveness: int) -> int:
+    """ZMTP heartbeats on ``sock``, answered by libzmq even when Python is busy; returns the timeout (ms).
+
+    A connection takes the options in force when it is made: set them before connecting.
+    With no traffic for the timeout libzmq drops the connection (a partitioned director);
+    it outlasts the director's heartbeat policy (:func:`~harness.orchestra.liveness.zmtp_timeout_ms`).
+    """
+    timeout_ms = zmtp_timeout_ms(heartbeat_s, liveness)
     sock.heartbeat_ivl = ZMTP_HEARTBEAT_MS
-    sock.heartbeat_timeout = ZMTP_HEARTBEAT_TIMEOUT_MS
+    sock.heartbeat_timeout = timeout_ms
+    return timeout_ms
 
 
 class DirectorWatch:

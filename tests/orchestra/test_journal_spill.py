@@ -5,7 +5,13 @@ from __future__ import annotations
 import pickle
 import tracemalloc
 
+import pytest
+
 from harness.orchestra.journal import EventKind, Journal
+
+
+class _Name(str):
+    pass
 
 
 def _fill(journal: Journal, triggers: int) -> None:
@@ -49,3 +55,25 @@ def test_a_closed_journal_leaves_no_spill_file(tmp_path):
     assert list(tmp_path.iterdir())
     journal.close()
     assert list(tmp_path.iterdir()) == [] and len(journal) == 0
+
+
+def test_spilled_events_equal_the_events_recorded_field_for_field(tmp_path):
+    journal = Journal(window=2, spill_dir=str(tmp_path))
+    recorded = [journal.record(EventKind.ACK, trigger=n, level=0, player=f"p{n}", attempt=1, latency_s=n / 7,
+                               counts={"messages": n}, detail=f"line {n} \u00e9\n")
+                for n in range(1, 9)]
+    # a str subclass is not a type marshal stores: it goes through its plain JSON value
+    recorded.append(journal.record(EventKind.LEVEL_DONE, trigger=9, player=_Name("p9"), detail='{"acked": 1}'))
+    recorded.append(journal.record(EventKind.PLAYER_LEFT, player="p1"))
+    journal.record(EventKind.PLAYER_LEFT, player="p2")  # keeps the two before it out of the window
+    journal.record(EventKind.PLAYER_LEFT, player="p3")
+    assert journal.spilled >= len(recorded)
+    assert list(journal)[:len(recorded)] == recorded
+    assert [e.to_row() for e in journal][:len(recorded)] == [e.to_row() for e in recorded]
+
+
+def test_an_unknown_field_is_refused_as_the_dataclass_would(tmp_path):
+    journal = Journal()
+    with pytest.raises(TypeError, match="tirgger"):
+        journal.record(EventKind.ACK, tirgger=1)
+    assert len(journal) == 0

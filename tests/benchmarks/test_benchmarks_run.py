@@ -25,7 +25,7 @@ EXPECTED = {
                    "(c) ess-pulse 1e6 events/pulse at 14 Hz with the recorder",
                    "(c) ess-instrument 1e6 events/pulse at 14 Hz with the recorder",
                    "(c) ess-pulse highest sustained:", "(c) ess-instrument highest sustained:"],
-    "recording.py": ["recorder  8 MB:", "recorder  1 kB:", "recorder  ev44:", "views cost, ", "ratio views/no-views",
+    "recording.py": ["recorder  8 MB:", "recorder  1 kB:", "recorder loop  ev44:", "views cost, ", "ratio views/no-views",
                      "close latency    views, ess-pulse", "close latency no-views, ess-pulse",
                      "replay timing   1000 Hz", "replay timing     14 Hz", "replay fast  8 MB:"],
     "rate_verdicts.py": ["correct ess-pulse, 3 runs of 5 triggers with a decoding consumer:",

@@ -6,7 +6,8 @@ recorder's NeXus views, which follow them): ev44 -> ``event_time_zero`` (uint64 
 (int32 ns) and the cue datasets; f144 -> ``time`` (uint64 ns) and ``value`` with
 ``units``; ad00 -> ``value`` (one image per message) and ``time``; da00 -> one dataset per
 variable (with its unit) and ``time``. The views live in the recording layer, which this
-package must not import, so the few lines of appending are repeated here.
+package must not import; what both need to append fast is the shared
+:class:`~harness.chunkheap.ByteHeap` below them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from harness.chunkheap import ByteHeap
 from harness.filewriter.structure import StreamModule
 
 if TYPE_CHECKING:
@@ -31,11 +33,18 @@ F144_CUE_INTERVAL = 1000
 
 
 class _Column:
-    """An extensible dataset appended to in pieces; :meth:`flush` writes what is pending."""
+    """An extensible dataset appended to in pieces; :meth:`flush` writes what is pending.
+
+    A one-dimensional column (the event arrays of a 1e6-event pulse) goes through a
+    :class:`~harness.chunkheap.ByteHeap`: whole chunks written straight from the message's
+    arrays as they fill, no concatenation at the flush.
+    """
 
     def __init__(self, group: h5py.Group, name: str, dtype: Any, tail: tuple[int, ...] = (),
                  units: str | None = None, start: bool = False) -> None:
         rows = max(1, min(1 << 16, (1 << 20) // max(1, int(np.prod(tail or (1,))))))
+        if not tail:
+            rows = max(rows, (1 << 20) // np.dtype(dtype).itemsize)  # 1 MiB chunks: few chunk writes a pulse
         self.dataset = group.create_dataset(name, (0, *tail), maxshape=(None, *tail), dtype=dtype,
                                             chunks=(rows, *tail))
         if units:
@@ -43,11 +52,20 @@ class _Column:
         if start:
             self.dataset.attrs["start"] = EPOCH
         self._pending: list[np.ndarray] = []
+        self._heap = None if tail else ByteHeap(self.dataset)
 
     def append(self, values: Any) -> None:
-        self._pending.append(np.asarray(values))
+        if self._heap is None:
+            self._pending.append(np.asarray(values))
+            return
+        data = np.ascontiguousarray(values, dtype=self.dataset.dtype)
+        if data.size:
+            self._heap.append(data.view(np.uint8).data)
 
     def flush(self) -> None:
+        if self._heap is not None:
+            self._heap.flush()
+            return
         if not self._pending:
             return
         data = np.concatenate(self._pending).astype(self.dataset.dtype, copy=False)
@@ -64,6 +82,8 @@ class _Column:
         data = self.dataset[()][mask]
         self.dataset.resize((len(data), *self.dataset.shape[1:]))
         self.dataset[...] = data
+        if self._heap is not None:
+            self._heap = ByteHeap(self.dataset)  # it counts what the dataset holds now
 
 
 class ModuleWriter(abc.ABC):

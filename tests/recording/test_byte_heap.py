@@ -7,7 +7,7 @@ import random
 import h5py
 import pytest
 
-from harness.recording.writer.heap import ByteHeap
+from harness.chunkheap import ByteHeap
 
 
 @pytest.mark.parametrize("chunk", [16, 1024])

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.recording.writer.heap import ByteHeap
+from harness.chunkheap import ByteHeap
 
 __all__ = ["EventData", "Log", "link_name", "EPOCH", "DEFAULT_CUE_INTERVAL", "F144_CUE_INTERVAL"]
 
@@ -93,7 +93,7 @@ class _FlatColumn:
     """A 1-D dataset filled by appends, written chunk by chunk from the appended arrays' buffers.
 
     Whole chunks bypass HDF5's chunk cache and type conversion (see
-    :class:`harness.recording.writer.heap.ByteHeap`): a 1e6-event pulse costs a few
+    :class:`harness.chunkheap.ByteHeap`): a 1e6-event pulse costs a few
     ``write_direct_chunk`` calls and no copy.
     """
 

@@ -23,12 +23,12 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from harness.chunkheap import ByteHeap
 from harness.errors import RecordingError
 from harness.recording import format as fmt
 from harness.recording.headercodec import encode_headers
 from harness.recording.meta import encode_meta, host_info, iso_time, software_versions
 from harness.recording.sidecar import scenario_text, write_journal, write_scenario
-from harness.recording.writer.heap import ByteHeap
 from harness.recording.writer.liveviews import VIEW_SCHEMAS, ViewBuilder, make_entry
 from harness.records import KafkaRecord
 

@@ -7,8 +7,9 @@ kept in memory (at most one chunk) and written padded at each flush, then rewrit
 once it fills up, so the file always holds every byte appended before the last flush.
 That chunk is one buffer, allocated once and refilled: a buffer grown anew for every
 chunk cost a page fault per 4 kB of payload (fresh memory from the kernel each time).
-A dataset of another fixed-size numeric type (the NeXus views' event columns) is filled
-the same way, with sizes and positions counted in bytes and its elements' bytes appended.
+A dataset of another fixed-size numeric type (the event columns of the NeXus views and of
+the file-writer double) is filled the same way, with sizes and positions counted in bytes
+and its elements' bytes appended.
 """
 
 from __future__ import annotations

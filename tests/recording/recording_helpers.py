@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from harness.headers import make_headers
 from harness.records import KafkaRecord
 
-__all__ = ["ev44", "f144", "mixed_records", "produce_records", "same_message"]
+__all__ = ["ev44", "f144", "mixed_records", "produce_records", "same_message", "wait_for_messages",
+           "kill_while_streaming"]
 
 T0_MS = 1_700_000_000_000
 
@@ -72,3 +76,43 @@ def same_message(a: KafkaRecord, b: KafkaRecord) -> bool:
     """Equal in everything a replay must keep (not offset or receive time)."""
     return (a.value, a.key, a.headers, a.partition, a.timestamp_ms) == (b.value, b.key, b.headers, b.partition,
                                                                       b.timestamp_ms)
+
+
+def wait_for_messages(path: Path, count: int, timeout_s: float) -> int:
+    """Wait until a live recording at ``path`` shows at least ``count`` messages; returns how many it shows."""
+    from harness.recording.reader.reader import open_recording
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if path.exists():
+            try:
+                with open_recording(path) as live:
+                    if len(live) >= count:
+                        return len(live)
+            except Exception:  # noqa: BLE001 - the file may be between creation and its first flush
+                pass
+        time.sleep(0.1)
+    raise AssertionError(f"{path} did not reach {count} messages within {timeout_s} s")
+
+
+def kill_while_streaming(child: Any, path: Path, client_config: dict, batch: Callable[[int], list[KafkaRecord]],
+                         first: int, step: int, until: int) -> None:
+    """SIGKILL the recorder ``child`` while it is busy: ``batch(first)``, ``batch(first + step)``, ... keep
+    being produced until the recording at ``path`` shows ``until`` messages, then it is killed."""
+    stop = threading.Event()
+
+    def stream() -> None:
+        at = first
+        while not stop.is_set():
+            produce_records(client_config, batch(at))
+            at += step
+
+    streamer = threading.Thread(target=stream, daemon=True)
+    streamer.start()
+    try:
+        wait_for_messages(path, until, timeout_s=30)
+        child.kill()
+        assert child.returncode == -9, child.log_tail()
+    finally:
+        stop.set()
+        streamer.join(30)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import shutil
 import sys
-import threading
 import time
 
 import h5py
 import numpy as np
-from recording_helpers import T0_MS, ev44, f144, produce_records
-from test_recorder_crash import wait_for_messages
+from recording_helpers import T0_MS, ev44, f144, kill_while_streaming, produce_records, wait_for_messages
 
 from harness.procs import spawn
 from harness.recording.decode import decode_payload
@@ -138,27 +136,16 @@ def test_a_killed_recorder_leaves_raw_messages_that_recover_into_full_views(donk
     child = spawn("recorder", [sys.executable, "-m", "harness", "record", "-b", donki_kafka.bootstrap_servers,
                                "-t", events, "-t", logs, "-o", str(path), "--flush-interval", "0.2", "--quiet"],
                   tmp_path / "recorder.log")
-    stop_streaming = threading.Event()
     sent = pulse_records(events, logs, 0, 10)
     try:
         produce_records(donki_kafka.client_config, sent)
         flushed = wait_for_messages(path, len(sent), timeout_s=30)
-
-        def stream():  # new sources keep appearing: the views' groups are created while it is killed
-            first = 10
-            while not stop_streaming.is_set():
-                produce_records(donki_kafka.client_config, pulse_records(events, logs, first, 5, sources=first))
-                first += 5
-
-        streamer = threading.Thread(target=stream, daemon=True)
-        streamer.start()
-        wait_for_messages(path, flushed + 20, timeout_s=30)
-        child.kill()
-        assert child.returncode == -9, child.log_tail()
+        # new sources keep appearing: the views' groups are created while it is killed
+        kill_while_streaming(child, path, donki_kafka.client_config,
+                             lambda at: pulse_records(events, logs, at, 5, sources=at), first=10, step=5,
+                             until=flushed + 20)
     finally:
-        stop_streaming.set()
         child.stop()
-    streamer.join(30)
     with open_recording(path) as recording:
         assert recording.writer_open and not recording.complete
         got = list(recording.records())

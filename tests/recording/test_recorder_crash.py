@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import sys
-import threading
-import time
 
 import numpy as np
-from recording_helpers import T0_MS, produce_records
+from recording_helpers import T0_MS, kill_while_streaming, produce_records, wait_for_messages
 
 from harness.procs import spawn
 from harness.recording.reader.reader import open_recording
@@ -24,46 +22,20 @@ def messages(topic, first, count):
             for i in range(first, first + count)]
 
 
-def wait_for_messages(path, count, timeout_s):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if path.exists():
-            try:
-                with open_recording(path) as live:
-                    if len(live) >= count:
-                        return len(live)
-            except Exception:  # noqa: BLE001 - the file may be between creation and its first flush
-                pass
-        time.sleep(0.1)
-    raise AssertionError(f"{path} did not reach {count} messages within {timeout_s} s")
-
-
 def test_sigkill_mid_stream_leaves_every_flushed_message(donki_kafka, donki_topics, tmp_path):
     topic = donki_topics.create("loki_detector")
     path = tmp_path / "killed.h5"
     child = spawn("recorder", [sys.executable, "-m", "harness", "record", "--bootstrap",
                                donki_kafka.bootstrap_servers, "--topic", topic, "-o", str(path),
                                "--flush-interval", "0.2", "--quiet"], tmp_path / "recorder.log")
-    stop_streaming = threading.Event()
     try:
         produce_records(donki_kafka.client_config, messages(topic, 0, 60))
         flushed = wait_for_messages(path, 60, timeout_s=30)  # these 60 are flushed: a reader saw them
-
-        def stream():  # keep the recorder busy writing while it is killed
-            first = 60
-            while not stop_streaming.is_set():
-                produce_records(donki_kafka.client_config, messages(topic, first, 20))
-                first += 20
-
-        streamer = threading.Thread(target=stream, daemon=True)
-        streamer.start()
-        wait_for_messages(path, flushed + 40, timeout_s=30)
-        child.kill()
-        assert child.returncode == -9, child.log_tail()
+        # keep the recorder busy writing while it is killed
+        kill_while_streaming(child, path, donki_kafka.client_config, lambda at: messages(topic, at, 20), first=60,
+                             step=20, until=flushed + 40)
     finally:
-        stop_streaming.set()
         child.stop()
-    streamer.join(30)
     with open_recording(path) as recording:
         assert recording.writer_open and not recording.complete
         got = list(recording.records())

@@ -29,6 +29,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from _rounds import load_text, rotated
+
 from harness.kafka import (
     Broker,
     ContainerKafka,
@@ -220,26 +222,8 @@ def summarize(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-def load_text() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"{one:.2f} {five:.2f} {fifteen:.2f} (1/5/15 min, {os.cpu_count()} cores)"
-
-
 def size_label(size: int) -> str:
     return "1kB" if size == 1024 else "8MB"
-
-
-def alternated(runs: int, contenders: dict[str, Callable[[int], float]]) -> tuple[dict[str, list[float]], list[str]]:
-    """Each contender once per run, the order rotated from run to run; seconds per contender, and the orders."""
-    names = list(contenders)
-    seconds: dict[str, list[float]] = {name: [] for name in names}
-    orders = []
-    for run in range(runs):
-        order = names[run % len(names):] + names[:run % len(names)]
-        orders.append("/".join(order))
-        for name in order:
-            seconds[name].append(contenders[name](run))
-    return seconds, orders
 
 
 def rate_text(name: str, size: int, count: int, seconds: list[float]) -> str:
@@ -256,7 +240,7 @@ def throughput_pass(broker: LocalKafka, tmp: Path, size: int, count: int, runs: 
     label = size_label(size)
     topics = [f"bench_raw_{label}_{run}" for run in range(runs)]
     admin.create([TopicSpec(t, 1) for t in topics] + [TopicSpec(f"bench_perf_{label}_{r}", 1) for r in range(runs)])
-    produce, p_orders = alternated(runs, {
+    produce, p_orders = rotated(runs, {
         "confluent-kafka": lambda run: raw_produce(broker.client_config, topics[run], size, count),
         "ProducerPerformance": lambda run: kafka_producer_perf(broker, f"bench_perf_{label}_{run}", payloads, count,
                                                                size)})
@@ -265,7 +249,7 @@ def throughput_pass(broker: LocalKafka, tmp: Path, size: int, count: int, runs: 
         "ConsumerPerformance": lambda run: kafka_consumer_perf(broker, topics[run], count)}
     if shutil.which("kcat"):
         consumers["kcat"] = lambda run: kcat_consume(broker, topics[run], count)
-    consume, c_orders = alternated(runs, consumers)
+    consume, c_orders = rotated(runs, consumers)
     admin.delete(topics + [f"bench_perf_{label}_{r}" for r in range(runs)])
     ratio = statistics.median(produce["ProducerPerformance"]) / statistics.median(produce["confluent-kafka"])
     print(f"raw confluent-kafka {label} ({size} B x {count}, median of {runs}, min-max in brackets):\n"

@@ -33,6 +33,8 @@ import textwrap
 import time
 from pathlib import Path
 
+from _rounds import load_text
+
 from harness.kafka.runtime import KafkaRuntime, locate_runtime
 
 PEER = "pytest-kafka-broker"
@@ -133,11 +135,6 @@ LOG4J2 = '''Configuration:
       AppenderRef:
         - ref: STDOUT
 '''
-
-
-def load_text() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"{one:.2f} {five:.2f} {fifteen:.2f} (1/5/15 min, {os.cpu_count()} cores)"
 
 
 def assemble_kafka_home(runtime: KafkaRuntime, home: Path) -> Path:

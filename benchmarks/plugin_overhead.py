@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,8 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+
+from _rounds import load_text
 
 from harness.kafka import LocalKafka
 from harness.recording import Recording
@@ -153,11 +154,6 @@ def end_to_end(runs: int, workdir: Path) -> tuple[list[float], list[float], list
             for _, step in order:
                 step()
     return walls, bare, orders
-
-
-def load_text() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"{one:.2f} {five:.2f} {fifteen:.2f} (1/5/15 min, {os.cpu_count()} cores)"
 
 
 def spread(values: list[float], scale: float = 1.0, unit: str = "") -> str:

@@ -515,15 +515,10 @@ def contestants(bootstrap: str, topic: str, size: int, count: int, workdir: Path
 def rounds_of(players: list[Contestant], runs: int, env: dict[str, str]) -> tuple[dict[str, list[ProcessRun]],
                                                                                   list[str]]:
     """``runs`` rounds, each running every contestant once, the order rotated round by round."""
-    results: dict[str, list[ProcessRun]] = {p.name: [] for p in players}
-    orders = []
-    for run in range(runs):
-        shift = run % len(players)
-        order = players[shift:] + players[:shift]
-        orders.append(" > ".join(p.name for p in order))
-        for player in order:
-            results[player.name].append(timed_process(player.argv, env, player.check))
-    return results, orders
+    from _rounds import rotated
+
+    return rotated(runs, {p.name: (lambda _run, p=p: timed_process(p.argv, env, p.check)) for p in players},
+                   sep=" > ")
 
 
 def span(values: list[float], fmt_: str = ".2f") -> str:

@@ -24,16 +24,15 @@ p99 interval error at delivery < 1 ms at both rates, in every run ("sustained").
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from _rounds import load_text, rotated
 
 from harness.kafka import LocalKafka, TopicAdmin, TopicSpec, make_producer
 from harness.recording.replay.pacing import TimingError, fine_timer_slack
@@ -45,11 +44,6 @@ TARGET_P99_MS = 1.0
 PAYLOAD_BYTES = 1024
 RATES_FULL = {1000.0: 5000, 14.0: 140}
 RATES_QUICK = {1000.0: 1500, 14.0: 28}
-
-
-def load_text() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"{one:.2f} {five:.2f} {fifteen:.2f} (1/5/15 min, {os.cpu_count()} cores)"
 
 
 def timed_recording(path: Path, topic: str, rate_hz: float, count: int) -> None:
@@ -106,19 +100,6 @@ def warm_up(client: dict[str, str], admin: TopicAdmin, workdir: Path) -> None:
     admin.delete([topic])
 
 
-def rotated(runs: int, contenders: dict[str, Callable[[], object]]) -> tuple[dict[str, list[object]], list[str]]:
-    """Each contender once per run, the order rotated from run to run."""
-    names = list(contenders)
-    results: dict[str, list[object]] = {name: [] for name in names}
-    orders = []
-    for run in range(runs):
-        order = names[run % len(names):] + names[:run % len(names)]
-        orders.append("/".join(order))
-        for name in order:
-            results[name].append(contenders[name]())
-    return results, orders
-
-
 def spread_ms(values: list[float]) -> str:
     ms = [v * 1e3 for v in values]
     return f"{statistics.median(ms):.3f} ({min(ms):.3f}-{max(ms):.3f})"
@@ -130,8 +111,8 @@ def rate_pass(client: dict[str, str], admin: TopicAdmin, workdir: Path, rate: fl
     admin.create([TopicSpec(topic, 1)])
     path = workdir / f"timing-{int(rate)}.h5"
     timed_recording(path, topic, rate, count)
-    results, orders = rotated(runs, {"replayer": lambda: replay(client, path),
-                                     "bare": lambda: acknowledged_round_trips(client, topic, rate, count)})
+    results, orders = rotated(runs, {"replayer": lambda _run: replay(client, path),
+                                     "bare": lambda _run: acknowledged_round_trips(client, topic, rate, count)})
     admin.delete([topic])
     sends = [r[0] for r in results["replayer"]]  # type: ignore[index]
     deliveries = [r[1] for r in results["replayer"]]  # type: ignore[index]

@@ -61,10 +61,15 @@ def _rated_streams(scenario: Any, journal: Sequence[JournalEvent], options: Rate
     return nominal, tolerance, unrated
 
 
+def _clock_of(player: Any) -> str:
+    """The clock a player's trigger times are read on: its data's timestamps, or when they were received."""
+    return "timestamp" if player.clock == "wall" else "received"
+
+
 def _rates(scenario: Any, journal: Sequence[JournalEvent], gathered: Mapping[str, TriggerTimes],
            options: RateOptions) -> CheckResult:
     nominal, tolerance, unrated = _rated_streams(scenario, journal, options)
-    clocks = {p.name: ("timestamp" if p.clock == "wall" else "received") for p in scenario.players}
+    clocks = {p.name: _clock_of(p) for p in scenario.players}
     times: dict[str, list[float]] = {}
     for clock in set(clocks.values()):
         by_clock = gathered[clock].times()
@@ -120,14 +125,19 @@ class RecordingPass:
         self._ordering = OrderingCheck(expected) if config.enabled("ordering") else None
         self._window = RunWindowCheck(windows) if config.enabled("run-window") else None
         self._integrity = IntegrityCheck(journal) if config.enabled("integrity") else None
-        self._times = {clock: TriggerTimes(clock) for clock in CLOCKS}
+        # the timestamp clock always (the outcome's trigger times), the received one only for a player that rates by it
+        used = {_clock_of(p) for p in scenario.players}
+        self._times = {clock: TriggerTimes(clock) for clock in CLOCKS if clock == "timestamp" or clock in used}
         self._views = views
         self.messages = 0
 
     def feed(self, record: RecordLike) -> None:
-        if self._views is not None and isinstance(record, KafkaRecord):
-            self._views.feed(record)
-        d = digest(record) if isinstance(record, KafkaRecord) else record
+        if isinstance(record, KafkaRecord):
+            if self._views is not None:
+                self._views.feed(record)
+            d = digest(record)
+        else:
+            d = record
         self.messages += 1
         for check in (self._ordering, self._window, self._integrity):
             if check is not None:

@@ -78,9 +78,10 @@ def producer_performance(broker: Any, topic: str, payloads: list[bytes], events_
         raise RuntimeError(f"ProducerPerformance printed no summary:\n{out[-2000:]}")
     head = summary[-1]
     per_s = float(head.split(",")[1].split("records/sec")[0])
-    mb_s = float(head.split("(")[1].split(" MB/sec")[0])
-    return PeerResult(records, per_s, mb_s, kcat_s, inflation, events_per_message,
-                      sum(map(len, payloads)) / len(payloads))
+    size = sum(map(len, payloads)) / len(payloads)
+    # bytes it sent, in MB = 1e6 B: its own "MB/sec" is MiB (1024 x 1024), the unit of no other figure here
+    mb_s = per_s * size * inflation / 1e6
+    return PeerResult(records, per_s, mb_s, kcat_s, inflation, events_per_message, size)
 
 
 def _start_kcat(bootstrap: str, topic: str, records: int) -> subprocess.Popen[bytes] | None:

@@ -137,7 +137,10 @@ class Player:
         reason = "player stopping"
         try:
             self._connect(zmq)
-            self._join()
+            if not self._join():
+                reason = "stopped before the director welcomed it"
+                self.log.info("leaving: %s", reason)
+                return PlayerExit.STOPPED
             watch = DirectorWatch(self._sock, self._heartbeat_s * self._liveness,
                                   lambda: self._busy_since is not None, self._on_director_gone).start()
             try:
@@ -194,7 +197,9 @@ class Player:
             cfg.curve.apply(sock)
         sock.connect(cfg.director)
 
-    def _join(self) -> None:
+    def _join(self) -> bool:
+        """Say hello until welcomed (True); False when told to stop meanwhile: a stop, not a failure (its owner
+        may stop it the moment the director registered it, before the welcome arrived)."""
         cfg = self.config
         streams = list(cfg.streams) or [str(s) for s in getattr(self._action, "streams", ())]
         hello = encode(MsgType.HELLO, name=cfg.name, priority=cfg.priority, divisor=cfg.divisor, streams=streams,
@@ -219,11 +224,11 @@ class Player:
                 self.log.info("joined %s (heartbeat %g s, liveness %d)", cfg.director, self._heartbeat_s,
                               self._liveness)
                 self._check_zmtp_timeout()
-                return
+                return True
             if msg is not None and msg.type is MsgType.REJECT:
                 raise PlayerFailed(cfg.name, f"was rejected by the director at {cfg.director}: {msg.body['reason']}")
         if self.stop_event.is_set():
-            raise PlayerFailed(cfg.name, "was stopped before the director welcomed it")
+            return False
         raise PlayerFailed(cfg.name, f"got no welcome from {cfg.director} within {cfg.hello_timeout_s:g} s: "
                            "is the director running there? If it requires CURVE, is this player's public key "
                            "in its allowed keys directory?")

@@ -259,3 +259,35 @@ def test_the_player_re_sends_its_hello_until_welcomed(tmp_path):
         thread.join(5)
         router.close(0)
         context.term()
+
+
+def test_a_player_stopped_while_it_waits_for_its_welcome_stops_cleanly():
+    """Its owner may stop it the moment the director registered it, before the welcome arrived
+    (found by the state-machine test): a stop, with a bye, not a PlayerFailed."""
+    import zmq
+
+    from harness.orchestra import Player, PlayerConfig
+
+    context = zmq.Context()
+    router = context.socket(zmq.ROUTER)
+    router.linger = 0
+    port = router.bind_to_random_port("tcp://127.0.0.1")
+    stop = threading.Event()
+    player = Player(PlayerConfig("p", director=f"tcp://127.0.0.1:{port}", hello_timeout_s=10), stop_event=stop,
+                    mode="thread")
+    result = {}
+    thread = threading.Thread(target=lambda: result.setdefault("exit", player.run()), daemon=True)
+    thread.start()
+    try:
+        assert router.poll(5000)
+        router.recv_multipart()  # its hello, never answered
+        stop.set()
+        thread.join(10)
+        assert not thread.is_alive() and result.get("exit") == "stopped"
+        assert router.poll(5000), "no bye"
+        assert decode(router.recv_multipart()[1:], PLAYER).type is MsgType.BYE
+    finally:
+        stop.set()
+        thread.join(5)
+        router.close(0)
+        context.term()

@@ -95,7 +95,7 @@ def _fake_hellos(endpoint: str, total: int, sockets: int, done: threading.Event)
     try:
         for _ in range(sockets):
             sock = context.socket(zmq.DEALER)
-            sock.linger = 0
+            sock.linger = 10_000  # deliver what is queued before the socket closes (0 dropped them under load)
             sock.connect(endpoint)
             socks.append(sock)
         for i in range(total):
@@ -103,10 +103,10 @@ def _fake_hellos(endpoint: str, total: int, sockets: int, done: threading.Event)
                 MsgType.HELLO, name=f"fake{i}", priority=0, divisor=1, streams=[], protocol=1, host="x", pid=i,
                 kind="noop", ack_mode="send"))
     finally:
-        done.set()
         for sock in socks:
-            sock.close(0)
+            sock.close()
         context.term()
+        done.set()
 
 
 def test_two_thousand_fake_hellos_neither_slow_a_20_hz_run_nor_lose_its_player(tmp_path):
@@ -127,8 +127,11 @@ def test_two_thousand_fake_hellos_neither_slow_a_20_hz_run_nor_lose_its_player(t
         assert result.elapsed_s < 60 / 20 * 1.5, result.elapsed_s
         assert not ens.journal.of_kind(EventKind.PLAYER_LOST)
         assert [p.name for p in ens.director.players()] == ["real"]
-        counts = ens.director.rejections
-        assert counts.get("hello", 0) + counts.get("hello_dropped", 0) == 2000
+        def refused() -> int:
+            counts = ens.director.rejections
+            return counts.get("hello", 0) + counts.get("hello_dropped", 0)
+
+        assert wait_until(lambda: refused() == 2000, 15), f"{refused()} of 2000 fake hellos refused"
         assert len(ens.journal.of_kind(EventKind.PLAYER_REJECTED)) < 60  # sampled, not 2,000 entries
 
 

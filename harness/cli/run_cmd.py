@@ -141,7 +141,7 @@ def summary_table(result: RunSummary) -> Table:
         status = "ok" if s.ok else ("LOST" if not s.complete else "SLOW")
         table.add_row(s.player, s.stream, str(s.messages), f"{s.bytes / 1e6:.2f}", _rate(s.achieved_rate_hz),
                       f"{s.nominal_rate_hz:g}", _rate(s.message_rate_hz), f"{s.acks}/{s.triggers_due}",
-                      str(s.delivered), "-" if s.in_kafka is None else str(s.in_kafka),
+                      s.delivered_at_ack, "-" if s.in_kafka is None else str(s.in_kafka),
                       f"[{STATUS_STYLE[status]}]{status}[/]")
     return table
 

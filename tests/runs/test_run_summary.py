@@ -45,3 +45,21 @@ def test_jitter_at_five_triggers_is_not_slow_and_the_config_tolerance_applies():
     assert summary("ess-events", sent, [1] * 5).rate_problem == ""
     assert summary("ess-events", sent, [1] * 5, rates=RateOptions(confidence=0)).rate_problem
     assert not summary("ess-events", sent, [1] * 5, rates=RateOptions(confidence=0, tolerance=0.3)).rate_problem
+
+
+def test_a_player_acking_at_send_shows_its_confirmations_as_counted_by_ack_not_as_a_loss():
+    from harness.orchestra.ack import AckAfter
+
+    def acked(ack):
+        events = [JournalEvent(0, EventKind.TRIGGER_SENT, 0.0, 0.0, trigger=1, player="bank"),
+                  JournalEvent(1, EventKind.ACK, 0.0, 0.01, trigger=1, player="bank", latency_s=0.01,
+                               counts={"messages": 14, "delivered": 13})]
+        spec = PlayerSpec("bank", "ess-events", "t", ack=ack)
+        return summarise_player(spec, SimpleNamespace(rate_hz=14.0, triggers=1), "t", ("ev44",), Journal(events), 14)
+
+    at_send = acked(AckAfter.SEND)
+    assert at_send.delivered_at_ack == "13 by ack" and at_send.to_dict()["ack_after"] == "send"
+    assert not at_send.problems  # the topic holds all 14: nothing is lost
+    at_delivery = acked(AckAfter.DELIVERY)
+    assert at_delivery.delivered_at_ack == "13"
+    assert at_delivery.problems == ("only 13 of 14 messages confirmed by Kafka at ack time",)

@@ -176,3 +176,52 @@ def test_small_messages_are_decoded_in_the_recorders_spare_time_and_all_by_the_c
         np.testing.assert_array_equal(log["value"][:], np.arange(len(payloads), dtype=np.int32))
         np.testing.assert_array_equal(log["time"][:], T0_MS * 10**6 + np.arange(len(payloads)))
         assert log["value"].attrs["units"] == "mm" and float(log["maximum_value"][()]) == len(payloads) - 1
+
+
+HOLD = """
+import sys, time, h5py
+with h5py.File(sys.argv[1], "r+", libver="latest"):
+    print("held", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def _held(path, seconds):
+    """A process holding ``path`` open for writing out of SWMR mode, as a live recorder does while it adds a
+    new source's view groups; returned once it holds the file."""
+    import subprocess
+
+    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_a_file_held_for_writing_an_instant_opens_once_released_and_is_never_called_damaged(tmp_path, monkeypatch):
+    from harness.errors import RecordingError
+    from harness.recording.reader import reader
+    from harness.recording.writer.writer import RecordingWriter
+
+    path = tmp_path / "live.h5"
+    with RecordingWriter(path) as writer:
+        writer.append(KafkaRecord("t", 0, 0, T0_MS, 1, None, b"x", ()))
+    holder = _held(path, 0.7)
+    try:
+        started = time.monotonic()
+        with open_recording(path) as recording:  # waits for the lock the writer holds, then reads
+            assert len(recording) == 1
+        assert time.monotonic() - started > 0.3
+    finally:
+        holder.wait(10)
+    monkeypatch.setattr(reader, "LOCKED_WAIT_S", 0.3)
+    holder = _held(path, 5)
+    try:
+        try:
+            open_recording(path)
+        except RecordingError as exc:
+            message = str(exc)
+        else:
+            raise AssertionError("a file held for writing opened")
+        assert "held open for writing (not in SWMR mode)" in message and "damaged" not in message
+    finally:
+        holder.kill()
+        holder.wait(10)

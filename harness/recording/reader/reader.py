@@ -9,6 +9,7 @@ killed recorder) is opened in SWMR read mode and reads up to its last flush, wit
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,10 @@ READ_BLOCK_BYTES = 8 << 20
 BLOCK_ROWS = 4096
 _REQUIRED = (fmt.RAW, fmt.INDEX, fmt.PAYLOAD, fmt.KEYS, fmt.HEADERS, fmt.TOPICS, fmt.META)
 _OPEN_BY_WRITER = "already open for write"
+#: How long opening waits while a writer holds the file out of SWMR mode (a live recorder re-opens it
+#: for milliseconds to add a new source's views); then it says so, not that the file is damaged.
+LOCKED_WAIT_S = 10.0
+LOCKED_RETRY_S = 0.01
 #: what h5py and numpy raise on a damaged file; each becomes a RecordingError naming the file
 HDF5_ERRORS = (OSError, RuntimeError, ValueError, KeyError, TypeError, UnicodeDecodeError, OverflowError)
 
@@ -69,15 +74,34 @@ def _open_h5(path: Path) -> tuple[Any, bool]:
             head = fh.read(8)
         raise RecordingError(f"{path} is not an HDF5 file (starts with {head!r}); expected a pytest-donki recording")
     _check_global_heaps(path)
+    deadline = time.monotonic() + LOCKED_WAIT_S
+    while True:
+        try:
+            return _open_unlocked(path)
+        except BlockingIOError as exc:  # a writer holds it out of SWMR mode: a live recorder adding views does, briefly
+            if time.monotonic() >= deadline:
+                raise RecordingError(f"{path} is held open for writing (not in SWMR mode) by another process for "
+                                     f"over {LOCKED_WAIT_S:g} s; try again when it closes ({exc})") from None
+            time.sleep(LOCKED_RETRY_S)
+
+
+def _open_unlocked(path: Path) -> tuple[Any, bool]:
+    """One attempt of :func:`_open_h5`; raises BlockingIOError while a writer holds HDF5's lock."""
+    import h5py
+
     try:
         return h5py.File(path, "r"), False
     except RuntimeError as exc:
         raise RecordingError(f"{path} is damaged and cannot be opened: {exc}") from None
+    except BlockingIOError:
+        raise
     except OSError as exc:
         if _OPEN_BY_WRITER not in str(exc):
             raise RecordingError(f"{path} is damaged and cannot be opened: {exc}") from None
     try:
         return h5py.File(path, "r", libver="latest", swmr=True), True
+    except BlockingIOError:
+        raise
     except OSError as exc:
         raise RecordingError(f"{path} is damaged and cannot be opened (also not in SWMR mode): {exc}") from None
 

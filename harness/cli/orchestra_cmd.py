@@ -66,6 +66,9 @@ def _register_director(subparsers: argparse._SubParsersAction[argparse.ArgumentP
                    help="ack deadline (default: %(default)s)")
     p.add_argument("--policy", choices=POLICIES, default="skip", help="on a missed ack (default: %(default)s)")
     p.add_argument("--resends", type=v.arg_int(0, 100), default=0, metavar="K", help="re-sends with --policy resend")
+    p.add_argument("--catch-up", type=v.arg_int(1, 1000), default=1, metavar="N",
+                   help="periods a stall may last and still be made up by sending the next triggers at once "
+                        "(default: %(default)s)")
     p.add_argument("--run-timeout", type=v.arg_duration(), default=None, metavar="S",
                    help="deadline for the whole run")
     p.add_argument("--heartbeat", type=v.arg_duration(60.0), default=0.5, metavar="S",
@@ -183,7 +186,7 @@ def _director(args: argparse.Namespace) -> int:
                               "join as a player: give --curve-secret and --curve-allowed, or --insecure")
         log(f"warning: binding {args.host} without CURVE (--insecure): anyone who can reach it can join")
     plan = RunPlan(count=None if args.endless else args.count, rate_hz=args.rate, ack_timeout_s=args.ack_timeout,
-                   policy=args.policy, resends=args.resends)
+                   policy=args.policy, resends=args.resends, catch_up=args.catch_up)
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

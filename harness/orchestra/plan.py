@@ -10,7 +10,10 @@ from typing import Any
 
 from harness.errors import ConfigError
 
-__all__ = ["AckPolicy", "RunPlan", "Seat", "is_due"]
+__all__ = ["AckPolicy", "MAX_CATCH_UP", "RunPlan", "Seat", "is_due"]
+
+#: The most periods a schedule makes up after a stall (a burst of this many triggers at most)
+MAX_CATCH_UP = 1000
 
 
 class AckPolicy(str, enum.Enum):
@@ -53,6 +56,12 @@ class RunPlan:
         Extra attempts under :attr:`AckPolicy.RESEND`.
     first_trigger
         Number of the first trigger (a resumed sequence may start later than 1).
+    catch_up
+        How many periods late the schedule may fall and still be kept: after a stall shorter
+        than that, the next triggers go as soon as the previous one completes until the schedule
+        is met again, so the run keeps its rate (a beam's pulses keep coming while a source
+        stalls). A longer stall moves the schedule to now. 1: a trigger late by less than one
+        period is made up, as before; never a burst of more than ``catch_up`` triggers.
     """
 
     count: int | None = None
@@ -61,6 +70,7 @@ class RunPlan:
     policy: AckPolicy = AckPolicy.SKIP
     resends: int = 0
     first_trigger: int = 1
+    catch_up: int = 1
 
     def __post_init__(self) -> None:
         try:
@@ -79,6 +89,9 @@ class RunPlan:
                  f"resends={self.resends} only applies with policy 'resend', not {self.policy.value!r}")
         _require(isinstance(self.first_trigger, int) and self.first_trigger >= 1,
                  f"first trigger {self.first_trigger!r} must be an integer >= 1")
+        _require(isinstance(self.catch_up, int) and not isinstance(self.catch_up, bool)
+                 and 1 <= self.catch_up <= MAX_CATCH_UP,
+                 f"catch_up {self.catch_up!r} must be an integer from 1 to {MAX_CATCH_UP} (periods)")
 
     @property
     def period_s(self) -> float:

@@ -384,9 +384,10 @@ class TriggerScheduler:
         self._trigger = None
         self._next_trigger = trigger + 1
         period = self.plan.period_s
-        # keep the base rate without drift, but never burst to catch up after a stall
+        # keep the base rate without drift; after a stall of under catch_up periods, the next triggers go
+        # as soon as each completes until the schedule is met; a longer stall moves the schedule to now
         scheduled = self._next_time + period
-        self._next_time = scheduled if scheduled + period > now else now
+        self._next_time = scheduled if scheduled + self.plan.catch_up * period > now else now
         if self.plan.count is not None and trigger >= self.plan.first_trigger + self.plan.count - 1:
             self._finish(RunState.COMPLETED, f"completed {self.plan.count} trigger(s)", now)
         elif self._stop_requested:

@@ -176,6 +176,29 @@ def test_rate_paces_triggers_without_drift_and_without_bursts_after_a_stall():
     assert t.s.next_wakeup() == pytest.approx(0.85)  # re-based on the late start: no catch-up burst
 
 
+def test_catch_up_makes_up_a_stall_shorter_than_its_periods_and_keeps_the_rate():
+    t = Script([A0], count=None, rate_hz=10, catch_up=5)
+    t.s.begin(0.0)
+    t.s.on_ack("a", 1, 1, {}, 0.01)
+    assert t.s.on_time(0.1) == [("a", 2, 1)]
+    assert t.s.on_ack("a", 2, 1, {}, 0.42) == [("a", 3, 1)]  # 3 was due at 0.2: 2.2 periods late, sent at once
+    assert t.s.on_ack("a", 3, 1, {}, 0.43) == [("a", 4, 1)]  # 4 was due at 0.3: still behind, at once
+    assert t.s.on_ack("a", 4, 1, {}, 0.44) == [("a", 5, 1)]  # 5 was due at 0.4
+    assert t.s.on_ack("a", 5, 1, {}, 0.45) == []  # 6 is due at 0.5: the schedule is met again
+    assert t.s.next_wakeup() == pytest.approx(0.5)
+    assert t.s.on_time(0.5) == [("a", 6, 1)]
+    assert t.s.on_ack("a", 6, 1, {}, 1.3) == [("a", 7, 1)]  # 7 was due at 0.6: 7 periods late, the schedule moves
+    t.s.on_ack("a", 7, 1, {}, 1.31)
+    assert t.s.next_wakeup() == pytest.approx(1.4)
+    t.check()
+
+
+@pytest.mark.parametrize("catch_up", [0, -1, 1001, 2.5, True])
+def test_catch_up_out_of_range_is_refused(catch_up):
+    with pytest.raises(ConfigError, match="catch_up"):
+        RunPlan(rate_hz=10, catch_up=catch_up)
+
+
 def test_pause_takes_effect_after_the_trigger_in_progress_and_resume_goes_on():
     t = Script([A0], count=None)
     t.s.begin(0.0)

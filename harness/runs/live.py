@@ -125,7 +125,8 @@ def drive_players(scenario: Scenario, bootstrap: str, topics: dict[str, str], *,
 def _trigger(ensemble: Ensemble, scenario: Scenario, problems: list[str]) -> tuple[str, float]:
     policy = AckPolicy(scenario.ack.policy)
     plan = RunPlan(count=scenario.triggers, rate_hz=scenario.rate_hz, ack_timeout_s=scenario.ack.timeout_s,
-                   policy=policy, resends=scenario.ack.resend if policy is AckPolicy.RESEND else 0)
+                   policy=policy, resends=scenario.ack.resend if policy is AckPolicy.RESEND else 0,
+                   catch_up=scenario.catch_up)
     started = time.monotonic()
     try:
         ensemble.director.start_players(timeout_s=START_TIMEOUT_S)

@@ -39,6 +39,7 @@ class Scenario:
     ci_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     source: str = "<scenario>"
     broker_faults: tuple[BrokerFault, ...] = ()
+    catch_up: int = 1
 
     def __repr__(self) -> str:  # short: failure reports show it, and the tables are in to_dict()
         length = "until stopped" if self.triggers is None else f"{self.triggers} triggers"
@@ -93,6 +94,8 @@ class Scenario:
                                 "seed": self.seed}
         if self.triggers is not None:
             head["triggers"] = self.triggers
+        if self.catch_up != 1:
+            head["catch_up"] = self.catch_up
         head["ack"] = {"policy": self.ack.policy, "timeout": self.ack.timeout_s, "resend": self.ack.resend,
                        "after": self.ack.after.value}
         ci: dict[str, Any] = {}

@@ -10,6 +10,7 @@ from harness.durations import EXAMPLES, seconds
 from harness.errors import ScenarioError
 from harness.kinds import get_stream_kind, resolve_params
 from harness.orchestra.ack import AckAfter
+from harness.orchestra.plan import MAX_CATCH_UP
 from harness.scenarios.brokerfaults import broker_faults_from
 from harness.scenarios.players import (
     ACK_AFTER,
@@ -29,7 +30,8 @@ from harness.scenarios.tables import check_keys, check_topic, require_table, tak
 
 __all__ = ["scenario_fields", "SCENARIO_KEYS", "PLAYER_KEYS", "CI_KEYS"]
 
-SCENARIO_KEYS = ("name", "description", "rate", "triggers", "duration", "seed", "ack", "ci", "broker_faults")
+SCENARIO_KEYS = ("name", "description", "rate", "triggers", "duration", "seed", "catch_up", "ack", "ci",
+                 "broker_faults")
 PLAYER_KEYS = ("name", "stream", "topic", "partitions", "priority", "rate", "divisor", "seed", "ack", "clock",
                "params", "expect", "producer", "faults")
 #: librdkafka settings a scenario must not set: the harness owns them
@@ -63,6 +65,7 @@ def scenario_fields(data: Mapping[str, Any], source: str) -> dict[str, Any]:
     return dict(name=name, rate_hz=rate, players=players, triggers=triggers,
                 description=take(head, "description", str, where, ""), seed=seed, ack=ack,
                 ci_triggers=ci_triggers, ci_params=ci_params, source=source,
+                catch_up=take(head, "catch_up", int, where, 1, minimum=1, maximum=MAX_CATCH_UP),
                 broker_faults=broker_faults_from(head.get("broker_faults", []), f"{where}.broker_faults"))
 
 

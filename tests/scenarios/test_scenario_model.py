@@ -224,3 +224,13 @@ def test_builtin_files_are_plain_toml():
     for name in BUILTINS:
         data = tomllib.loads(resources.files("harness.scenarios.builtin").joinpath(f"{name}.toml").read_text())
         assert data["scenario"]["name"] == name
+
+
+def test_catch_up_defaults_to_one_is_kept_by_the_round_trip_and_is_bounded():
+    assert loads_scenario(MINIMAL, "mini.toml").catch_up == 1
+    assert "catch_up" not in loads_scenario(MINIMAL, "mini.toml").to_dict()["scenario"]
+    pulses = load_scenario("ess-pulse")
+    assert pulses.catch_up == 7 and Scenario.from_dict(pulses.to_dict()).catch_up == 7
+    for bad in ("0", "1001", "2.5", "true"):
+        with pytest.raises(ScenarioError, match="catch_up"):
+            loads_scenario(MINIMAL.replace("triggers = 5", f"triggers = 5\ncatch_up = {bad}"), "bad.toml")

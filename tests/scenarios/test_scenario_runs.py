@@ -202,3 +202,37 @@ def test_donki_run_cli_writes_json_and_sets_the_exit_status(donki_kafka, tmp_pat
     bad = subprocess.run([sys.executable, "-m", "harness", "run", "e-mixed", "--triggers", "-3", "--bootstrap",
                           donki_kafka.bootstrap_servers], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "--triggers: -3: expected a whole number >= 1" in bad.stderr
+
+
+STALLED = """
+[scenario]
+name = "stalled"
+rate = 20
+triggers = 40
+catch_up = {catch_up}
+
+[scenario.ack]
+timeout = 5.0
+
+[[players]]
+stream = "a-scalar"
+topic = "donki_env"
+
+[players.faults]
+stall_trigger = 10
+stall_s = 0.3
+"""
+
+
+def test_catch_up_makes_up_a_stall_and_keeps_the_rate_where_the_default_loses_it(donki_kafka, donki_topics):
+    rates = {}
+    for catch_up in (1, 10):
+        scenario = loads_scenario(STALLED.format(catch_up=catch_up), f"stalled-{catch_up}.toml")
+        assert scenario.catch_up == catch_up
+        result = run_scenario(scenario, donki_kafka, topic_prefix=f"{donki_topics.prefix}{catch_up}")
+        (summary,) = result.streams
+        assert result.complete and summary.acks == 40, result.all_problems()
+        rates[catch_up] = summary.achieved_rate_hz
+    # a 0.3 s stall (6 periods) in a 1.95 s schedule: made up with catch_up 10, lost with the default
+    assert abs(rates[10] - 20) <= 0.2, rates
+    assert rates[1] < 18.5, rates

@@ -1,7 +1,9 @@
 """Where the cores go during a run: CPU seconds of this process's threads and of its children.
 
 A sampler thread reads ``/proc/<pid>/task/<tid>/stat`` (user + system time) of this process
-and every descendant every ``interval_s``; a process that ends keeps its last reading. The
+and every descendant every ``interval_s``; a process that ends keeps its last reading and the
+label it had when first seen (an exiting process has no command line: labelled again, its CPU
+was counted twice, under ``pid N``, until 2026-11-29 evening). The
 split groups them as the report needs: the broker (``java``), each player process (by its
 config file's name), and this process's threads by name (the recorder's
 ``donki-recorder-*``, the director, the rest). Linux only; elsewhere the split is empty.
@@ -67,6 +69,7 @@ class CpuSplit:
         self.interval_s = interval_s
         self._start: dict[str, float] = {}
         self._last: dict[tuple[int, str], float] = {}
+        self._labels: dict[int, str] = {}  # a child's label when first seen: an exiting one has no cmdline
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="cpu-split", daemon=True)
 
@@ -97,7 +100,10 @@ class CpuSplit:
             pid = pending.pop()
             reading = _cpu_s(PROC / str(pid) / "stat")
             if reading:
-                self._last[(pid, _label(pid))] = reading[1]
+                label = self._labels.get(pid)
+                if label is None:
+                    label = self._labels[pid] = _label(pid)
+                self._last[(pid, label)] = reading[1]
             pending += _children(pid)
 
     def _grouped(self) -> dict[str, float]:

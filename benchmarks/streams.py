@@ -239,15 +239,26 @@ def run_recorded(bootstrap: str, name: str, events: int, duration_s: float) -> d
     lost_pulses = sum(s.missed + s.nacks for s in streams) + (0 if summary.complete else 1)
     lost_messages = sum(s.messages - (s.in_kafka or 0) + s.failed for s in streams) + max(0, sent - recorded)
     rates = [s.achieved_rate_hz or 0.0 for s in streams]
-    return {"scenario": name, "events_per_pulse": events, "rate_hz": min(rates), "rates_hz": rates,
+    return {"late_s": worst_lateness(summary.journal, sorted(banks), scenario.rate_hz),
+            "scenario": name, "events_per_pulse": events, "rate_hz": min(rates), "rates_hz": rates,
             "pulses": summary.scenario.triggers, "lost_pulses": lost_pulses, "lost_messages": lost_messages,
             "sent": sent, "recorded": recorded, "complete": summary.complete, "elapsed_s": summary.elapsed_s,
             "drain_s": summary.drain_s, "load": os.getloadavg()[0], "problems": summary.all_problems(rates=False),
             "cpu_s": cpu.seconds()}
 
 
+def worst_lateness(journal: Any, banks: list[str], rate_hz: float) -> float:
+    """The most a detector bank's trigger was sent behind the 14 Hz schedule (from its first trigger):
+    what a stall the schedule made up (``catch_up``) cost in latency, though not in rate."""
+    from harness.orchestra.journal import EventKind
+
+    sent = sorted(e.mono for e in journal if e.kind is EventKind.TRIGGER_SENT and e.player == banks[0])
+    return max((t - (sent[0] + i / rate_hz) for i, t in enumerate(sent)), default=0.0)
+
+
 def _failed_run(name: str, events: int, pulses: int, error: Exception, cpu: Any) -> dict[str, Any]:
-    return {"scenario": name, "events_per_pulse": events, "rate_hz": 0.0, "rates_hz": [], "pulses": pulses,
+    return {"late_s": 0.0, "scenario": name, "events_per_pulse": events, "rate_hz": 0.0, "rates_hz": [],
+            "pulses": pulses,
             "lost_pulses": pulses, "lost_messages": 0, "sent": 0, "recorded": 0, "complete": False,
             "elapsed_s": None, "drain_s": 0.0, "load": os.getloadavg()[0],
             "problems": [f"the run failed: {error}"], "cpu_s": cpu.seconds()}
@@ -281,7 +292,8 @@ def sustained(outcome: dict[str, Any]) -> bool:
 def _describe(outcome: dict[str, Any]) -> str:
     verdict = "sustained" if sustained(outcome) else "NOT sustained"
     return (f"{outcome['scenario']} {outcome['events_per_pulse']:,} events/pulse: {verdict}: slowest bank "
-            f"{outcome['rate_hz']:.2f} Hz, {outcome['lost_pulses']} pulses and {outcome['lost_messages']} messages "
+            f"{outcome['rate_hz']:.2f} Hz (a pulse at most {1e3 * outcome['late_s']:.0f} ms behind the schedule), "
+            f"{outcome['lost_pulses']} pulses and {outcome['lost_messages']} messages "
             f"lost, {outcome['recorded']}/{outcome['sent']} messages recorded, drain {outcome['drain_s']:.2f} s, "
             f"load {outcome['load']:.1f}" + (f"; {outcome['problems'][0]}" if outcome["problems"] else ""))
 

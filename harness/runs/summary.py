@@ -7,6 +7,8 @@ says where it was measured.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +17,7 @@ from harness.orchestra.ack import AckAfter
 from harness.orchestra.journal import EventKind, Journal, JournalEvent
 from harness.scenarios import PlayerSpec, Scenario
 
-__all__ = ["StreamSummary", "RunSummary", "summarise_player"]
+__all__ = ["StreamSummary", "RunSummary", "events_by_player", "summarise_player"]
 
 
 @dataclass(frozen=True)
@@ -155,18 +157,27 @@ def _rate(times: list[float], per_step: float = 1.0) -> float | None:
     return (len(times) - 1) * per_step / (times[-1] - times[0])
 
 
-def _events_of(journal: Journal, player: str) -> list[JournalEvent]:
-    return [e for e in journal if e.player == player]  # iterated: a long journal is read back from its spill file
+def events_by_player(journal: Iterable[JournalEvent]) -> dict[str, list[JournalEvent]]:
+    """The journal's events per player, in one pass (a long journal is read back from its spill file:
+    one pass per player cost seconds after a run of eight players)."""
+    grouped: dict[str, list[JournalEvent]] = defaultdict(list)
+    for event in journal:
+        if event.player is not None:
+            grouped[event.player].append(event)
+    return grouped
 
 
 def summarise_player(spec: PlayerSpec, scenario: Scenario, topic: str, schemas: tuple[str, ...],
-                     journal: Journal, in_kafka: int | None, rates: RateOptions | None = None) -> StreamSummary:
+                     journal: Journal | Sequence[JournalEvent], in_kafka: int | None,
+                     rates: RateOptions | None = None) -> StreamSummary:
     """The summary of ``spec`` from the run's journal (and the topic's message count).
 
-    ``rates`` are the rates check's options of the run (its tolerance, when set, replaces
-    the player's ``expect.rate_tolerance``), so the summary and the check agree.
+    ``journal`` is the run's whole journal, or only this player's events (from
+    :func:`events_by_player`, when summarising every player). ``rates`` are the rates
+    check's options of the run (its tolerance, when set, replaces the player's
+    ``expect.rate_tolerance``), so the summary and the check agree.
     """
-    events = _events_of(journal, spec.name)
+    events = [e for e in journal if e.player == spec.name]
     sent = sorted(e.mono for e in events if e.kind is EventKind.TRIGGER_SENT)
     acks = [e for e in events if e.kind is EventKind.ACK]
     def total(key: str) -> int:

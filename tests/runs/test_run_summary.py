@@ -63,3 +63,16 @@ def test_a_player_acking_at_send_shows_its_confirmations_as_counted_by_ack_not_a
     at_delivery = acked(AckAfter.DELIVERY)
     assert at_delivery.delivered_at_ack == "13"
     assert at_delivery.problems == ("only 13 of 14 messages confirmed by Kafka at ack time",)
+
+
+def test_a_players_events_grouped_in_one_pass_give_the_same_summary_as_the_whole_journal():
+    from harness.runs.summary import events_by_player
+
+    journal = Journal([*journal_of("a", [0.0, 0.1, 0.2], [1, 1, 1]), *journal_of("b", [0.0, 0.2, 0.4], [2, 0, 2])])
+    grouped = events_by_player(journal)
+    assert sorted(grouped) == ["a", "b"] and len(grouped["a"]) == 6
+    for name in ("a", "b"):
+        spec = PlayerSpec(name, "ess-events", "t")
+        whole = summarise_player(spec, SCENARIO, "t", ("ev44",), journal, None)
+        assert summarise_player(spec, SCENARIO, "t", ("ev44",), grouped[name], None) == whole
+        assert whole.acks == 3

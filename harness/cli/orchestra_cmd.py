@@ -22,6 +22,7 @@ from harness import validate as v
 from harness.cli.output import log
 from harness.errors import ConfigError, DonkiError
 from harness.orchestra.ack import AckAfter
+from harness.orchestra.plan import MAX_CATCH_UP
 
 if TYPE_CHECKING:
     from harness.orchestra import PlayerConfig
@@ -66,7 +67,7 @@ def _register_director(subparsers: argparse._SubParsersAction[argparse.ArgumentP
                    help="ack deadline (default: %(default)s)")
     p.add_argument("--policy", choices=POLICIES, default="skip", help="on a missed ack (default: %(default)s)")
     p.add_argument("--resends", type=v.arg_int(0, 100), default=0, metavar="K", help="re-sends with --policy resend")
-    p.add_argument("--catch-up", type=v.arg_int(1, 1000), default=1, metavar="N",
+    p.add_argument("--catch-up", type=v.arg_int(1, MAX_CATCH_UP), default=1, metavar="N",
                    help="periods a stall may last and still be made up by sending the next triggers at once "
                         "(default: %(default)s)")
     p.add_argument("--run-timeout", type=v.arg_duration(), default=None, metavar="S",

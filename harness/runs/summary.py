@@ -55,14 +55,14 @@ class StreamSummary:
     in_kafka: int | None = None
     problems: tuple[str, ...] = ()
     rate_problem: str = ""
-    ack_after: str = AckAfter.DELIVERY.value
+    ack_after: AckAfter = AckAfter.DELIVERY
 
     @property
     def delivered_at_ack(self) -> str:
         """``delivered`` as the table shows it: a player acking at send reports only the
         confirmations that had arrived by each ack, so its count is marked as such
         (``in_kafka`` is what checks its delivery)."""
-        if self.ack_after == AckAfter.SEND.value and self.delivered < self.messages:
+        if self.ack_after is AckAfter.SEND and self.delivered < self.messages:
             return f"{self.delivered} by ack"
         return str(self.delivered)
 
@@ -82,7 +82,8 @@ class StreamSummary:
             "messages": self.messages, "bytes": self.bytes, "nominal_rate_hz": self.nominal_rate_hz,
             "achieved_rate_hz": self.achieved_rate_hz, "message_rate_hz": self.message_rate_hz,
             "triggers_due": self.triggers_due, "acks": self.acks, "nacks": self.nacks, "missed": self.missed,
-            "delivered": self.delivered, "failed": self.failed, "in_kafka": self.in_kafka, "ack_after": self.ack_after,
+            "delivered": self.delivered, "failed": self.failed, "in_kafka": self.in_kafka,
+            "ack_after": self.ack_after.value,
             "ok": self.ok, "complete": self.complete, "problems": list(self.problems),
             "rate_problem": self.rate_problem,
         }
@@ -193,7 +194,7 @@ def summarise_player(spec: PlayerSpec, scenario: Scenario, topic: str, schemas: 
         nacks=sum(1 for e in events if e.kind is EventKind.NACK),
         missed=sum(1 for e in events if e.kind is EventKind.MISSED),
         in_kafka=in_kafka, messages=total("messages"), bytes=total("bytes"), delivered=total("delivered"),
-        failed=total("failed"), ack_after=spec.ack.value,
+        failed=total("failed"), ack_after=spec.ack,
     )
     return _with_problems(summary, spec, sent, rates)
 

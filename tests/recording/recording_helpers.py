@@ -116,3 +116,13 @@ def kill_while_streaming(child: Any, path: Path, client_config: dict, batch: Cal
     finally:
         stop.set()
         streamer.join(30)
+
+
+def records_left_by_kill(path: Path) -> list[KafkaRecord]:
+    """Every message a killed recorder left at ``path``, read as a live recording (writer still marked, not
+    complete), so a test checks what survived the kill."""
+    from harness.recording.reader.reader import open_recording
+
+    with open_recording(path) as recording:
+        assert recording.writer_open and not recording.complete
+        return list(recording.records())
